@@ -1,0 +1,458 @@
+"""`AssetClient`: signed, rate-limited, retrying requests and the walk over every page.
+
+Data flows one way: arguments -> validated query -> signed request -> limiter ->
+HTTP -> classified answer -> decoded page -> page planner -> records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from datetime import UTC, tzinfo
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+from attrs import define, evolve
+from yarl import URL
+
+from ._classify import classify_response
+from ._decode import decode_page
+from ._errors import AssetClientError, InvalidParameterError, RateLimitError
+from ._models import AssetPage, InviteeAsset
+from ._pages import PagePlanner, Step, UidGuard
+from ._query import (
+    AssetQuery,
+    build_query,
+    decoded_query_string,
+    encoded_query_string,
+    validate_page_no,
+    validate_page_size,
+    validate_query,
+)
+from ._ratelimit import KeyLimiter, RateLimit, limiter_for
+from ._retry import RetryPolicy
+from ._signing import ASSETS_PATH, sign
+from ._transport import http_get
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_PAGE_SIZE",
+    "FALLBACK_PAGE_SIZE",
+    "AssetClient",
+    "ClientStats",
+]
+
+logger = logging.getLogger("asset_client")
+
+DEFAULT_BASE_URL = "https://api.coinw.com"
+#: Requests are the scarce resource, so walks ask for the largest page the docs allow...
+DEFAULT_PAGE_SIZE = 1000
+#: ...and fall back to the other reading of the docs if the server refuses it.
+FALLBACK_PAGE_SIZE = 100
+_SINGLE_PAGE_SIZE = 100  # get_invitee_assets_page: valid under both readings of the docs
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+@define
+class ClientStats:
+    """Counters for progress bars, logs and benchmarks (one set per client)."""
+
+    requests: int = 0  #: HTTP requests sent, retries included
+    retries: int = 0  #: requests that were attempts after a failure
+    rate_limit_waits: int = 0  #: server rejections (29001 / 429) that paused the key
+    limiter_wait: float = 0.0  #: seconds spent waiting for the limiter
+    pages: int = 0  #: pages decoded
+    records: int = 0  #: records yielded by walks
+    duplicates_dropped: int = 0  #: records a walk saw twice and yielded once
+    total_decreases: int = 0  #: times the server's total shrank mid-walk
+    replans: int = 0  #: times a walk re-planned because pages came back short
+    expected_total: int | None = None  #: the server's latest ``total`` in the current walk
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _checked_base_url(base_url: object) -> str:
+    if not isinstance(base_url, str) or not base_url:
+        raise InvalidParameterError(
+            f"base_url must be a URL string, got {base_url!r}", field="base_url"
+        )
+    url = URL(base_url)
+    if url.scheme not in ("https", "http") or not url.host:
+        raise InvalidParameterError(
+            f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
+        )
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise InvalidParameterError(
+            f"base_url must use https (plain http only to a loopback sandbox), got {base_url!r}",
+            field="base_url",
+        )
+    return base_url.rstrip("/")
+
+
+def _mask(value: str) -> str:
+    return f"…{value[-4:]}" if len(value) > 8 else "…"
+
+
+class AssetClient:
+    """Async client for CoinW's "Get Direct Invitee User Asset" endpoint.
+
+    ::
+
+        async with AssetClient(api_key, secret_key) as client:
+            async for asset in client.iter_invitee_assets(quote="usdt"):
+                ...
+
+    - Pass ``session`` to share an `aiohttp.ClientSession`; the client then never
+      closes it.  Without one it opens its own and closes it on exit.
+    - Requests are limited per (host, API key) for the whole process; see `RateLimit`.
+    - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
+      both the times sent and the times decoded.  CoinW does not document it; the
+      default is UTC.
+    - ``sleep`` and ``rng`` are injectable so tests never wait for real backoff.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        secret_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 30.0,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        rate_limit: RateLimit | None = None,
+        server_timezone: tzinfo = UTC,
+        max_concurrency: int = 8,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise InvalidParameterError("api_key must be a non-empty string", field="api_key")
+        if not isinstance(secret_key, str) or not secret_key.strip():
+            # Never echo the value: it may be a real secret pasted in the wrong place.
+            raise InvalidParameterError("secret_key must be a non-empty string", field="secret_key")
+        if not isinstance(timeout, int | float) or timeout <= 0:
+            raise InvalidParameterError(
+                f"timeout must be a positive number of seconds, got {timeout!r}", field="timeout"
+            )
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise InvalidParameterError(
+                f"max_concurrency must be an integer >= 1, got {max_concurrency!r}",
+                field="max_concurrency",
+            )
+        policy = retry_policy or RetryPolicy()
+        if max_retries is not None:
+            if not isinstance(max_retries, int) or max_retries < 0:
+                raise InvalidParameterError(
+                    f"max_retries must be an integer >= 0, got {max_retries!r}",
+                    field="max_retries",
+                )
+            policy = evolve(policy, max_retries=max_retries)
+        self.base_url = _checked_base_url(base_url)
+        self._api_key = api_key
+        self._secret_key = secret_key
+        self._session = session
+        self._owns_session = session is None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self.retry_policy = policy
+        self.rate_limit = rate_limit or RateLimit()
+        host = URL(self.base_url).host or ""
+        self._limiter: KeyLimiter = limiter_for(
+            f"{host}:{URL(self.base_url).port}", api_key, self.rate_limit
+        )
+        self.server_timezone = server_timezone
+        self.max_concurrency = max_concurrency
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._wall_clock = wall_clock
+        self._default_page_size = DEFAULT_PAGE_SIZE
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:
+        return f"AssetClient(base_url={self.base_url!r}, api_key={_mask(self._api_key)!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Cancel pages still in flight and close the session if the client opened it."""
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this AssetClient is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    # -- one request ---------------------------------------------------------
+
+    async def _fetch(self, query: AssetQuery, page_no: int, page_size: int) -> AssetPage:
+        """One page, with limiter, signing, classification, decoding and retries."""
+        params = build_query(query, page_no, page_size)
+        decoded = decoded_query_string(params)
+        url = f"{self.base_url}{ASSETS_PATH}?{encoded_query_string(params)}"
+        session = self._get_session()
+        retry_no = 0
+        while True:
+            self.stats.limiter_wait += await self._limiter.acquire(self._sleep)
+            # Timestamp after the wait: a stale one is refused as a bad signature.
+            timestamp = str(int(self._wall_clock() * 1000))
+            headers = {
+                "api_key": self._api_key,
+                "timestamp": timestamp,
+                "sign": sign(self._secret_key, timestamp, "GET", ASSETS_PATH, decoded),
+            }
+            self.stats.requests += 1
+            started = time.monotonic()
+            status: int | str = "-"
+            try:
+                status, answer_headers, body = await http_get(session, url, headers, self._timeout)
+                data = classify_response(
+                    status, answer_headers, body, page_no=page_no, now=self._wall_clock()
+                )
+                page = decode_page(
+                    data, page_no=page_no, page_size=page_size, server_tz=self.server_timezone
+                )
+            except AssetClientError as exc:
+                logger.debug(
+                    "page %d attempt %d: %s after %.3fs: %s",
+                    page_no,
+                    retry_no + 1,
+                    status,
+                    time.monotonic() - started,
+                    exc,
+                )
+                if not exc.retryable or retry_no >= self.retry_policy.max_retries:
+                    raise
+                retry_no += 1
+                self.stats.retries += 1
+                delay = self.retry_policy.backoff(retry_no, self._rng)
+                if isinstance(exc, RateLimitError):
+                    # The server's window is closed for every task of this key: pause them all
+                    # for at least one whole window so it can drain.
+                    delay = max(exc.retry_after or delay, self.rate_limit.period)
+                    self.stats.rate_limit_waits += 1
+                    self._limiter.pause(delay)
+                    logger.warning("rate limited on page %d; pausing %.2fs", page_no, delay)
+                else:
+                    await self._sleep(delay)
+                continue
+            logger.debug(
+                "page %d attempt %d: HTTP %s, %d records after %.3fs",
+                page_no,
+                retry_no + 1,
+                status,
+                len(page.items),
+                time.monotonic() - started,
+            )
+            self.stats.pages += 1
+            return page
+
+    def _spawn(self, coro: Coroutine[Any, Any, AssetPage]) -> asyncio.Task[AssetPage]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- public API ----------------------------------------------------------
+
+    async def get_invitee_assets_page(
+        self,
+        *,
+        page_no: int = 1,
+        page_size: int = _SINGLE_PAGE_SIZE,
+        quote: str = "usdt",
+        uid: int | None = None,
+        start_time: object = None,
+        end_time: object = None,
+    ) -> AssetPage:
+        """Fetch one page exactly as asked (no fallback, no re-planning)."""
+        validate_page_no(page_no)
+        validate_page_size(page_size)
+        query = validate_query(
+            quote=quote,
+            uid=uid,
+            start_time=start_time,
+            end_time=end_time,
+            server_tz=self.server_timezone,
+        )
+        return await self._fetch(query, page_no, page_size)
+
+    def iter_invitee_assets(
+        self,
+        *,
+        quote: str = "usdt",
+        start_time: object = None,
+        end_time: object = None,
+        uid: int | None = None,
+        page_size: int | None = None,
+        after_uid: int | None = None,
+        start_offset: int = 0,
+    ) -> AsyncIterator[InviteeAsset]:
+        """Every matching invitee once, in uid order, fetching pages concurrently.
+
+        Arguments are checked now, before any request.  ``page_size=None`` asks for
+        the largest page the docs allow (1000) and falls back to 100 if the server
+        refuses it; an explicit size is sent as given.  Break out early inside
+        ``contextlib.aclosing(...)`` to stop the pages in flight at once (they are
+        also stopped when the generator is collected or the client closes).
+
+        To resume, pass ``after_uid`` (the last uid you have: only later ones are
+        yielded) and ``start_offset`` (how many records you have: whole pages of them
+        are skipped).  If the data moved so that the skip could miss a record, the
+        walk starts again from page 1, still yielding only uids after ``after_uid``.
+        """
+        query = validate_query(
+            quote=quote,
+            uid=uid,
+            start_time=start_time,
+            end_time=end_time,
+            server_tz=self.server_timezone,
+        )
+        if page_size is not None:
+            validate_page_size(page_size)
+        if after_uid is not None and (
+            not isinstance(after_uid, int) or isinstance(after_uid, bool) or after_uid < 0
+        ):
+            raise InvalidParameterError(
+                f"after_uid must be a non-negative integer, got {after_uid!r}", field="after_uid"
+            )
+        if not isinstance(start_offset, int) or isinstance(start_offset, bool) or start_offset < 0:
+            raise InvalidParameterError(
+                f"start_offset must be an integer >= 0, got {start_offset!r}", field="start_offset"
+            )
+        if after_uid is None:
+            start_offset = 0  # without a uid to check against, skipping pages could lose records
+        return self._walk(query, page_size, after_uid, start_offset)
+
+    async def _walk(
+        self,
+        query: AssetQuery,
+        explicit_size: int | None,
+        after_uid: int | None,
+        start_offset: int,
+    ) -> AsyncIterator[InviteeAsset]:
+        planner = PagePlanner(explicit_size or self._default_page_size, start_offset)
+        guard = UidGuard(after_uid)
+        self.stats.expected_total = None
+        pending: dict[int, asyncio.Task[AssetPage]] = {}
+        try:
+            while True:
+                while len(pending) < self.max_concurrency:
+                    page_no = planner.next_request()
+                    if page_no is None:
+                        break
+                    pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size))
+                try:
+                    page = await pending.pop(planner.next_to_consume)
+                except InvalidParameterError:
+                    if planner.total is not None or explicit_size is not None:
+                        raise
+                    if planner.page_size == FALLBACK_PAGE_SIZE:
+                        raise
+                    logger.info(
+                        "server refused pageSize=%d; falling back to %d",
+                        planner.page_size,
+                        FALLBACK_PAGE_SIZE,
+                    )
+                    self._default_page_size = FALLBACK_PAGE_SIZE
+                    planner = PagePlanner(FALLBACK_PAGE_SIZE, start_offset)
+                    continue
+                if (
+                    planner.total is None
+                    and planner.first_page > 1
+                    and not _resumes_here(page, after_uid)
+                ):
+                    logger.info(
+                        "resume point moved (page %d starts past uid %s): starting from page 1",
+                        page.page_no,
+                        after_uid,
+                    )
+                    await _cancel_all(pending)
+                    planner = PagePlanner(planner.page_size)
+                    continue
+                self.stats.expected_total = page.total
+                previous_total = planner.total
+                step = planner.consume(page.page_no, len(page.items), page.total)
+                if previous_total is not None and page.total < previous_total:
+                    self.stats.total_decreases += 1
+                    logger.warning(
+                        "total fell from %d to %d during the walk (page %d): records may have "
+                        "shifted between pages; run the walk again to be sure",
+                        previous_total,
+                        page.total,
+                        page.page_no,
+                    )
+                if step is Step.REPLAN:
+                    self.stats.replans += 1
+                    logger.info(
+                        "page %d was short; the server serves at most %d: re-planning",
+                        page.page_no,
+                        planner.page_size,
+                    )
+                    await _cancel_all(pending)
+                admitted = guard.admit(page.items, page.page_no)
+                self.stats.duplicates_dropped = guard.duplicates
+                for item in admitted:
+                    self.stats.records += 1
+                    yield item
+                if step is Step.DONE:
+                    if len(page.items) == 0 and planner.consumed < page.total:
+                        logger.warning(
+                            "page %d was empty although total is %d and %d were read",
+                            page.page_no,
+                            page.total,
+                            planner.consumed,
+                        )
+                    return
+        finally:
+            await _cancel_all(pending)
+
+
+def _resumes_here(page: AssetPage, after_uid: int | None) -> bool:
+    """Whether a walk that skipped to ``page`` can be sure it skipped only records the
+    caller has: the page must start at or before ``after_uid``."""
+    return after_uid is not None and bool(page.items) and page.items[0].uid <= after_uid
+
+
+async def _cancel_all(pending: dict[int, asyncio.Task[AssetPage]]) -> None:
+    tasks = list(pending.values())
+    pending.clear()
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,198 @@
+"""Turning the server's JSON into typed records (pure, no I/O).
+
+A cattrs converter maps camelCase to snake_case and structures money as exact
+``Decimal`` and times as aware ``datetime``.  Unknown fields are ignored (forward
+compatible); a missing or malformed field raises `ResponseDecodeError` naming the
+field, the value and the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._errors import ResponseDecodeError
+from ._models import AssetPage, InviteeAsset
+
+__all__ = ["decode_page", "make_converter"]
+
+# Plain decimal notation only: the server sends "15000.00000000".  Exponents ("1e5"),
+# NaN and Infinity are refused rather than guessed at.
+_DECIMAL_RE = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_TIME_LEN = len("yyyy-MM-dd HH:mm:ss")
+_ZERO = Decimal(0)
+
+
+class _FieldValueError(ValueError):
+    """Raised by a hook; carries the offending value for the final message."""
+
+    def __init__(self, value: object, expected: str) -> None:
+        self.value = value
+        super().__init__(f"expected {expected}, got {value!r}")
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, str):
+        if _DECIMAL_RE.fullmatch(value):
+            return Decimal(value)
+    elif isinstance(value, Decimal):  # JSON numbers are parsed to Decimal, never float
+        if value.is_finite():
+            return value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise _FieldValueError(value, "a decimal amount like '15000.00000000'")
+
+
+def _amount_or_zero(value: object, _: object) -> Decimal:
+    # Totals of a user who never deposited come as "0", "" or null: all mean zero.
+    if value is None or value == "":
+        return _ZERO
+    return _to_decimal(value)
+
+
+def _amount_or_none(value: object, _: object) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return _to_decimal(value)
+
+
+def _uid(value: object, _: object) -> int:
+    # A Java Long may be sent as a string to survive JavaScript clients.
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > 0:
+        return int(value)
+    raise _FieldValueError(value, "a positive integer uid")
+
+
+def _offset_suffix(server_tz: tzinfo) -> str | None:
+    """'+HH:MM' for a fixed-offset zone, None for one with DST rules."""
+    offset = server_tz.utcoffset(None)
+    if offset is None:
+        return None
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _time_hook(server_tz: tzinfo) -> Any:
+    # Appending a fixed offset to the string is ~7x faster than datetime.replace().
+    suffix = _offset_suffix(server_tz)
+
+    def structure_time(value: object, _: object) -> datetime | None:
+        if value is None or value == "":
+            return None
+        # fromisoformat is far faster than strptime; the shape check keeps it strict.
+        if isinstance(value, str) and len(value) == _TIME_LEN and value[10] == " ":
+            try:
+                if suffix is not None:
+                    return datetime.fromisoformat(value + suffix)
+                return datetime.fromisoformat(value).replace(tzinfo=server_tz)
+            except ValueError:
+                pass
+        raise _FieldValueError(value, "a 'yyyy-MM-dd HH:mm:ss' time")
+
+    return structure_time
+
+
+_RENAMES = {
+    "total_deposit": "totalDeposit",
+    "total_withdrawal": "totalWithdrawal",
+    "current_balance": "currentBalance",
+    "update_time": "updateTime",
+    "first_deposit_amount": "firstDepositAmount",
+    "first_deposit_time": "firstDepositTime",
+}
+
+
+@cache
+def make_converter(server_tz: tzinfo) -> cattrs.Converter:
+    """A converter for one server time zone (cached: zones are few, building is slow)."""
+    converter = cattrs.Converter(detailed_validation=True)
+    converter.register_structure_hook(Decimal, _amount_or_zero)
+    converter.register_structure_hook(Decimal | None, _amount_or_none)
+    converter.register_structure_hook(datetime | None, _time_hook(server_tz))
+    overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in _RENAMES.items()}
+    overrides["uid"] = override(struct_hook=_uid)
+    converter.register_structure_hook(
+        InviteeAsset, make_dict_structure_fn(InviteeAsset, converter, **overrides)
+    )
+    return converter
+
+
+def _first_field_error(exc: BaseException) -> tuple[str | None, object, str]:
+    """Dig the first failing field, its value and the reason out of a cattrs error."""
+    if isinstance(exc, cattrs.ClassValidationError):
+        with_notes, _ = exc.group_exceptions()
+        for inner, note in with_notes:
+            wire = _RENAMES.get(note.name, note.name)
+            if isinstance(inner, KeyError):
+                return wire, None, "missing"
+            if isinstance(inner, _FieldValueError):
+                return wire, inner.value, str(inner)
+            return wire, None, str(inner)
+    return None, None, str(exc)
+
+
+def _int_field(data: Mapping[str, Any], name: str, page_no: int) -> int:
+    value = data.get(name)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise ResponseDecodeError(
+        f"data.{name} must be a non-negative integer, got {value!r}",
+        page_no=page_no,
+        field=name,
+        value=value,
+    )
+
+
+def decode_page(data: object, *, page_no: int, page_size: int, server_tz: tzinfo) -> AssetPage:
+    """Decode the ``data`` object of a successful answer into an `AssetPage`."""
+    if not isinstance(data, Mapping):
+        raise ResponseDecodeError(
+            f"'data' must be an object, got {data!r:.200}",
+            page_no=page_no,
+            field="data",
+            value=data,
+        )
+    total = _int_field(data, "total", page_no)
+    raw_items = data.get("list")
+    if raw_items is None and total == 0:
+        raw_items = []  # an empty result may come without a list
+    if not isinstance(raw_items, list):
+        raise ResponseDecodeError(
+            f"data.list must be a list, got {raw_items!r:.200}",
+            page_no=page_no,
+            field="list",
+            value=raw_items,
+        )
+    converter = make_converter(server_tz)
+    items: list[InviteeAsset] = []
+    for index, raw in enumerate(raw_items):
+        if not isinstance(raw, Mapping):
+            raise ResponseDecodeError(
+                f"data.list[{index}] must be an object, got {raw!r:.200}",
+                page_no=page_no,
+                field=f"list[{index}]",
+                value=raw,
+            )
+        try:
+            items.append(converter.structure(raw, InviteeAsset))
+        except Exception as exc:  # cattrs wraps every hook failure in an exception group
+            field, value, reason = _first_field_error(exc)
+            raise ResponseDecodeError(
+                f"data.list[{index}].{field} (uid {raw.get('uid')!r}): {reason}",
+                page_no=page_no,
+                field=field,
+                value=value,
+            ) from None
+    return AssetPage(page_no=page_no, page_size=page_size, total=total, items=items)

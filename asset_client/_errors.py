@@ -1,0 +1,148 @@
+"""The exception hierarchy.  Messages say what came back; none ever holds a secret."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiError",
+    "AssetClientError",
+    "AuthenticationError",
+    "InvalidParameterError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "TransportError",
+]
+
+_EXCERPT = 200
+
+
+def excerpt(body: bytes | str, limit: int = _EXCERPT) -> str:
+    """A short, printable view of a response body for error messages."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    if not text:
+        return "<empty body>"
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
+
+
+class AssetClientError(Exception):
+    """Base class of every error asset_client raises."""
+
+    #: Whether asking again may succeed (server hiccup, rate limit, broken body).
+    retryable: bool = False
+
+
+class ApiError(AssetClientError):
+    """The server answered with an error code or an error HTTP status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        page_no: int | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.status = status
+        self.page_no = page_no
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = [self.message]
+        if self.code is not None:
+            parts.append(f"code={self.code}")
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.page_no is not None:
+            parts.append(f"page {self.page_no}")
+        return f"{type(self).__name__}: " + ", ".join(parts)
+
+
+class AuthenticationError(ApiError):
+    """Unknown API key, bad signature or stale timestamp (codes 6000/6001)."""
+
+
+class PermissionDeniedError(ApiError):
+    """The key lacks CoinW's "Affiliate" permission (code 6003)."""
+
+
+class RateLimitError(ApiError):
+    """Code 29001 or HTTP 429.  Raised to callers only once retries are exhausted."""
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        page_no: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, code=code, status=status, page_no=page_no)
+
+
+class ServerError(ApiError):
+    """HTTP 5xx or code 500: the server or a gateway failed; worth retrying."""
+
+    retryable = True
+
+
+class InvalidParameterError(ApiError, ValueError):
+    """A bad argument (raised before any request) or server codes 1/402."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        page_no: int | None = None,
+    ) -> None:
+        self.field = field
+        super().__init__(message, code=code, status=status, page_no=page_no)
+
+
+class ResponseDecodeError(AssetClientError):
+    """The answer could not be read: not JSON, truncated, or a field of the wrong shape.
+
+    ``retryable`` is true for broken bodies (HTML error pages, truncation), which a
+    gateway produces at random, and false for well-formed JSON of the wrong shape,
+    which asking again will not fix.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        page_no: int | None = None,
+        field: str | None = None,
+        value: object = None,
+        status: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        self.page_no = page_no
+        self.field = field
+        self.value = value
+        self.status = status
+        self.retryable = retryable
+        where = f" (page {page_no})" if page_no is not None else ""
+        super().__init__(f"{message}{where}")
+
+
+class TransportError(AssetClientError):
+    """The request did not get an answer: connection refused or reset, or a timeout."""
+
+    retryable = True
+
+
+class PaginationError(AssetClientError):
+    """The server's pages contradict each other (uids out of order), so the walk cannot
+    promise every record exactly once."""

@@ -1,0 +1,154 @@
+"""Argument validation and query building (pure, no I/O).
+
+The query is built once, in one fixed order, as ``(name, value)`` pairs.  Its decoded
+form is what gets signed; its encoded form is what goes on the wire, so the HTTP layer
+never reorders or re-encodes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Literal
+from urllib.parse import quote as _percent_encode
+
+from attrs import frozen
+
+from ._errors import InvalidParameterError
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "TIME_FORMAT",
+    "AssetQuery",
+    "Quote",
+    "build_query",
+    "decoded_query_string",
+    "encoded_query_string",
+    "validate_page_no",
+    "validate_page_size",
+    "validate_query",
+]
+
+Quote = Literal["usdt", "usdc"]
+QUOTES: tuple[Quote, ...] = ("usdt", "usdc")
+#: The larger of the two maxima the docs give (1000 in "Precautions", 100 in the table).
+MAX_PAGE_SIZE = 1000
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+QueryParams = Sequence[tuple[str, str]]
+
+
+@frozen
+class AssetQuery:
+    """Validated filters of one walk; times already rendered in the server's zone."""
+
+    quote: Quote = "usdt"
+    uid: int | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+
+
+def _is_int(value: object) -> bool:
+    # bool is an int subclass; uid=True is a bug, not uid 1
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_page_size(page_size: object, field: str = "page_size") -> int:
+    if not _is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:  # type: ignore[operator]
+        raise InvalidParameterError(
+            f"{field} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}", field=field
+        )
+    return page_size  # type: ignore[return-value]
+
+
+def validate_page_no(page_no: object, field: str = "page_no") -> int:
+    if not _is_int(page_no) or page_no < 1:  # type: ignore[operator]
+        raise InvalidParameterError(
+            f"{field} must be an integer >= 1, got {page_no!r}", field=field
+        )
+    return page_no  # type: ignore[return-value]
+
+
+def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, datetime]:
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
+        local = moment.astimezone(server_tz)
+        return local.strftime(TIME_FORMAT), local
+    if isinstance(value, str):
+        if _TIME_RE.fullmatch(value):
+            try:
+                parsed = datetime.strptime(value, TIME_FORMAT)
+            except ValueError:
+                pass
+            else:
+                return value, parsed.replace(tzinfo=server_tz)
+        raise InvalidParameterError(
+            f"{field} must be a datetime or a 'yyyy-MM-dd HH:mm:ss' string, got {value!r}",
+            field=field,
+        )
+    raise InvalidParameterError(
+        f"{field} must be a datetime or a 'yyyy-MM-dd HH:mm:ss' string, got {value!r}", field=field
+    )
+
+
+def validate_query(
+    *,
+    quote: object = "usdt",
+    uid: object = None,
+    start_time: object = None,
+    end_time: object = None,
+    server_tz: tzinfo,
+) -> AssetQuery:
+    """Check every filter and render times in the server's zone; raise before any I/O.
+
+    Naive datetimes are taken as server time; aware ones are converted to it.
+    """
+    if not isinstance(quote, str) or quote.lower() not in QUOTES:
+        raise InvalidParameterError(f"quote must be one of {QUOTES}, got {quote!r}", field="quote")
+    if uid is not None and (not _is_int(uid) or uid <= 0):  # type: ignore[operator]
+        raise InvalidParameterError(f"uid must be a positive integer, got {uid!r}", field="uid")
+    start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
+    end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
+    if start and end and start[1] > end[1]:
+        raise InvalidParameterError(
+            f"start_time {start[0]!r} is after end_time {end[0]!r}", field="start_time"
+        )
+    return AssetQuery(
+        quote=quote.lower(),  # type: ignore[arg-type]
+        uid=uid,  # type: ignore[arg-type]
+        start_time=start[0] if start else None,
+        end_time=end[0] if end else None,
+    )
+
+
+def build_query(query: AssetQuery, page_no: int, page_size: int) -> list[tuple[str, str]]:
+    """The request's parameters in the one order they are signed and sent.
+
+    ``pageSize`` is always sent: the docs disagree on its default (10 or 20).
+    """
+    params: list[tuple[str, str]] = []
+    if query.uid is not None:
+        params.append(("uid", str(query.uid)))
+    if query.start_time is not None:
+        params.append(("startTime", query.start_time))
+    if query.end_time is not None:
+        params.append(("endTime", query.end_time))
+    params.append(("quote", query.quote))
+    params.append(("pageNo", str(page_no)))
+    params.append(("pageSize", str(page_size)))
+    return params
+
+
+def decoded_query_string(params: QueryParams) -> str:
+    """What gets signed: values exactly as they are, no percent-encoding."""
+    return "&".join(f"{name}={value}" for name, value in params)
+
+
+def encoded_query_string(params: QueryParams) -> str:
+    """What goes on the wire: same order, each name and value percent-encoded."""
+    return "&".join(
+        f"{_percent_encode(name, safe='')}={_percent_encode(value, safe='')}"
+        for name, value in params
+    )

@@ -1,0 +1,131 @@
+"""The rate limit: one strict limiter per (host, API key), shared by the whole process.
+
+CoinW allows 5 requests/s per IP and user and escalates repeated rejections to bans
+and an 8-hour blacklist, so the limiter must never burst.  ``AsyncLimiter(5, 1)``
+would: a leaky bucket of capacity 5 lets 9 requests into one sliding second.  Here
+the bucket holds a single request and drains every ``(period + margin) / requests``
+seconds, so any sliding ``period`` sees at most ``requests`` sends, with ``margin``
+to spare for network jitter between sends and arrivals.
+
+A server rejection (29001 / HTTP 429) pauses the key's limiter for every task of the
+process, rather than letting other tasks keep firing into a closed window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+
+from aiolimiter import AsyncLimiter
+from attrs import field, frozen
+from attrs.validators import ge, gt
+
+__all__ = ["KeyLimiter", "RateLimit", "limiter_for"]
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+@frozen(kw_only=True)
+class RateLimit:
+    """At most ``requests`` sends in any sliding ``period`` seconds, ``margin`` to spare."""
+
+    requests: int = field(default=5, validator=gt(0))
+    period: float = field(default=1.0, validator=gt(0))
+    margin: float = field(default=0.025, validator=ge(0))
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two sends."""
+        return (self.period + self.margin) / self.requests
+
+
+class KeyLimiter:
+    """The limiter of one (host, API key).  Safe across event loops.
+
+    aiolimiter binds its waiters to the running loop, so each loop gets its own
+    `AsyncLimiter`; the spacing carries over from one loop to the next (a bot that
+    restarts its loop, each pytest test) through ``_last_send``.  Two loops running
+    *at the same time* in two threads each get the full rate: share one loop per key.
+    """
+
+    __slots__ = ("_last_send", "_limiters", "_lock", "_pause_gen", "_paused_until", "rate")
+
+    def __init__(self, rate: RateLimit) -> None:
+        self.rate = rate
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncLimiter] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self._pause_gen = 0
+        self._last_send = -float("inf")
+
+    def _limiter(self) -> AsyncLimiter:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            limiter = self._limiters.get(loop)
+            if limiter is None:
+                limiter = AsyncLimiter(1, self.rate.interval)
+                self._limiters[loop] = limiter
+                # A fresh bucket is empty: keep the spacing from the previous loop's send.
+                self._paused_until = max(self._paused_until, self._last_send + self.rate.interval)
+            return limiter
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds left of a pause set by a rejection (0 when not paused)."""
+        return max(0.0, self._paused_until - time.monotonic())
+
+    def pause(self, seconds: float) -> None:
+        """Hold every sender of this key for ``seconds`` (after a server rejection)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._pause_gen += 1
+
+    async def acquire(self, sleep: Sleep = asyncio.sleep) -> float:
+        """Wait for a send slot; return how long it waited."""
+        started = time.monotonic()
+        limiter = self._limiter()
+        while True:
+            generation = self._pause_gen
+            if (delay := self.paused_for) > 0:
+                await sleep(delay)
+            await limiter.acquire()
+            if self._pause_gen == generation:
+                break
+            # A rejection paused the key while we queued: the window is closed, wait again.
+        now = time.monotonic()
+        self._last_send = now
+        return now - started
+
+
+_REGISTRY: dict[str, KeyLimiter] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _registry_key(host: str, api_key: str) -> str:
+    # Hashed so the registry never holds the key in the clear.
+    return hashlib.sha256(f"{host}\x00{api_key}".encode()).hexdigest()
+
+
+def limiter_for(host: str, api_key: str, rate: RateLimit) -> KeyLimiter:
+    """The process-wide limiter of ``(host, api_key)``, created on first use.
+
+    The first client to use a key sets its rate; asking for another rate for the same
+    key raises `ValueError`, since two rates for one server-side limit cannot both hold.
+    """
+    key = _registry_key(host, api_key)
+    with _REGISTRY_LOCK:
+        limiter = _REGISTRY.get(key)
+        if limiter is None:
+            limiter = _REGISTRY[key] = KeyLimiter(rate)
+        elif limiter.rate != rate:
+            raise ValueError(
+                f"this API key on {host} is already limited at {limiter.rate} in this process; "
+                f"cannot also use {rate}"
+            )
+        return limiter

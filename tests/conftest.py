@@ -1,0 +1,58 @@
+"""Shared fixtures: unique API keys (the limiter is per key, process-wide) and payloads."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests import _aioresponses_compat
+
+_aioresponses_compat.install()
+
+_key_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def api_key() -> str:
+    # One key per test: the process-wide limiter registry must not couple tests.
+    return f"test-key-{next(_key_numbers):06d}"
+
+
+SECRET = "test-secret-DO-NOT-LEAK-1234567890"
+
+
+@pytest.fixture
+def secret_key() -> str:
+    return SECRET
+
+
+def record(uid: int, **overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "uid": uid,
+        "totalDeposit": "15000.00000000",
+        "totalWithdrawal": "3000.00000000",
+        "currentBalance": "5800.00000000",
+        "updateTime": "2026-05-21 10:25:00",
+        "firstDepositAmount": "5000.00000000",
+        "firstDepositTime": "2026-03-15 09:12:33",
+    }
+    base.update(overrides)
+    return base
+
+
+def envelope(total: int, items: list[dict[str, Any]], code: Any = "0") -> dict[str, Any]:
+    return {"code": code, "msg": "success", "data": {"total": total, "list": items}}
+
+
+def body(payload: Any) -> bytes:
+    return json.dumps(payload).encode()
+
+
+@pytest.fixture
+def no_sleep() -> Iterator[list[float]]:
+    """A list that an injected fake sleep appends to; see `fake_sleep`."""
+    yield []

@@ -216,6 +216,11 @@ class AssetClient:
             raise RuntimeError("this AssetClient is closed")
         if self._session is None:
             self._session = aiohttp.ClientSession()
+            # aiohttp resends a GET once by itself when the server drops the connection.
+            # That resend would bypass the rate limiter, so on a session of our own it is
+            # switched off and the client retries on its own, metered terms.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     # -- one request ---------------------------------------------------------
@@ -372,81 +377,100 @@ class AssetClient:
         pending: dict[int, asyncio.Task[AssetPage]] = {}
         try:
             while True:
-                while len(pending) < self.max_concurrency:
-                    page_no = planner.next_request()
-                    if page_no is None:
-                        break
-                    pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size))
+                self._request_ahead(query, planner, pending)
                 try:
                     page = await pending.pop(planner.next_to_consume)
                 except InvalidParameterError:
-                    if planner.total is not None or explicit_size is not None:
+                    if not self._fall_back(planner, explicit_size):
                         raise
-                    if planner.page_size == FALLBACK_PAGE_SIZE:
-                        raise
-                    logger.info(
-                        "server refused pageSize=%d; falling back to %d",
-                        planner.page_size,
-                        FALLBACK_PAGE_SIZE,
-                    )
-                    self._default_page_size = FALLBACK_PAGE_SIZE
                     planner = PagePlanner(FALLBACK_PAGE_SIZE, start_offset)
                     continue
-                if (
-                    planner.total is None
-                    and planner.first_page > 1
-                    and not _resumes_here(page, after_uid)
-                ):
+                if _resume_point_moved(planner, page, after_uid):
                     logger.info(
-                        "resume point moved (page %d starts past uid %s): starting from page 1",
+                        "resume point moved (page %d starts past uid %s): from page 1",
                         page.page_no,
                         after_uid,
                     )
                     await _cancel_all(pending)
                     planner = PagePlanner(planner.page_size)
                     continue
-                self.stats.expected_total = page.total
-                previous_total = planner.total
-                step = planner.consume(page.page_no, len(page.items), page.total)
-                if previous_total is not None and page.total < previous_total:
-                    self.stats.total_decreases += 1
-                    logger.warning(
-                        "total fell from %d to %d during the walk (page %d): records may have "
-                        "shifted between pages; run the walk again to be sure",
-                        previous_total,
-                        page.total,
-                        page.page_no,
-                    )
+                step = self._consume(planner, page)
                 if step is Step.REPLAN:
-                    self.stats.replans += 1
-                    logger.info(
-                        "page %d was short; the server serves at most %d: re-planning",
-                        page.page_no,
-                        planner.page_size,
-                    )
                     await _cancel_all(pending)
+                if step is not Step.DONE:
+                    # Ask for the next pages before handing records over, so they load
+                    # while the caller works through this one.
+                    self._request_ahead(query, planner, pending)
+                duplicates_before = guard.duplicates
                 admitted = guard.admit(page.items, page.page_no)
-                self.stats.duplicates_dropped = guard.duplicates
+                self.stats.duplicates_dropped += guard.duplicates - duplicates_before
                 for item in admitted:
                     self.stats.records += 1
                     yield item
                 if step is Step.DONE:
-                    if len(page.items) == 0 and planner.consumed < page.total:
-                        logger.warning(
-                            "page %d was empty although total is %d and %d were read",
-                            page.page_no,
-                            page.total,
-                            planner.consumed,
-                        )
                     return
         finally:
             await _cancel_all(pending)
 
+    def _request_ahead(
+        self, query: AssetQuery, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
+    ) -> None:
+        """Start fetching planned pages, up to ``max_concurrency`` not yet consumed."""
+        while len(pending) < self.max_concurrency:
+            page_no = planner.next_request()
+            if page_no is None:
+                return
+            pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size))
 
-def _resumes_here(page: AssetPage, after_uid: int | None) -> bool:
-    """Whether a walk that skipped to ``page`` can be sure it skipped only records the
-    caller has: the page must start at or before ``after_uid``."""
-    return after_uid is not None and bool(page.items) and page.items[0].uid <= after_uid
+    def _fall_back(self, planner: PagePlanner, explicit_size: int | None) -> bool:
+        """Whether a refused first page may be asked again at the fallback size."""
+        if planner.total is not None or explicit_size is not None:
+            return False
+        if planner.page_size == FALLBACK_PAGE_SIZE:
+            return False
+        logger.info(
+            "server refused pageSize=%d; falling back to %d", planner.page_size, FALLBACK_PAGE_SIZE
+        )
+        self._default_page_size = FALLBACK_PAGE_SIZE
+        return True
+
+    def _consume(self, planner: PagePlanner, page: AssetPage) -> Step:
+        """Feed one page to the planner; count and report what looks inconsistent."""
+        previous_total = planner.total
+        self.stats.expected_total = page.total
+        step = planner.consume(page.page_no, len(page.items), page.total)
+        if previous_total is not None and page.total < previous_total:
+            self.stats.total_decreases += 1
+            logger.warning(
+                "total fell from %d to %d during the walk (page %d): records may have "
+                "shifted between pages; run the walk again to be sure",
+                previous_total,
+                page.total,
+                page.page_no,
+            )
+        if step is Step.REPLAN:
+            self.stats.replans += 1
+            logger.info(
+                "page %d was short; the server serves at most %d: re-planning",
+                page.page_no,
+                planner.page_size,
+            )
+        if step is Step.DONE and not page.items and planner.consumed < page.total:
+            logger.warning(
+                "page %d was empty although total is %d and only %d were read",
+                page.page_no,
+                page.total,
+                planner.consumed,
+            )
+        return step
+
+
+def _resume_point_moved(planner: PagePlanner, page: AssetPage, after_uid: int | None) -> bool:
+    """Whether a walk that skipped straight to ``page`` may have skipped a record the
+    caller does not have: it is safe only if the page starts at or before ``after_uid``."""
+    if planner.total is not None or planner.first_page == 1:
+        return False  # not the first page of a resumed walk
+    return after_uid is None or not page.items or page.items[0].uid > after_uid
 
 
 async def _cancel_all(pending: dict[int, asyncio.Task[AssetPage]]) -> None:

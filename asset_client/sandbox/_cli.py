@@ -1,0 +1,144 @@
+"""The ``asset-client sandbox`` subcommand: run the sandbox server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+from typing import Any
+
+from asset_client.sandbox._faults import FaultConfig
+from asset_client.sandbox._server import (
+    DEMO_API_KEY,
+    DEMO_SECRET_KEY,
+    SandboxConfig,
+    run_sandbox,
+)
+
+__all__ = ["add_sandbox_parser", "is_loopback", "run_sandbox_command", "sandbox_config_from_args"]
+
+DEFAULT_PORT = 8765  # fixed, so demo instructions can name the URL
+
+
+def add_sandbox_parser(subparsers: Any) -> None:
+    """Add the ``sandbox`` subcommand to an ``argparse`` subparsers object.
+
+    ``subparsers`` is what ``ArgumentParser.add_subparsers()`` returns (typed Any because
+    argparse's class for it is private).
+    """
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox",
+        help="run a local fake CoinW server for demos and tests",
+        description=(
+            "Serve a local, strict imitation of CoinW's 'Get Direct Invitee User Asset' "
+            "endpoint with synthetic data. It accepts only its own credentials (by default "
+            f"the public demo pair {DEMO_API_KEY!r} / {DEMO_SECRET_KEY!r}). --secret-key on "
+            "the command line is for throwaway sandbox credentials only: never pass a real "
+            "CoinW secret here (it would land in shell history and process listings)."
+        ),
+    )
+    parser.add_argument(
+        "--host",
+        default=None,
+        help="interface to bind (default 127.0.0.1; anything else must be given explicitly)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"0 = any free port (default {DEFAULT_PORT})"
+    )
+    parser.add_argument("--api-key", default=DEMO_API_KEY, help="key the sandbox accepts")
+    parser.add_argument(
+        "--secret-key",
+        default=DEMO_SECRET_KEY,
+        help="secret the sandbox accepts (throwaway sandbox credentials only)",
+    )
+    parser.add_argument("--invitees", type=int, default=3000, help="invitees per quote")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
+    parser.add_argument(
+        "--max-page-size", type=int, default=1000, help="largest pageSize accepted (docs: 1000/100)"
+    )
+    parser.add_argument(
+        "--clamp-page-size",
+        type=int,
+        default=None,
+        help="silently cap pageSize to this instead of rejecting large sizes",
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=5, help="requests per second per IP and key (default 5)"
+    )
+    parser.add_argument(
+        "--rate-limit-status",
+        type=int,
+        choices=(200, 429),
+        default=200,
+        help="200: code 29001 in the body; 429: HTTP 429 with Retry-After",
+    )
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="probability (0..1) that a request gets a random fault",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def sandbox_config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    return SandboxConfig(
+        invitees=args.invitees,
+        seed=args.seed,
+        api_key=args.api_key,
+        secret_key=args.secret_key,
+        max_page_size=args.max_page_size,
+        clamp_page_size=args.clamp_page_size,
+        rate_limit=args.rate_limit,
+        rate_limit_status=args.rate_limit_status,
+        faults=FaultConfig(latency=args.latency, random_rate=args.fault_rate),
+    )
+
+
+async def run_sandbox_command(args: argparse.Namespace) -> int:
+    """Run until cancelled (Ctrl-C); return the exit status."""
+    host: str = args.host if args.host is not None else "127.0.0.1"
+    try:
+        config = sandbox_config_from_args(args)
+    except ValueError as exc:
+        print(f"asset-client sandbox: {exc}", file=sys.stderr)
+        return 2
+    if not is_loopback(host):
+        # Explicitly requested (the default is loopback), but worth a loud note.
+        print(
+            f"warning: binding {host}: the sandbox is reachable from other machines and "
+            "its credentials are not secret",
+            file=sys.stderr,
+        )
+    try:
+        async with run_sandbox(config, host=host, port=args.port) as sandbox:
+            print(f"CoinW sandbox listening on {sandbox.base_url}", flush=True)
+            print(f"  api key:    {sandbox.api_key}")
+            print(f"  secret key: {sandbox.secret_key}  (sandbox credentials, not a real secret)")
+            print(
+                f"  {config.invitees} invitees per quote (usdt, usdc), seed {config.seed}, "
+                f"{config.rate_limit} requests/s per IP and key"
+            )
+            print(
+                "Point the exporter at it with base URL "
+                f"{sandbox.base_url} and the credentials above "
+                "(or run `asset-client export --sandbox` for an embedded one). Ctrl-C stops.",
+                flush=True,
+            )
+            await asyncio.Event().wait()  # until cancelled
+    except OSError as exc:
+        print(f"asset-client sandbox: cannot listen on {host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        pass
+    return 0

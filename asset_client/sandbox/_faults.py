@@ -1,0 +1,106 @@
+"""Fault injection: which request gets which fault, and how long each answer is delayed.
+
+Pure and seeded: the same :class:`FaultConfig` and the same sequence of request ordinals give
+the same decisions, so a failing test replays exactly.  Nothing fires unless configured.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import attrs
+
+__all__ = ["Fault", "FaultConfig", "FaultPlan"]
+
+
+class Fault(enum.Enum):
+    """Failure modes a client of the real API has to survive (gateways included)."""
+
+    SERVER_ERROR_HTML = "server_error_html"  # HTTP 503 with an HTML page, as a gateway sends
+    TRUNCATED_JSON = "truncated_json"  # HTTP 200, the real JSON answer cut in half
+    EMPTY_BODY = "empty_body"  # HTTP 200, no body at all
+    CONNECTION_RESET = "connection_reset"  # transport closed without an answer
+    RATE_LIMITED = "rate_limited"  # 29001 (or HTTP 429) although the window allows it
+    TIMEOUT = "timeout"  # answer normally, but only after FaultConfig.timeout_delay
+    CODE_500 = "code_500"  # HTTP 200 with {"code": 500, "msg": "Internal server error"}
+
+
+def _frozen_mapping(value: Mapping[int, Fault]) -> Mapping[int, Fault]:
+    return MappingProxyType(dict(value))
+
+
+_DEFAULT_KINDS = (
+    Fault.SERVER_ERROR_HTML,
+    Fault.TRUNCATED_JSON,
+    Fault.CONNECTION_RESET,
+    Fault.RATE_LIMITED,
+)
+
+
+@attrs.frozen(kw_only=True)
+class FaultConfig:
+    """What to inject.  The default injects nothing."""
+
+    latency: float = 0.0  # seconds added before every answer
+    latency_jitter: float = 0.0  # uniform extra 0..jitter, from the seeded RNG
+    # 1-based ordinal of the request since the sandbox started (counting every request that
+    # reaches the handler, i.e. ``len(stats.requests)`` after it arrived) -> fault.
+    script: Mapping[int, Fault] = attrs.field(factory=dict, converter=_frozen_mapping)
+    random_rate: float = 0.0  # probability that a request gets a random fault
+    random_kinds: tuple[Fault, ...] = _DEFAULT_KINDS
+    seed: int = 0  # seeds latency jitter and random faults
+    grow_after: int | None = None  # after this many accepted requests, add grow_by invitees
+    grow_by: int = 0
+    shrink_after: int | None = None  # after this many accepted requests, drop shrink_by
+    shrink_by: int = 0
+    timeout_delay: float = 5.0
+
+    def __attrs_post_init__(self) -> None:
+        if not 0.0 <= self.random_rate <= 1.0:
+            raise ValueError("random_rate must be within 0..1")
+        if self.random_rate > 0 and not self.random_kinds:
+            raise ValueError("random_kinds must not be empty when random_rate > 0")
+        if self.latency < 0 or self.latency_jitter < 0 or self.timeout_delay < 0:
+            raise ValueError("latency, latency_jitter and timeout_delay must be >= 0")
+        if any(ordinal < 1 for ordinal in self.script):
+            raise ValueError("script ordinals are 1-based")
+
+
+class FaultPlan:
+    """Stateful decisions for one FaultConfig (a fresh plan restarts the seeded streams)."""
+
+    def __init__(self, config: FaultConfig) -> None:
+        self.config = config
+        # Separate streams: enabling jitter must not change which requests fail.  Seeded
+        # PRNGs on purpose (reproducible test runs), nothing security-related.
+        self._fault_rng = random.Random(f"faults:{config.seed}")  # noqa: S311
+        self._latency_rng = random.Random(f"latency:{config.seed}")  # noqa: S311
+
+    def decide(self, ordinal: int) -> Fault | None:
+        """The fault for the request with this 1-based ordinal, or None."""
+        scripted = self.config.script.get(ordinal)
+        if scripted is not None:
+            return scripted
+        if self.config.random_rate <= 0:
+            return None
+        if self._fault_rng.random() < self.config.random_rate:
+            return self._fault_rng.choice(self.config.random_kinds)
+        return None
+
+    def delay(self) -> float:
+        """Seconds to wait before answering (latency plus seeded jitter)."""
+        jitter = self.config.latency_jitter
+        extra = self._latency_rng.uniform(0.0, jitter) if jitter > 0 else 0.0
+        return self.config.latency + extra
+
+    def should_grow(self, accepted: int) -> bool:
+        """True exactly when ``accepted`` reaches grow_after (growth happens once)."""
+        after = self.config.grow_after
+        return after is not None and self.config.grow_by > 0 and accepted == after
+
+    def should_shrink(self, accepted: int) -> bool:
+        after = self.config.shrink_after
+        return after is not None and self.config.shrink_by > 0 and accepted == after

@@ -11,7 +11,7 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import UTC, tzinfo
 from types import TracebackType
 from typing import Any, Self
@@ -233,7 +233,7 @@ class AssetClient:
         session = self._get_session()
         retry_no = 0
         while True:
-            self.stats.limiter_wait += await self._limiter.acquire(self._sleep)
+            self.stats.limiter_wait += await self._limiter.acquire(self._sleep, page_no)
             # Timestamp after the wait: a stale one is refused as a bad signature.
             timestamp = str(int(self._wall_clock() * 1000))
             headers = {
@@ -327,7 +327,7 @@ class AssetClient:
         page_size: int | None = None,
         after_uid: int | None = None,
         start_offset: int = 0,
-    ) -> AsyncIterator[InviteeAsset]:
+    ) -> AsyncGenerator[InviteeAsset, None]:
         """Every matching invitee once, in uid order, fetching pages concurrently.
 
         Arguments are checked now, before any request.  ``page_size=None`` asks for
@@ -370,7 +370,7 @@ class AssetClient:
         explicit_size: int | None,
         after_uid: int | None,
         start_offset: int,
-    ) -> AsyncIterator[InviteeAsset]:
+    ) -> AsyncGenerator[InviteeAsset, None]:
         planner = PagePlanner(explicit_size or self._default_page_size, start_offset)
         guard = UidGuard(after_uid)
         self.stats.expected_total = None

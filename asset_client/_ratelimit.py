@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
+import itertools
 import threading
 import time
 import weakref
@@ -43,6 +45,42 @@ class RateLimit:
         return (self.period + self.margin) / self.requests
 
 
+class _PriorityGate:
+    """Lets one waiter at a time on to the limiter, lowest priority number first.
+
+    The walk passes page numbers, so a page being retried goes out before later pages
+    the walk cannot use until it arrives.
+    """
+
+    __slots__ = ("_busy", "_order", "_waiters")
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._order = itertools.count()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+
+    async def enter(self, priority: int) -> None:
+        if not self._busy and not self._waiters:
+            self._busy = True
+            return
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.leave()  # handed the gate just as we were cancelled: pass it on
+            raise
+
+    def leave(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)  # the gate passes on; it stays busy
+                return
+        self._busy = False
+
+
 class KeyLimiter:
     """The limiter of one (host, API key).  Safe across event loops.
 
@@ -56,24 +94,23 @@ class KeyLimiter:
 
     def __init__(self, rate: RateLimit) -> None:
         self.rate = rate
-        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncLimiter] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._limiters: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[AsyncLimiter, _PriorityGate]
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._paused_until = 0.0
         self._pause_gen = 0
         self._last_send = -float("inf")
 
-    def _limiter(self) -> AsyncLimiter:
+    def _for_this_loop(self) -> tuple[AsyncLimiter, _PriorityGate]:
         loop = asyncio.get_running_loop()
         with self._lock:
-            limiter = self._limiters.get(loop)
-            if limiter is None:
-                limiter = AsyncLimiter(1, self.rate.interval)
-                self._limiters[loop] = limiter
+            pair = self._limiters.get(loop)
+            if pair is None:
+                pair = self._limiters[loop] = (AsyncLimiter(1, self.rate.interval), _PriorityGate())
                 # A fresh bucket is empty: keep the spacing from the previous loop's send.
                 self._paused_until = max(self._paused_until, self._last_send + self.rate.interval)
-            return limiter
+            return pair
 
     @property
     def paused_for(self) -> float:
@@ -86,18 +123,22 @@ class KeyLimiter:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
             self._pause_gen += 1
 
-    async def acquire(self, sleep: Sleep = asyncio.sleep) -> float:
-        """Wait for a send slot; return how long it waited."""
+    async def acquire(self, sleep: Sleep = asyncio.sleep, priority: int = 0) -> float:
+        """Wait for a send slot, lowest ``priority`` first; return how long it waited."""
         started = time.monotonic()
-        limiter = self._limiter()
-        while True:
-            generation = self._pause_gen
-            if (delay := self.paused_for) > 0:
-                await sleep(delay)
-            await limiter.acquire()
-            if self._pause_gen == generation:
-                break
-            # A rejection paused the key while we queued: the window is closed, wait again.
+        limiter, gate = self._for_this_loop()
+        await gate.enter(priority)
+        try:
+            while True:
+                generation = self._pause_gen
+                if (delay := self.paused_for) > 0:
+                    await sleep(delay)
+                await limiter.acquire()
+                if self._pause_gen == generation:
+                    break
+                # A rejection paused the key while we queued: the window is closed, wait again.
+        finally:
+            gate.leave()
         now = time.monotonic()
         self._last_send = now
         return now - started

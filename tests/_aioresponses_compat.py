@@ -20,4 +20,4 @@ class _CompatClientResponse(ClientResponse):
 
 def install() -> None:
     if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
-        aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+        aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ def secret_key() -> str:
     return SECRET
 
 
-def record(uid: int, **overrides: Any) -> dict[str, Any]:
+def record(uid: object, **overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "uid": uid,
         "totalDeposit": "15000.00000000",

@@ -61,7 +61,7 @@ def test_codes_map_to_typed_errors(
     assert info.value.retryable is retryable  # type: ignore[attr-defined]
     text = str(info.value)
     assert str(payload["code"]) in text and "page 7" in text
-    assert (payload.get("msg") or payload.get("message")) in text
+    assert str(payload.get("msg") or payload.get("message")) in text
 
 
 def test_message_is_read_from_msg_or_message() -> None:
@@ -85,7 +85,9 @@ def test_http_429_without_retry_after() -> None:
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_html_page_is_a_retryable_server_error_showing_the_body(status: int) -> None:
     with pytest.raises(ServerError) as info:
-        classify(status, raw=b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
+        classify(
+            status, raw=b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+        )
     assert info.value.retryable and info.value.status == status
     assert "503 Service Temporarily Unavailable" in str(info.value)
 
@@ -115,7 +117,9 @@ def test_missing_code_and_missing_data() -> None:
     assert info.value.field == "data"
 
 
-@pytest.mark.parametrize(("status", "error"), [(401, AuthenticationError), (403, PermissionDeniedError), (404, ApiError)])
+@pytest.mark.parametrize(
+    ("status", "error"), [(401, AuthenticationError), (403, PermissionDeniedError), (404, ApiError)]
+)
 def test_error_statuses_without_json(status: int, error: type[Exception]) -> None:
     with pytest.raises(error) as info:
         classify(status, raw=b"<html>nope</html>")

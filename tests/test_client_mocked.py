@@ -28,7 +28,9 @@ from asset_client import (
 from tests.conftest import SECRET, envelope, record
 
 BASE = "https://api.example.test"
-URL_RE = re.compile(r"^https://api\.example\.test/api/v3/patener/openapi/v1/partner/invitation/user/assets\?.*$")
+URL_RE = re.compile(
+    r"^https://api\.example\.test/api/v3/patener/openapi/v1/partner/invitation/user/assets\?.*$"
+)
 FAST = RateLimit(requests=1000, period=0.1, margin=0.0)
 
 
@@ -218,7 +220,9 @@ async def test_an_explicit_page_size_is_not_changed(mocked: Any, client: AssetCl
 async def test_a_shared_session_is_never_closed(mocked: Any, api_key: str) -> None:
     mocked.get(URL_RE, payload=envelope(0, []))
     async with aiohttp.ClientSession() as session:
-        async with AssetClient(api_key, SECRET, base_url=BASE, session=session, rate_limit=FAST) as c:
+        async with AssetClient(
+            api_key, SECRET, base_url=BASE, session=session, rate_limit=FAST
+        ) as c:
             await c.get_invitee_assets_page()
         assert not session.closed
 
@@ -271,7 +275,9 @@ async def test_secret_and_signature_never_leak(
     mocked.get(URL_RE, payload={"code": 6001, "msg": "invalid signature"})
     with pytest.raises(AuthenticationError) as info:
         await client.get_invitee_assets_page()
-    signatures = [call.kwargs["headers"]["sign"] for calls in mocked.requests.values() for call in calls]
+    signatures = [
+        call.kwargs["headers"]["sign"] for calls in mocked.requests.values() for call in calls
+    ]
     assert len(signatures) == 4
     import traceback
 

@@ -43,7 +43,9 @@ def as_wire(asset: InviteeAsset) -> dict[str, Any]:
         "totalDeposit": money(asset.total_deposit),
         "totalWithdrawal": money(asset.total_withdrawal),
         "currentBalance": money(asset.current_balance),
-        "updateTime": asset.update_time.strftime("%Y-%m-%d %H:%M:%S") if asset.update_time else None,
+        "updateTime": asset.update_time.strftime("%Y-%m-%d %H:%M:%S")
+        if asset.update_time
+        else None,
         "firstDepositAmount": money(asset.first_deposit_amount),
         "firstDepositTime": asset.first_deposit_time.strftime("%Y-%m-%d %H:%M:%S")
         if asset.first_deposit_time
@@ -71,6 +73,12 @@ def assert_exact(assets: list[InviteeAsset], expected: list[dict[str, Any]]) -> 
     assert [as_wire(a) for a in assets] == [normalise(e) for e in expected]
 
 
+def uid_at(expected: list[dict[str, Any]], index: int) -> int:
+    uid = expected[index]["uid"]
+    assert isinstance(uid, int)
+    return uid
+
+
 def config(**overrides: Any) -> SandboxConfig:
     settings: dict[str, Any] = {"invitees": 300, "rate_limit": 5, "window": WINDOW}
     settings.update(overrides)
@@ -83,14 +91,16 @@ async def connected(
 ) -> AsyncIterator[tuple[Sandbox, AssetClient]]:
     client_kwargs.setdefault("rate_limit", CLIENT_RATE)
     client_kwargs.setdefault("retry_policy", QUICK_RETRIES)
-    async with run_sandbox(sandbox_config) as sandbox:
-        async with AssetClient(
+    async with (
+        run_sandbox(sandbox_config) as sandbox,
+        AssetClient(
             client_kwargs.pop("api_key", sandbox.api_key),
             client_kwargs.pop("secret_key", sandbox.secret_key),
             base_url=sandbox.base_url,
             **client_kwargs,
-        ) as client:
-            yield sandbox, client
+        ) as client,
+    ):
+        yield sandbox, client
 
 
 async def collect(iterator: AsyncIterator[InviteeAsset]) -> list[InviteeAsset]:
@@ -138,9 +148,11 @@ async def test_query_goes_on_the_wire_in_the_signed_order() -> None:
 
 async def test_time_window_changes_totals_but_not_balances() -> None:
     async with connected(config(invitees=60)) as (sandbox, client):
-        window = {"start_time": "2026-03-01 00:00:00", "end_time": "2026-04-30 23:59:59"}
-        windowed = await collect(client.iter_invitee_assets(quote="usdc", **window))
-        assert_exact(windowed, sandbox.expected("usdc", **window))
+        start, end = "2026-03-01 00:00:00", "2026-04-30 23:59:59"
+        windowed = await collect(
+            client.iter_invitee_assets(quote="usdc", start_time=start, end_time=end)
+        )
+        assert_exact(windowed, sandbox.expected("usdc", start_time=start, end_time=end))
         lifetime = await collect(client.iter_invitee_assets(quote="usdc"))
         assert [a.current_balance for a in windowed] == [a.current_balance for a in lifetime]
         assert [a.total_deposit for a in windowed] != [a.total_deposit for a in lifetime]
@@ -148,7 +160,7 @@ async def test_time_window_changes_totals_but_not_balances() -> None:
 
 async def test_uid_filter_returns_that_invitee() -> None:
     async with connected(config(invitees=50)) as (sandbox, client):
-        target = sandbox.expected("usdt")[17]["uid"]
+        target = uid_at(sandbox.expected("usdt"), 17)
         assets = await collect(client.iter_invitee_assets(uid=target))
         assert [a.uid for a in assets] == [target]
 
@@ -280,13 +292,15 @@ def in_flight_tracer() -> tuple[aiohttp.TraceConfig, dict[str, int]]:
 
 async def test_pages_are_fetched_concurrently_under_latency() -> None:
     trace, counts = in_flight_tracer()
-    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
-        async with connected(config(invitees=100, faults=FaultConfig(latency=0.15)), session=session) as (
+    async with (
+        aiohttp.ClientSession(trace_configs=[trace]) as session,
+        connected(config(invitees=100, faults=FaultConfig(latency=0.15)), session=session) as (
             sandbox,
             client,
-        ):
-            assets = await collect(client.iter_invitee_assets(page_size=10))
-            assert_exact(assets, sandbox.expected("usdt"))
+        ),
+    ):
+        assets = await collect(client.iter_invitee_assets(page_size=10))
+        assert_exact(assets, sandbox.expected("usdt"))
     # With 0.15 s of latency and a send every 0.024 s, a sequential walk would never
     # have two requests open at once.
     assert counts["max"] >= 3
@@ -299,19 +313,22 @@ async def wait_until(condition: Callable[[], bool], step: Callable[[], Awaitable
 
 async def test_breaking_out_leaves_no_tasks_and_no_open_connections() -> None:
     trace, counts = in_flight_tracer()
-    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
-        async with connected(config(faults=FaultConfig(latency=0.05)), session=session) as (_, client):
-            seen = []
-            async with contextlib.aclosing(client.iter_invitee_assets(page_size=10)) as walk:
-                async for asset in walk:
-                    seen.append(asset)
-                    if len(seen) == 25:
-                        break
-            assert client._tasks == set()
-            assert counts["now"] == 0
-            connector = session.connector
-            assert connector is not None
-            assert not connector._acquired  # type: ignore[attr-defined]
+    sandbox_config = config(faults=FaultConfig(latency=0.05))
+    async with (
+        aiohttp.ClientSession(trace_configs=[trace]) as session,
+        connected(sandbox_config, session=session) as (_, client),
+    ):
+        seen = []
+        async with contextlib.aclosing(client.iter_invitee_assets(page_size=10)) as walk:
+            async for asset in walk:
+                seen.append(asset)
+                if len(seen) == 25:
+                    break
+        assert client._tasks == set()
+        assert counts["now"] == 0
+        connector = session.connector
+        assert connector is not None
+        assert not connector._acquired
 
 
 async def test_cancelling_the_consumer_leaves_no_tasks() -> None:
@@ -339,14 +356,16 @@ async def test_closing_the_client_cancels_a_walk_in_flight() -> None:
         assert client._tasks  # pages in flight
         await client.close()
         assert client._tasks == set()
-        await walk.aclose()  # type: ignore[attr-defined]
+        await walk.aclose()
 
 
 async def test_resume_after_uid_skips_pages_and_records_already_had() -> None:
     async with connected(config(invitees=100)) as (sandbox, client):
         expected = sandbox.expected("usdt")
         resumed = await collect(
-            client.iter_invitee_assets(page_size=10, after_uid=expected[44]["uid"], start_offset=45)
+            client.iter_invitee_assets(
+                page_size=10, after_uid=uid_at(expected, 44), start_offset=45
+            )
         )
         assert_exact(resumed, expected[45:])
         first_page = dict(sandbox.stats.requests[0].params)["pageNo"]
@@ -358,7 +377,9 @@ async def test_resume_restarts_from_page_one_when_data_moved() -> None:
         expected = sandbox.expected("usdt")
         # Claim an offset far past the uid: page 9 starts after it, so the walk restarts.
         resumed = await collect(
-            client.iter_invitee_assets(page_size=10, after_uid=expected[20]["uid"], start_offset=85)
+            client.iter_invitee_assets(
+                page_size=10, after_uid=uid_at(expected, 20), start_offset=85
+            )
         )
         assert_exact(resumed, expected[21:])
         pages = [dict(r.params)["pageNo"] for r in sandbox.stats.requests]

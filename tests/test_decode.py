@@ -169,7 +169,9 @@ def test_negative_zero_and_long_decimals_are_kept_exactly() -> None:
 
 
 @given(
-    st.decimals(allow_nan=False, allow_infinity=False, places=8, min_value=-(10**12), max_value=10**12)
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=8, min_value=-(10**12), max_value=10**12
+    )
 )
 def test_any_plain_decimal_string_round_trips_exactly(amount: Decimal) -> None:
     text = format(amount, "f")

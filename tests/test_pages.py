@@ -32,7 +32,9 @@ class FakeServer:
         return self.uids[start : start + size]
 
 
-def walk(server: FakeServer, size: int, window: int = 1, grow: list[int] | None = None) -> list[int]:
+def walk(
+    server: FakeServer, size: int, window: int = 1, grow: list[int] | None = None
+) -> list[int]:
     """Drive the planner like the client does: up to ``window`` pages requested ahead,
     consumed in order; ``grow`` uids are appended after the first answer."""
     planner = PagePlanner(size)

@@ -110,7 +110,10 @@ def test_encoded_form_escapes_space_and_colon_but_keeps_order() -> None:
     assert encoded_query_string(params) == (
         "startTime=2026-03-01%2000%3A00%3A00&quote=usdt&pageNo=1&pageSize=10"
     )
-    assert decoded_query_string(params) == "startTime=2026-03-01 00:00:00&quote=usdt&pageNo=1&pageSize=10"
+    assert (
+        decoded_query_string(params)
+        == "startTime=2026-03-01 00:00:00&quote=usdt&pageNo=1&pageSize=10"
+    )
 
 
 @given(st.lists(st.tuples(st.text(min_size=1), st.text()), max_size=6))
@@ -118,6 +121,8 @@ def test_encoding_round_trips_to_the_signed_form(params: list[tuple[str, str]]) 
     encoded = encoded_query_string(params)
     pairs = [part.split("=", 1) for part in encoded.split("&")] if params else []
     assert [(unquote(k), unquote(v)) for k, v in pairs] == params
-    assert all(set(part) <= set("%-._~=") | set(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    ) for part in encoded.split("&"))
+    assert all(
+        set(part)
+        <= set("%-._~=") | set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        for part in encoded.split("&")
+    )

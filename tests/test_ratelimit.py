@@ -5,6 +5,7 @@ slow the machine is (delays only widen gaps)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Sequence
 
@@ -34,7 +35,7 @@ async def test_sequential_sends_never_exceed_the_window() -> None:
         await limiter.acquire()
         stamps.append(time.monotonic())
     assert max_in_window(stamps, FAST.period) <= FAST.requests
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= FAST.interval - EPSILON
 
 
@@ -107,7 +108,7 @@ def test_limiter_survives_loop_restarts_and_keeps_spacing() -> None:
     asyncio.run(burst())
     asyncio.run(burst())  # a new loop: no "attached to a different loop", no burst
     assert len(stamps) == 6
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 0.05 - 1e-6
 
 
@@ -125,3 +126,34 @@ def test_bad_rates_are_refused() -> None:
         RateLimit(requests=0)
     with pytest.raises(ValueError, match="period"):
         RateLimit(period=0)
+
+
+async def test_waiters_go_in_priority_order_so_a_retried_page_jumps_the_queue() -> None:
+    limiter = KeyLimiter(FAST)
+    order: list[int] = []
+
+    async def send(priority: int) -> None:
+        await limiter.acquire(priority=priority)
+        order.append(priority)
+
+    await limiter.acquire()  # the bucket is now full: everyone below has to wait
+    # 9 finds the gate free and waits inside it; the rest queue and leave lowest first.
+    await asyncio.gather(*(send(p) for p in (9, 7, 8, 3)))
+    assert order == [9, 3, 7, 8]
+
+
+async def test_a_cancelled_waiter_does_not_block_the_others() -> None:
+    limiter = KeyLimiter(FAST)
+    order: list[int] = []
+
+    async def send(priority: int) -> None:
+        await limiter.acquire(priority=priority)
+        order.append(priority)
+
+    first = asyncio.ensure_future(send(1))
+    doomed = asyncio.ensure_future(send(2))
+    last = asyncio.ensure_future(send(3))
+    await asyncio.sleep(0)  # all three queue (ordering only, no timing)
+    doomed.cancel()
+    await asyncio.gather(first, last)
+    assert doomed.cancelled() and order == [1, 3]

@@ -1,0 +1,567 @@
+"""The ``asset-client`` command: argument parsing, credentials, exit statuses.
+
+Subcommands: ``export`` (here and in `_export_run`) and ``sandbox`` (in
+`asset_client.sandbox._cli`).  Secrets come from the environment or a private file,
+never from the command line, where ``ps`` and shell history would show them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import stat
+import sys
+import traceback
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import NoReturn, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ._client import DEFAULT_BASE_URL
+from ._errors import (
+    AssetClientError,
+    AuthenticationError,
+    InvalidParameterError,
+    PaginationError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+    TransportError,
+)
+from ._export import OutputFormat
+from ._export_run import (
+    Credentials,
+    ExportError,
+    ExportResult,
+    ExportSettings,
+    ExportState,
+    run_export,
+)
+from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
+from ._ratelimit import RateLimit
+
+__all__ = ["EXIT_CODES", "exit_code_for", "load_credentials_file", "main"]
+
+PROG = "asset-client"
+ENV_API_KEY = "COINW_API_KEY"
+ENV_SECRET_KEY = "COINW_SECRET_KEY"  # noqa: S105 - a variable name, not a secret
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_GAVE_UP = 4
+EXIT_UNTRUSTED = 5
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = f"""\
+exit statuses:
+  {EXIT_OK}    success: the output file is complete
+  {EXIT_FAILURE}    local failure (cannot write the output, unexpected error)
+  {EXIT_USAGE}    bad usage: invalid option or value, missing credentials, or a
+       checkpoint that does not fit this export
+  {EXIT_AUTH}    authentication or permission refused (check the key and secret; the key
+       needs CoinW's Affiliate permission)
+  {EXIT_GAVE_UP}    gave up after retries: rate limit, network or server errors
+       (try again later with --resume)
+  {EXIT_UNTRUSTED}    the server sent data that cannot be trusted (unreadable answers,
+       inconsistent pages); retrying will probably not help
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); continue with --resume
+"""
+
+EXPORT_EPILOG = f"""\
+credentials:
+  Read from the environment ({ENV_API_KEY}, {ENV_SECRET_KEY}) or from
+  --credentials-file: lines "api_key=..." and "secret_key=..." (or a JSON
+  object with those keys), readable by its owner only (chmod 600).
+  Never given on the command line. --sandbox needs none.
+
+output:
+  The target file appears only when the export is complete; until then
+  records go to a hidden ".NAME.partial" beside it, and a checkpoint
+  "NAME.checkpoint.json" records the progress (never any credentials).
+  If a checkpoint exists, pass --resume to continue it (the result is the
+  same file a clean run would write), or delete it to start over.
+
+{EXIT_CODES}"""
+
+logger = logging.getLogger("asset_client")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error raises instead of exiting, so `main` returns."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+# -- argument types ------------------------------------------------------------------------
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 1 to {MAX_PAGE_SIZE}, got {text!r}"
+        )
+    return value
+
+
+def _uid(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _time(text: str) -> str:
+    try:
+        if len(text) != len("yyyy-MM-dd HH:mm:ss"):
+            raise ValueError
+        datetime.strptime(text, TIME_FORMAT)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a time like '2026-03-01 00:00:00' (yyyy-MM-dd HH:mm:ss), got {text!r}"
+        ) from None
+    return text
+
+
+_OFFSET_RE = re.compile(r"(?:UTC)?([+-])(\d{2}):?(\d{2})")
+
+
+def _zone(text: str) -> tuple[str, tzinfo]:
+    """An IANA name (Asia/Shanghai), UTC, or a fixed offset (+08:00)."""
+    if text.upper() in ("UTC", "Z"):
+        return "UTC", UTC
+    if match := _OFFSET_RE.fullmatch(text):
+        sign, hours, minutes = match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta >= timedelta(hours=24):
+            raise argparse.ArgumentTypeError(f"offset out of range: {text!r}")
+        name = f"{sign}{hours}:{minutes}"
+        return name, timezone(-delta if sign == "-" else delta)
+    try:
+        return text, ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r} (use an IANA name like Asia/Shanghai, UTC, or +08:00)"
+        ) from None
+
+
+def _rate(text: str) -> RateLimit:
+    """``REQUESTS/SECONDS``; the margin scales with the period like the default's."""
+    try:
+        requests_text, _, period_text = text.partition("/")
+        requests, period = int(requests_text), float(period_text)
+        if requests < 1 or not period > 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be REQUESTS/SECONDS like 5/1, got {text!r}"
+        ) from None
+    return RateLimit(requests=requests, period=period, margin=period * 0.025)
+
+
+def _retries(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return int(text)
+
+
+# -- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Export CoinW direct-invitee assets (partner API), or run a local sandbox.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_export_parser(subparsers)
+    _add_sandbox_parser(subparsers)
+    return parser
+
+
+def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    export = subparsers.add_parser(
+        "export",
+        help="export every direct invitee's assets to CSV or JSON Lines",
+        description=(
+            "Export every direct invitee's deposits, withdrawals and balance to a CSV or\n"
+            "JSON Lines file, resumably. Try it: asset-client export --sandbox --out invitees.csv"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXPORT_EPILOG,
+    )
+    export.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output file, or - for stdout (then no checkpoint and no --resume)",
+    )
+    export.add_argument(
+        "--format",
+        choices=[f.value for f in OutputFormat],
+        help="default: from the extension (.csv, .jsonl, .ndjson); csv for stdout",
+    )
+    export.add_argument("--quote", choices=["usdt", "usdc"], default="usdt", help="default usdt")
+    export.add_argument("--uid", type=_uid, help="export this one invitee only")
+    export.add_argument(
+        "--start", type=_time, metavar="TIME", help="window start, 'yyyy-MM-dd HH:mm:ss'"
+    )
+    export.add_argument(
+        "--end", type=_time, metavar="TIME", help="window end, 'yyyy-MM-dd HH:mm:ss'"
+    )
+    export.add_argument(
+        "--page-size",
+        type=_page_size,
+        metavar="N",
+        help=f"records per request, 1..{MAX_PAGE_SIZE} (default: 1000, 100 if refused)",
+    )
+    export.add_argument(
+        "--base-url", default=DEFAULT_BASE_URL, help=f"API server (default {DEFAULT_BASE_URL})"
+    )
+    export.add_argument(
+        "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
+    )
+    export.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="export from an embedded local sandbox with demo data (no credentials needed)",
+    )
+    export.add_argument(
+        "--credentials-file",
+        type=Path,
+        metavar="PATH",
+        help="file with api_key=... and secret_key=... (mode 600); default: environment",
+    )
+    export.add_argument(
+        "--server-timezone",
+        type=_zone,
+        default=("UTC", UTC),
+        metavar="ZONE",
+        help="zone of the server's times: IANA name, UTC or +08:00 (default UTC)",
+    )
+    export.add_argument(
+        "--debug", action="store_true", help="log every request; tracebacks on errors"
+    )
+    advanced = export.add_argument_group("advanced (tests, benchmarks, special agreements)")
+    advanced.add_argument(
+        "--rate",
+        type=_rate,
+        metavar="N/SECONDS",
+        help="client rate limit, e.g. 50/0.1 against a fast sandbox (default 5/1: CoinW's limit)",
+    )
+    advanced.add_argument(
+        "--max-retries", type=_retries, metavar="N", help="retries per request (default 5)"
+    )
+
+
+def _add_sandbox_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    try:
+        from .sandbox._cli import add_sandbox_parser
+    except ModuleNotFoundError as exc:  # pragma: no cover - a partial install
+        if not (exc.name or "").startswith("asset_client.sandbox"):
+            raise
+        return
+    add_sandbox_parser(subparsers)
+
+
+# -- credentials --------------------------------------------------------------------------
+
+
+_KEY_NAMES = {
+    "api_key": "api_key",
+    ENV_API_KEY.lower(): "api_key",
+    "secret_key": "secret_key",
+    ENV_SECRET_KEY.lower(): "secret_key",
+}
+
+
+def load_credentials_file(path: Path) -> Credentials:
+    """Read ``api_key``/``secret_key`` from a ``key=value`` or JSON file.
+
+    Refused if group or other can read it (like ssh does with private keys).  Error
+    messages name lines, never their content, which may be the secret.
+    """
+    try:
+        info = path.stat()
+        if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
+            raise ExportError(
+                f"{path} is readable by other users (mode {stat.S_IMODE(info.st_mode):o}); "
+                f"run: chmod 600 {path}"
+            )
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ExportError(f"credentials file {path} is not UTF-8 text") from None
+    values: dict[str, str] = {}
+    if text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExportError(
+                f"credentials file {path}: invalid JSON (line {exc.lineno})"
+            ) from None
+        if isinstance(doc, dict):
+            for key, value in doc.items():
+                name = _KEY_NAMES.get(str(key).lower())
+                if name and isinstance(value, str):
+                    values[name] = value
+    else:
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.removeprefix("export ").partition("=")
+            if not sep:
+                raise ExportError(f"credentials file {path}: line {number} is not key=value")
+            name = _KEY_NAMES.get(key.strip().lower())
+            if name:
+                values[name] = value.strip().strip("'\"")
+    missing = [name for name in ("api_key", "secret_key") if not values.get(name)]
+    if missing:
+        raise ExportError(f"credentials file {path} has no {' and no '.join(missing)}")
+    return Credentials(api_key=values["api_key"], secret_key=values["secret_key"])
+
+
+def _credentials(args: argparse.Namespace) -> Credentials | None:
+    if args.sandbox:
+        return None  # the embedded sandbox brings its demo pair
+    if args.credentials_file is not None:
+        return load_credentials_file(args.credentials_file)
+    api_key = os.environ.get(ENV_API_KEY, "").strip()
+    secret_key = os.environ.get(ENV_SECRET_KEY, "").strip()
+    if not api_key or not secret_key:
+        missing = [n for n, v in ((ENV_API_KEY, api_key), (ENV_SECRET_KEY, secret_key)) if not v]
+        raise ExportError(
+            f"no credentials: set {' and '.join(missing)} in the environment, or pass "
+            "--credentials-file (or try --sandbox)"
+        )
+    return Credentials(api_key=api_key, secret_key=secret_key)
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> ExportSettings:
+    to_stdout = args.out == "-"
+    if args.format is not None:
+        fmt = OutputFormat(args.format)
+    elif to_stdout:
+        fmt = OutputFormat.CSV
+    else:
+        guessed = OutputFormat.from_path(args.out)
+        if guessed is None:
+            raise ExportError(
+                f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl"
+            )
+        fmt = guessed
+    if to_stdout and args.resume:
+        raise ExportError("--resume needs a file: --out - (stdout) keeps no checkpoint")
+    out = None if to_stdout else Path(args.out)
+    if out is not None and out.is_dir():
+        raise ExportError(f"--out {args.out!r} is a directory; name a file")
+    zone_name, zone = args.server_timezone
+    # Cross-field checks (start after end) with the library's own rules, before any I/O.
+    validate_query(
+        quote=args.quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
+    )
+    return ExportSettings(
+        out=out,
+        fmt=fmt,
+        quote=args.quote,
+        uid=args.uid,
+        start=args.start,
+        end=args.end,
+        page_size=args.page_size,
+        base_url=args.base_url,
+        sandbox=args.sandbox,
+        resume=args.resume,
+        server_timezone=zone,
+        server_timezone_name=zone_name,
+        rate=args.rate,
+        max_retries=args.max_retries,
+    )
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The documented exit status for an error that stopped a run."""
+    if isinstance(exc, ExportError):
+        return exc.exit_code
+    if isinstance(exc, InvalidParameterError):
+        return EXIT_USAGE
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return EXIT_AUTH
+    if isinstance(exc, RateLimitError | TransportError | ServerError):
+        return EXIT_GAVE_UP
+    if isinstance(exc, ResponseDecodeError):
+        # A broken body (retryable) that kept coming is a flaky network or gateway; a
+        # well-formed answer of the wrong shape is the server's data itself.
+        return EXIT_GAVE_UP if exc.retryable else EXIT_UNTRUSTED
+    if isinstance(exc, PaginationError | AssetClientError):
+        return EXIT_UNTRUSTED  # includes unknown API error codes
+    return EXIT_FAILURE
+
+
+def _hint(exc: BaseException) -> str:
+    if isinstance(exc, PermissionDeniedError):
+        return "the API key needs CoinW's Affiliate permission (master accounts only)"
+    if isinstance(exc, AuthenticationError):
+        return f"check {ENV_API_KEY} / {ENV_SECRET_KEY} (or the credentials file) and the clock"
+    return ""
+
+
+def _failure_line(exc: BaseException, state: ExportState) -> str:
+    what = str(exc) or type(exc).__name__
+    if isinstance(exc, AssetClientError) and not what.startswith(type(exc).__name__):
+        what = f"{type(exc).__name__}: {what}"  # the kind of failure first, as ApiError does
+    elif isinstance(exc, OSError) and exc.strerror:
+        what = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    parts = [f"{PROG}: error: {what}"]
+    if hint := _hint(exc):
+        parts.append(hint)
+    if state.resumable:
+        parts.append(
+            f"{state.records_saved} records saved; run the same command with --resume to continue"
+        )
+    elif state.stdout_started:
+        parts.append("the output on stdout is incomplete")
+    return "; ".join(parts)
+
+
+def _summary_line(result: ExportResult) -> str:
+    sums = result.sums
+    resumed = f" ({result.resumed_from} from the checkpoint)" if result.resumed_from else ""
+    return (
+        f"{PROG}: exported {sums.records} records{resumed} to {result.destination}; "
+        f"sums: total_deposit={sums.total_deposit:f} total_withdrawal={sums.total_withdrawal:f} "
+        f"current_balance={sums.current_balance:f}; {result.requests} requests, "
+        f"{result.retries} retries, {result.elapsed:.1f} s"
+    )
+
+
+async def _until_signal(work: Callable[[], Awaitable[int]]) -> tuple[int | None, bool]:
+    """Run ``work``; SIGINT/SIGTERM cancel it.  Returns (status, interrupted)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        task.cancel()
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, non-main thread
+            pass
+    try:
+        return await work(), False
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        task.uncancel()
+        return None, True
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _export(args: argparse.Namespace, stderr: TextIO) -> int:
+    state = ExportState()
+    interrupted = False
+    try:
+        settings = _settings(args)
+        credentials = _credentials(args)
+
+        async def work() -> int:
+            result = await run_export(
+                settings, credentials, stdout=sys.stdout.buffer, stderr=stderr, state=state
+            )
+            print(_summary_line(result), file=stderr)
+            return EXIT_OK
+
+        status, interrupted = asyncio.run(_until_signal(work))
+        if status is not None:
+            return status
+    except KeyboardInterrupt:  # a Ctrl-C before the handlers were in place
+        interrupted = True
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc(file=stderr)
+        print(_failure_line(exc, state), file=stderr)
+        return exit_code_for(exc)
+    if interrupted:
+        line = f"{PROG}: interrupted"
+        if state.resumable:
+            line += (
+                f"; {state.records_saved} records saved; "
+                "run the same command with --resume to continue"
+            )
+        print(line, file=stderr)
+    return EXIT_INTERRUPTED
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox._cli import run_sandbox_command
+
+    try:
+        return asyncio.run(run_sandbox_command(args))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def _logging_to(stderr: TextIO, debug: bool) -> Iterator[None]:
+    """The library's warnings (and with --debug every request) as plain stderr lines,
+    for this run only: an embedding program's logging is left as it was."""
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``asset-client`` console script; returns the exit status."""
+    stderr = sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as exc:
+        print(exc, file=stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    with _logging_to(stderr, getattr(args, "debug", False)):
+        if args.command == "sandbox":
+            return _sandbox(args)
+        return _export(args, stderr)

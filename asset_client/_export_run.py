@@ -1,0 +1,381 @@
+"""One export run: open the client, walk, write, checkpoint, report.
+
+The rules for what goes on disk live in `_export`; this module only orders the steps
+so that the checkpoint never claims more than the partial file holds:
+write a batch -> flush + fsync -> then (and only then) the checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import tzinfo
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from attrs import define, field, frozen
+from yarl import URL
+
+from ._client import DEFAULT_PAGE_SIZE, AssetClient
+from ._export import (
+    Checkpoint,
+    CheckpointError,
+    ExportParams,
+    OutputFormat,
+    PartialFile,
+    Sums,
+    atomic_write,
+    checkpoint_path,
+    encode_header,
+    encode_records,
+    key_fingerprint,
+    load_checkpoint,
+    param_differences,
+    partial_path,
+)
+from ._models import InviteeAsset
+from ._progress import make_progress
+from ._ratelimit import RateLimit
+from ._retry import RetryPolicy
+
+__all__ = [
+    "Credentials",
+    "ExportError",
+    "ExportResult",
+    "ExportSettings",
+    "ExportState",
+    "run_export",
+]
+
+
+@frozen(kw_only=True)
+class Credentials:
+    # repr=False: an accidental print or traceback of the object shows no key.
+    api_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+
+
+@frozen(kw_only=True)
+class ExportSettings:
+    """The validated command line of one export."""
+
+    out: Path | None  #: None writes to stdout (no partial file, no checkpoint)
+    fmt: OutputFormat
+    quote: str = "usdt"
+    uid: int | None = None
+    start: str | None = None
+    end: str | None = None
+    page_size: int | None = None
+    base_url: str = "https://api.coinw.com"
+    sandbox: bool = False
+    resume: bool = False
+    server_timezone: tzinfo
+    server_timezone_name: str = "UTC"
+    rate: RateLimit | None = None  #: None keeps the library's default (5 per second)
+    max_retries: int | None = None  #: None keeps the library's default
+
+
+class ExportError(Exception):
+    """A refusal before or around the walk (checkpoint trouble), with its exit status."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
+@define
+class ExportState:
+    """What a failed run leaves behind, for the CLI's one-line error message."""
+
+    records_saved: int = 0  #: records in the partial file the checkpoint covers
+    resumable: bool = False  #: a checkpoint is in place for --resume
+    stdout_started: bool = False  #: some records already went to stdout
+
+
+@frozen(kw_only=True)
+class ExportResult:
+    sums: Sums
+    resumed_from: int  #: records the run started with (from the checkpoint)
+    requests: int
+    retries: int
+    elapsed: float
+    destination: str
+
+
+# -- sinks --------------------------------------------------------------------------
+
+
+class _StreamSink:
+    """Writes straight to stdout: nothing to resume, nothing to rename."""
+
+    def __init__(self, stream: BinaryIO, fmt: OutputFormat, state: ExportState) -> None:
+        self._stream = stream
+        self._fmt = fmt
+        self._state = state
+        self.sums = Sums()
+        self.last_uid: int | None = None
+        self.broken = False
+        self._stream.write(encode_header(fmt))
+
+    def write(self, batch: Sequence[InviteeAsset]) -> None:
+        self._state.stdout_started = True
+        self._stream.write(encode_records(self._fmt, batch))
+        self._stream.flush()  # a reader downstream sees whole pages as they come
+        self.sums.add(batch)
+        self.last_uid = batch[-1].uid
+
+    def commit(self) -> None:
+        self._stream.flush()
+
+    def abort(self) -> None:
+        pass
+
+
+class _FileSink:
+    """Partial file + checkpoint beside the target; the target appears only on commit."""
+
+    def __init__(
+        self,
+        target: Path,
+        fmt: OutputFormat,
+        params: ExportParams,
+        *,
+        resume: bool,
+        state: ExportState,
+        stderr: TextIO,
+    ) -> None:
+        self._target = target
+        self._fmt = fmt
+        self._params = params
+        self._state = state
+        self._checkpoint_path = checkpoint_path(target)
+        self.broken = False
+        prior = self._prior_checkpoint(resume, stderr)
+        if prior is not None:
+            try:
+                self._partial = PartialFile(partial_path(target), resume_at=prior.partial_bytes)
+            except CheckpointError as exc:
+                raise ExportError(
+                    f"cannot resume: {exc}; delete {self._checkpoint_path} to start over"
+                ) from None
+            self.sums = prior.sums.copy()
+            self.last_uid = prior.last_uid
+            print(
+                f"asset-client: resuming {target}: {self.sums.records} records already "
+                f"written (last uid {self.last_uid})",
+                file=stderr,
+            )
+        else:
+            try:
+                self._partial = PartialFile(partial_path(target))
+            except CheckpointError as exc:
+                raise ExportError(str(exc)) from None
+            self._partial.write(encode_header(fmt))
+            self.sums = Sums()
+            self.last_uid = None
+        self.resumed_from = self.sums.records
+        self._save_checkpoint()
+
+    def _prior_checkpoint(self, resume: bool, stderr: TextIO) -> Checkpoint | None:
+        path = self._checkpoint_path
+        if not path.exists():
+            if resume:
+                print(
+                    f"asset-client: --resume: no checkpoint at {path}; starting a fresh export",
+                    file=stderr,
+                )
+            return None
+        if not resume:
+            # Overwriting it would throw away an interrupted export the user may want.
+            raise ExportError(
+                f"{path} exists: an earlier export to {self._target} did not finish. "
+                f"Pass --resume to continue it, or delete {path} to start over"
+            )
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError as exc:
+            raise ExportError(
+                f"cannot resume from {path}: {exc}; delete it to start over"
+            ) from None
+        diffs = param_differences(checkpoint.params, self._params)
+        if diffs:
+            raise ExportError(
+                f"cannot resume: {path} was made for a different export ({'; '.join(diffs)}). "
+                f"Run with the same options, or delete {path} to start over"
+            )
+        return checkpoint
+
+    def _save_checkpoint(self) -> None:
+        size = self._partial.sync()
+        checkpoint = Checkpoint(
+            params=self._params, last_uid=self.last_uid, sums=self.sums, partial_bytes=size
+        )
+        atomic_write(self._checkpoint_path, checkpoint.to_json())
+        self._state.records_saved = self.sums.records
+        self._state.resumable = True
+
+    def write(self, batch: Sequence[InviteeAsset]) -> None:
+        try:
+            self._partial.write(encode_records(self._fmt, batch))
+            self.sums.add(batch)
+            self.last_uid = batch[-1].uid
+            self._save_checkpoint()
+        except BaseException:
+            # Bytes may be half-written: never write more after them.  The checkpoint
+            # still describes the valid prefix, and --resume cuts the rest off.
+            self.broken = True
+            raise
+
+    def commit(self) -> None:
+        self._partial.commit(self._target)
+        self._checkpoint_path.unlink(missing_ok=True)
+        self._state.resumable = False
+
+    def abort(self) -> None:
+        if self.sums.records == 0:
+            # Nothing worth resuming: leave no files that would make the next run refuse.
+            self._partial.discard()
+            self._checkpoint_path.unlink(missing_ok=True)
+            self._state.resumable = False
+        else:
+            self._partial.close()
+
+
+# -- the run ----------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _server(
+    settings: ExportSettings, credentials: Credentials | None
+) -> AsyncIterator[tuple[str, Credentials, str]]:
+    """(base URL, credentials, source tag for the checkpoint): the embedded sandbox with
+    its demo credentials for --sandbox, else the given server."""
+    if not settings.sandbox:
+        if credentials is None:
+            raise ExportError("no credentials")
+        yield settings.base_url, credentials, str(URL(settings.base_url).origin())
+        return
+    # Imported here: real exports never load the sandbox's server code.
+    from .sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
+
+    config = SandboxConfig()
+    if settings.rate is not None:
+        config = SandboxConfig(rate_limit=settings.rate.requests, window=settings.rate.period)
+    async with run_sandbox(config) as sandbox:
+        demo = Credentials(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY)
+        yield sandbox.base_url, demo, "sandbox"
+
+
+async def run_export(
+    settings: ExportSettings,
+    credentials: Credentials | None,
+    *,
+    stdout: BinaryIO,
+    stderr: TextIO,
+    state: ExportState,
+) -> ExportResult:
+    """Export every matching record; raise what stopped it (the checkpoint is saved)."""
+    started = time.monotonic()
+    async with _server(settings, credentials) as (base_url, creds, source):
+        params = ExportParams(
+            quote=settings.quote,
+            uid=settings.uid,
+            start=settings.start,
+            end=settings.end,
+            page_size=settings.page_size,
+            format=settings.fmt.value,
+            source=source,
+            server_timezone=settings.server_timezone_name,
+            key=key_fingerprint(creds.api_key),
+        )
+        retry_policy = RetryPolicy()
+        if settings.max_retries is not None:
+            retry_policy = RetryPolicy(max_retries=settings.max_retries)
+        async with AssetClient(
+            creds.api_key,
+            creds.secret_key,
+            base_url=base_url,
+            rate_limit=settings.rate,
+            retry_policy=retry_policy,
+            server_timezone=settings.server_timezone,
+        ) as client:
+            # Checked before any file is touched: a bad argument leaves nothing behind.
+            walk = client.iter_invitee_assets(
+                quote=settings.quote,
+                start_time=settings.start,
+                end_time=settings.end,
+                uid=settings.uid,
+                page_size=settings.page_size,
+            )
+            await _aclose(walk)
+            sink: _FileSink | _StreamSink
+            if settings.out is None:
+                sink = _StreamSink(stdout, settings.fmt, state)
+            else:
+                sink = _FileSink(
+                    settings.out,
+                    settings.fmt,
+                    params,
+                    resume=settings.resume,
+                    state=state,
+                    stderr=stderr,
+                )
+            resumed_from = sink.sums.records
+            walk = client.iter_invitee_assets(
+                quote=settings.quote,
+                start_time=settings.start,
+                end_time=settings.end,
+                uid=settings.uid,
+                page_size=settings.page_size,
+                after_uid=sink.last_uid,
+                start_offset=sink.sums.records,
+            )
+            progress = make_progress(stderr, initial=resumed_from)
+            # One checkpoint per page's worth of records (what a walk page holds).
+            flush_every = settings.page_size or DEFAULT_PAGE_SIZE
+            batch: list[InviteeAsset] = []
+            try:
+                async for asset in walk:
+                    batch.append(asset)
+                    if len(batch) >= flush_every:
+                        sink.write(batch)
+                        batch = []
+                        progress.update(
+                            sink.sums.records, client.stats.expected_total, client.stats.requests
+                        )
+                if batch:
+                    sink.write(batch)
+                    batch = []
+                progress.update(
+                    sink.sums.records, client.stats.expected_total, client.stats.requests
+                )
+                sink.commit()
+            except BaseException:
+                # Interrupted or given up: keep every whole record already received, so a
+                # resume re-fetches as little as possible.
+                if batch and not sink.broken:
+                    # The original error is the one to report.
+                    with contextlib.suppress(Exception):
+                        sink.write(batch)
+                sink.abort()
+                raise
+            finally:
+                progress.close()
+                await _aclose(walk)
+            return ExportResult(
+                sums=sink.sums,
+                resumed_from=resumed_from,
+                requests=client.stats.requests,
+                retries=client.stats.retries,
+                elapsed=time.monotonic() - started,
+                destination=str(settings.out) if settings.out is not None else "stdout",
+            )
+
+
+async def _aclose(walk: AsyncIterator[InviteeAsset]) -> None:
+    # The walk is an async generator: closing it stops its pages in flight now.
+    aclose = getattr(walk, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -309,7 +309,7 @@ async def run_export(
                 uid=settings.uid,
                 page_size=settings.page_size,
             )
-            await _aclose(walk)
+            await walk.aclose()
             sink: _FileSink | _StreamSink
             if settings.out is None:
                 sink = _StreamSink(stdout, settings.fmt, state)
@@ -363,7 +363,7 @@ async def run_export(
                 raise
             finally:
                 progress.close()
-                await _aclose(walk)
+                await walk.aclose()
             return ExportResult(
                 sums=sink.sums,
                 resumed_from=resumed_from,
@@ -372,10 +372,3 @@ async def run_export(
                 elapsed=time.monotonic() - started,
                 destination=str(settings.out) if settings.out is not None else "stdout",
             )
-
-
-async def _aclose(walk: AsyncIterator[InviteeAsset]) -> None:
-    # The walk is an async generator: closing it stops its pages in flight now.
-    aclose = getattr(walk, "aclose", None)
-    if aclose is not None:
-        await aclose()

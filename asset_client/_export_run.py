@@ -301,15 +301,8 @@ async def run_export(
             retry_policy=retry_policy,
             server_timezone=settings.server_timezone,
         ) as client:
-            # Checked before any file is touched: a bad argument leaves nothing behind.
-            walk = client.iter_invitee_assets(
-                quote=settings.quote,
-                start_time=settings.start,
-                end_time=settings.end,
-                uid=settings.uid,
-                page_size=settings.page_size,
-            )
-            await walk.aclose()
+            # The CLI validated every filter before this point, so a bad argument never
+            # gets as far as creating files.
             sink: _FileSink | _StreamSink
             if settings.out is None:
                 sink = _StreamSink(stdout, settings.fmt, state)

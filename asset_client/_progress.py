@@ -2,7 +2,7 @@
 
 A bar redraws in place, which turns a CI log or a cron mail into noise, so a
 stream that is not a TTY gets a line now and then instead
-(``progress: 12000/250000 records, 13 requests, 4.9 req/s``).
+(``progress: 12000/250000 records, 13 requests, 4.5 req/s``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,14 @@ class Progress(Protocol):
         """Stop drawing; call before printing anything else on the stream."""
 
 
-def _rate(requests: int, elapsed: float) -> float:
-    # Over at least one second: the first request goes out at once, so "1 request in
-    # 8 ms" would read as 125 req/s to someone watching a 5 req/s limit.
-    return requests / max(elapsed, 1.0)
+def _requests_text(requests: int, elapsed: float) -> str:
+    """``13 requests, 4.5 req/s``.  The rate counts the gaps between requests (the
+    first goes out at once) over at least a second, so a walk held to 5 req/s never
+    reads as faster than that to someone watching the limit."""
+    noun = "request" if requests == 1 else "requests"
+    if requests < 2:
+        return f"{requests} {noun}"
+    return f"{requests} {noun}, {(requests - 1) / max(elapsed, 1.0):.1f} req/s"
 
 
 class PlainProgress:
@@ -48,10 +52,9 @@ class PlainProgress:
         if self._last is not None and now - self._last < self._interval:
             return
         self._last = now
-        rate = _rate(requests, now - self._started)
         done = f"{records}/{total}" if total is not None else f"{records}"
         print(
-            f"progress: {done} records, {requests} requests, {rate:.1f} req/s",
+            f"progress: {done} records, {_requests_text(requests, now - self._started)}",
             file=self._stream,
             flush=True,
         )
@@ -87,8 +90,8 @@ class BarProgress:
         if total is not None and self._bar.total != total:
             self._bar.total = max(total, records)
             self._bar.refresh()  # the ETA appears as soon as the total is known
-        rate = _rate(requests, self._clock() - self._started)
-        self._bar.set_postfix_str(f"{requests} requests, {rate:.1f} req/s", refresh=False)
+        postfix = _requests_text(requests, self._clock() - self._started)
+        self._bar.set_postfix_str(postfix, refresh=False)
         self._bar.update(records - self._bar.n)
 
     def close(self) -> None:

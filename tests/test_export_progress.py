@@ -31,8 +31,8 @@ def test_plain_lines_are_throttled() -> None:
     progress.update(12000, 250000, 13)
     progress.close()
     assert stream.getvalue().splitlines() == [
-        "progress: 1000 records, 1 requests, 1.0 req/s",
-        "progress: 12000/250000 records, 13 requests, 4.9 req/s",
+        "progress: 1000 records, 1 request",
+        "progress: 12000/250000 records, 13 requests, 4.5 req/s",
     ]
 
 

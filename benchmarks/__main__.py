@@ -1,0 +1,43 @@
+"""``python -m benchmarks [--quick] [--out benchmarks/RESULTS.md]``
+
+Runs every measurement, prints the markdown report on stdout (progress on stderr) and
+exits 1 if this client was rejected by the sandbox's window or lost, duplicated or
+reordered records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks.report import failures, render
+from benchmarks.suite import FULL, QUICK, run_suite
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="asset_client benchmarks against the local sandbox (prints markdown).",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller run (~30 s) for smoke testing"
+    )
+    parser.add_argument("--out", type=Path, help="also write the report to this file")
+    args = parser.parse_args(argv)
+    profile = QUICK if args.quick else FULL
+    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    results = run_suite(profile)
+    report = render(results, command)
+    print(report)
+    if args.out is not None:
+        args.out.write_text(report)
+        print(f"written to {args.out}", file=sys.stderr)
+    problems = failures(results)
+    for problem in problems:
+        print(f"FAIL: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,6 +7,7 @@ Whether an error is worth retrying is carried by the error itself (``retryable``
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -48,7 +49,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         if now is None:
             return None
         seconds = when.timestamp() - now
-    return max(seconds, 0.0) if seconds == seconds else None  # NaN guard
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def _code_text(code: object) -> str | None:

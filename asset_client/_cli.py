@@ -141,7 +141,7 @@ def _time(text: str) -> str:
     return text
 
 
-_OFFSET_RE = re.compile(r"(?:UTC)?([+-])(\d{2}):?(\d{2})")
+_OFFSET_RE = re.compile(r"(?:UTC)?([+-])([0-9]{2}):?([0-9]{2})")
 
 
 def _zone(text: str) -> tuple[str, tzinfo]:

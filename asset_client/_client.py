@@ -22,7 +22,7 @@ from yarl import URL
 
 from ._classify import classify_response
 from ._decode import decode_page
-from ._errors import AssetClientError, InvalidParameterError, RateLimitError
+from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
 from ._models import AssetPage, InviteeAsset
 from ._pages import PagePlanner, Step, UidGuard
 from ._query import (
@@ -102,6 +102,22 @@ def _checked_base_url(base_url: object) -> str:
     return base_url.rstrip("/")
 
 
+def _check_credential(value: object, field: str) -> None:
+    # Never echo the value: it may be a real secret, or one pasted in the wrong place.
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameterError(f"{field} must be a non-empty string", field=field)
+    if not value.isascii() or not value.isprintable():
+        raise InvalidParameterError(
+            f"{field} must be printable ASCII; check how it was read (encoding, stray newline)",
+            field=field,
+        )
+
+
+def _check_type(value: object, expected: Any, field: str, description: str) -> None:
+    if not isinstance(value, expected):
+        raise InvalidParameterError(f"{field} must be {description}, got {value!r}", field=field)
+
+
 def _mask(value: str) -> str:
     return f"…{value[-4:]}" if len(value) > 8 else "…"
 
@@ -141,11 +157,11 @@ class AssetClient:
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise InvalidParameterError("api_key must be a non-empty string", field="api_key")
-        if not isinstance(secret_key, str) or not secret_key.strip():
-            # Never echo the value: it may be a real secret pasted in the wrong place.
-            raise InvalidParameterError("secret_key must be a non-empty string", field="secret_key")
+        _check_credential(api_key, "api_key")
+        _check_credential(secret_key, "secret_key")
+        _check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
+        _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
+        _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
         if not isinstance(timeout, int | float) or timeout <= 0:
             raise InvalidParameterError(
                 f"timeout must be a positive number of seconds, got {timeout!r}", field="timeout"
@@ -213,7 +229,7 @@ class AssetClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise RuntimeError("this AssetClient is closed")
+            raise AssetClientError("this AssetClient is closed")
         if self._session is None:
             self._session = aiohttp.ClientSession()
             # aiohttp resends a GET once by itself when the server drops the connection.
@@ -267,6 +283,13 @@ class AssetClient:
                 self.stats.retries += 1
                 delay = self.retry_policy.backoff(retry_no, self._rng)
                 if isinstance(exc, RateLimitError):
+                    if (
+                        exc.retry_after is not None
+                        and exc.retry_after > self.retry_policy.max_retry_after
+                    ):
+                        # Longer than we are willing to hold every task of the key:
+                        # the caller decides, knowing retry_after.
+                        raise
                     # The server's window is closed for every task of this key: pause them all
                     # for at least one whole window so it can drain.
                     delay = max(exc.retry_after or delay, self.rate_limit.period)
@@ -373,30 +396,39 @@ class AssetClient:
     ) -> AsyncGenerator[InviteeAsset, None]:
         planner = PagePlanner(explicit_size or self._default_page_size, start_offset)
         guard = UidGuard(after_uid)
+        fell_back = False
         self.stats.expected_total = None
         pending: dict[int, asyncio.Task[AssetPage]] = {}
         try:
             while True:
                 self._request_ahead(query, planner, pending)
                 try:
-                    page = await pending.pop(planner.next_to_consume)
+                    page = await self._next_page(planner, pending)
                 except InvalidParameterError:
-                    if not self._fall_back(planner, explicit_size):
+                    if not _may_fall_back(planner, explicit_size):
                         raise
-                    planner = PagePlanner(FALLBACK_PAGE_SIZE, start_offset)
-                    continue
-                if _resume_point_moved(planner, page, after_uid):
                     logger.info(
-                        "resume point moved (page %d starts past uid %s): from page 1",
-                        page.page_no,
-                        after_uid,
+                        "server refused pageSize=%d; trying %d",
+                        planner.page_size,
+                        FALLBACK_PAGE_SIZE,
                     )
+                    planner = PagePlanner(FALLBACK_PAGE_SIZE, start_offset)
+                    fell_back = True
+                    continue
+                if fell_back:
+                    # The smaller size was accepted: later walks start with it.
+                    self._default_page_size = FALLBACK_PAGE_SIZE
+                    fell_back = False
+                if (checked := _check_resume_point(planner, page, after_uid)) is not None:
                     await _cancel_all(pending)
-                    planner = PagePlanner(planner.page_size)
+                    planner = checked
                     continue
                 step = self._consume(planner, page)
-                if step is Step.REPLAN:
+                if step in (Step.REPLAN, Step.REWIND):
                     await _cancel_all(pending)
+                if step is Step.REWIND:
+                    guard.rewind()
+                    continue  # this page belongs to the new ordering: read it again
                 if step is not Step.DONE:
                     # Ask for the next pages before handing records over, so they load
                     # while the caller works through this one.
@@ -408,9 +440,23 @@ class AssetClient:
                     self.stats.records += 1
                     yield item
                 if step is Step.DONE:
+                    _check_complete(planner, guard, page)
                     return
         finally:
             await _cancel_all(pending)
+
+    async def _next_page(
+        self, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
+    ) -> AssetPage:
+        task = pending.pop(planner.next_to_consume)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._closed and current is not None and not current.cancelling():
+                # close() stopped the page, not a cancellation of the caller's task.
+                raise AssetClientError("the AssetClient was closed during the walk") from None
+            raise
 
     def _request_ahead(
         self, query: AssetQuery, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
@@ -422,31 +468,20 @@ class AssetClient:
                 return
             pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size))
 
-    def _fall_back(self, planner: PagePlanner, explicit_size: int | None) -> bool:
-        """Whether a refused first page may be asked again at the fallback size."""
-        if planner.total is not None or explicit_size is not None:
-            return False
-        if planner.page_size == FALLBACK_PAGE_SIZE:
-            return False
-        logger.info(
-            "server refused pageSize=%d; falling back to %d", planner.page_size, FALLBACK_PAGE_SIZE
-        )
-        self._default_page_size = FALLBACK_PAGE_SIZE
-        return True
-
     def _consume(self, planner: PagePlanner, page: AssetPage) -> Step:
         """Feed one page to the planner; count and report what looks inconsistent."""
         previous_total = planner.total
         self.stats.expected_total = page.total
         step = planner.consume(page.page_no, len(page.items), page.total)
-        if previous_total is not None and page.total < previous_total:
+        if step is Step.REWIND:
             self.stats.total_decreases += 1
             logger.warning(
-                "total fell from %d to %d during the walk (page %d): records may have "
-                "shifted between pages; run the walk again to be sure",
+                "total fell from %s to %d during the walk (page %d): records may have moved "
+                "onto pages already read; reading again from record %d",
                 previous_total,
                 page.total,
                 page.page_no,
+                planner.consumed,
             )
         if step is Step.REPLAN:
             self.stats.replans += 1
@@ -455,22 +490,50 @@ class AssetClient:
                 page.page_no,
                 planner.page_size,
             )
-        if step is Step.DONE and not page.items and planner.consumed < page.total:
-            logger.warning(
-                "page %d was empty although total is %d and only %d were read",
-                page.page_no,
-                page.total,
-                planner.consumed,
-            )
         return step
 
 
-def _resume_point_moved(planner: PagePlanner, page: AssetPage, after_uid: int | None) -> bool:
-    """Whether a walk that skipped straight to ``page`` may have skipped a record the
-    caller does not have: it is safe only if the page starts at or before ``after_uid``."""
+def _may_fall_back(planner: PagePlanner, explicit_size: int | None) -> bool:
+    """Whether a refused first page may be asked again at the fallback size."""
+    return (
+        planner.total is None and explicit_size is None and planner.page_size != FALLBACK_PAGE_SIZE
+    )
+
+
+def _check_resume_point(
+    planner: PagePlanner, page: AssetPage, after_uid: int | None
+) -> PagePlanner | None:
+    """On the first page of a resumed walk (skipped straight to page p > 1): None if the
+    skip was safe, else the planner to continue with.
+
+    Safe means the page starts at or before ``after_uid`` and is a full page.  A short
+    page may be the last one, or a server that caps the size and so served page p at
+    another offset: it is asked again at the size it served, which the server honours.
+    A page past ``after_uid`` means records moved: the walk starts from page 1.
+    """
     if planner.total is not None or planner.first_page == 1:
-        return False  # not the first page of a resumed walk
-    return after_uid is None or not page.items or page.items[0].uid > after_uid
+        return None
+    items = page.items
+    if after_uid is None or not items or items[0].uid > after_uid:
+        logger.info("resume point moved (page %d): reading from page 1", page.page_no)
+        return PagePlanner(planner.page_size)
+    if len(items) < planner.page_size:
+        logger.info("resumed page %d was short: asking again at size %d", page.page_no, len(items))
+        return PagePlanner(len(items), planner.consumed)
+    return None
+
+
+def _check_complete(planner: PagePlanner, guard: UidGuard, last: AssetPage) -> None:
+    """Raise if the walk ended having seen fewer records than the server's total."""
+    # Positions read since the walk last moved back, less the ones read twice.
+    seen = planner.consumed - (guard.duplicates - guard.duplicates_at_rewind)
+    if seen < last.total:
+        raise PaginationError(
+            f"the server reported {last.total} records but the walk ended after {seen} "
+            f"(page {last.page_no} came back with {len(last.items)}): pages shifted while the "
+            "walk ran, so records may be missing. Everything yielded is correct; run the "
+            "walk again (the exporter: --resume) to pick up the rest."
+        )
 
 
 async def _cancel_all(pending: dict[int, asyncio.Task[AssetPage]]) -> None:

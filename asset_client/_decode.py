@@ -25,7 +25,7 @@ __all__ = ["decode_page", "make_converter"]
 
 # Plain decimal notation only: the server sends "15000.00000000".  Exponents ("1e5"),
 # NaN and Infinity are refused rather than guessed at.
-_DECIMAL_RE = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_DECIMAL_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _TIME_LEN = len("yyyy-MM-dd HH:mm:ss")
 _ZERO = Decimal(0)
 _DECIMAL_CHARS = "0123456789.+-"

@@ -355,6 +355,8 @@ class PartialFile:
         try:
             fd = os.open(path, flags, 0o666)
         except FileNotFoundError:
+            if resume_at is None:
+                raise  # no such folder: a local failure, not a checkpoint problem
             raise CheckpointError(f"the partial file {path} is missing") from None
         file = os.fdopen(fd, "r+b")
         try:

@@ -24,6 +24,10 @@ class Step(enum.Enum):
     CONTINUE = "continue"
     #: Pages in flight were planned with a size the server does not honour: drop them.
     REPLAN = "replan"
+    #: ``total`` fell: records after the walk's position may have shifted onto pages it
+    #: has read.  This page is not used; pages in flight are dropped and the walk reads
+    #: again from far enough back to catch them (the uid guard drops what it re-reads).
+    REWIND = "rewind"
     DONE = "done"
 
 
@@ -79,6 +83,13 @@ class PagePlanner:
         """Take the answer of ``page_no`` (``count`` records, server ``total``)."""
         if page_no != self.next_to_consume:
             raise ValueError(f"pages are consumed in order: expected {self.next_to_consume}")
+        if self.total is not None and total < self.total:
+            # Up to (old - new) records may have moved from ahead of us to behind us.
+            back_to = max(0, self.consumed - (self.total - total))
+            self.consumed = back_to - back_to % self.page_size
+            self.next_to_consume = self.next_to_request = self.consumed // self.page_size + 1
+            self.total = total
+            return Step.REWIND
         self.total = total
         if count == 0:
             return Step.DONE
@@ -104,18 +115,34 @@ class UidGuard:
     (pages shifted because invitees were added or removed mid-walk): dropped and
     counted.  A uid below the last one that is not a known duplicate means the order
     is broken and records may be missing, which raises `PaginationError`.  Memory
-    stays bounded: only the previous page's uids are remembered.
+    stays bounded: only the previous page's uids are remembered.  After a rewind,
+    everything up to the last uid yielded is known to be had (`rewind`).
     """
 
-    __slots__ = ("_previous_page", "after_uid", "already_had", "duplicates", "last_uid")
+    __slots__ = (
+        "_previous_page",
+        "after_uid",
+        "already_had",
+        "duplicates",
+        "duplicates_at_rewind",
+        "last_uid",
+    )
 
     def __init__(self, after_uid: int | None = None) -> None:
         """``after_uid``: the caller already has every uid up to this one (resume)."""
         self.after_uid = after_uid
         self.last_uid: int | None = None
         self.duplicates = 0
+        self.duplicates_at_rewind = 0  # duplicates before the walk's position last moved back
         self.already_had = 0
         self._previous_page: set[int] = set()
+
+    def rewind(self) -> None:
+        """The walk reads again from further back: every uid up to the last one
+        yielded was yielded (results are sorted), so re-reading them is expected."""
+        if self.last_uid is not None:
+            self.after_uid = max(self.after_uid or 0, self.last_uid)
+        self.duplicates_at_rewind = self.duplicates
 
     def admit(self, items: Iterable[InviteeAsset], page_no: int) -> list[InviteeAsset]:
         """The items of ``page_no`` that were not yielded before, in order."""

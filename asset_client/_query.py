@@ -35,7 +35,7 @@ QUOTES: tuple[Quote, ...] = ("usdt", "usdc")
 #: The larger of the two maxima the docs give (1000 in "Precautions", 100 in the table).
 MAX_PAGE_SIZE = 1000
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 QueryParams = Sequence[tuple[str, str]]
 

@@ -26,6 +26,8 @@ from aiolimiter import AsyncLimiter
 from attrs import field, frozen
 from attrs.validators import ge, gt
 
+from ._errors import InvalidParameterError
+
 __all__ = ["KeyLimiter", "RateLimit", "limiter_for"]
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -85,9 +87,9 @@ class KeyLimiter:
     """The limiter of one (host, API key).  Safe across event loops.
 
     aiolimiter binds its waiters to the running loop, so each loop gets its own
-    `AsyncLimiter`; the spacing carries over from one loop to the next (a bot that
-    restarts its loop, each pytest test) through ``_last_send``.  Two loops running
-    *at the same time* in two threads each get the full rate: share one loop per key.
+    `AsyncLimiter` (a bot that restarts its loop, each pytest test).  Sends are also
+    reserved on one process-wide clock (``_last_send``, under a lock), so loops used in
+    turn, or at once in several threads, still never send closer than the interval.
     """
 
     __slots__ = ("_last_send", "_limiters", "_lock", "_pause_gen", "_paused_until", "rate")
@@ -108,8 +110,6 @@ class KeyLimiter:
             pair = self._limiters.get(loop)
             if pair is None:
                 pair = self._limiters[loop] = (AsyncLimiter(1, self.rate.interval), _PriorityGate())
-                # A fresh bucket is empty: keep the spacing from the previous loop's send.
-                self._paused_until = max(self._paused_until, self._last_send + self.rate.interval)
             return pair
 
     @property
@@ -137,11 +137,18 @@ class KeyLimiter:
                 if self._pause_gen == generation:
                     break
                 # A rejection paused the key while we queued: the window is closed, wait again.
+            # This loop's bucket only knows this loop's sends; the reservation knows all.
+            with self._lock:
+                now = time.monotonic()
+                send_at = max(now, self._last_send + self.rate.interval)
+                self._last_send = send_at
+            if send_at > now:
+                await sleep(send_at - now)
+                with self._lock:  # the spacing counts from when we really go
+                    self._last_send = max(self._last_send, time.monotonic())
         finally:
             gate.leave()
-        now = time.monotonic()
-        self._last_send = now
-        return now - started
+        return time.monotonic() - started
 
 
 _REGISTRY: dict[str, KeyLimiter] = {}
@@ -157,7 +164,8 @@ def limiter_for(host: str, api_key: str, rate: RateLimit) -> KeyLimiter:
     """The process-wide limiter of ``(host, api_key)``, created on first use.
 
     The first client to use a key sets its rate; asking for another rate for the same
-    key raises `ValueError`, since two rates for one server-side limit cannot both hold.
+    key raises `InvalidParameterError` (a `ValueError`): two rates for one server-side
+    limit cannot both hold.
     """
     key = _registry_key(host, api_key)
     with _REGISTRY_LOCK:
@@ -165,8 +173,9 @@ def limiter_for(host: str, api_key: str, rate: RateLimit) -> KeyLimiter:
         if limiter is None:
             limiter = _REGISTRY[key] = KeyLimiter(rate)
         elif limiter.rate != rate:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"this API key on {host} is already limited at {limiter.rate} in this process; "
-                f"cannot also use {rate}"
+                f"cannot also use {rate}",
+                field="rate_limit",
             )
         return limiter

@@ -22,6 +22,9 @@ class RetryPolicy:
     max_retries: int = field(default=5, validator=ge(0))
     base_delay: float = field(default=0.5, validator=ge(0))
     max_delay: float = field(default=30.0, validator=ge(0))
+    #: The longest ``Retry-After`` obeyed; a server asking for more gets a
+    #: `RateLimitError` (with its ``retry_after``) instead of a frozen key.
+    max_retry_after: float = field(default=300.0, validator=ge(0))
 
     def backoff(self, retry_no: int, rng: random.Random) -> float:
         """Delay before retry number ``retry_no`` (1-based): half fixed, half random, so

@@ -15,6 +15,7 @@ from aioresponses import aioresponses
 
 from asset_client import (
     AssetClient,
+    AssetClientError,
     AuthenticationError,
     InvalidParameterError,
     PermissionDeniedError,
@@ -234,7 +235,7 @@ async def test_own_session_is_closed_and_client_refuses_reuse(mocked: Any, api_k
         await c.get_invitee_assets_page()
         session = c._session
     assert session is not None and session.closed
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(AssetClientError, match="closed"):
         await c.get_invitee_assets_page()
 
 
@@ -263,6 +264,30 @@ def test_bad_constructor_arguments(api_key: str) -> None:
         AssetClient(api_key, SECRET, max_concurrency=0)
     with pytest.raises(InvalidParameterError, match="max_retries"):
         AssetClient(api_key, SECRET, max_retries=-1)
+    with pytest.raises(InvalidParameterError, match="server_timezone") as tz_info:
+        AssetClient(api_key, SECRET, server_timezone="Asia/Shanghai")  # type: ignore[arg-type]
+    assert tz_info.value.field == "server_timezone"
+    with pytest.raises(InvalidParameterError, match="rate_limit"):
+        AssetClient(api_key, SECRET, rate_limit=5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("secret_key", "s3cret\udcff-surrogate"),  # bytes that were never UTF-8
+        ("secret_key", "s3cret-with-newline\n"),
+        ("api_key", "key\r\nInjected: header"),
+    ],
+)
+def test_broken_credentials_are_refused_without_echoing_them(
+    api_key: str, field: str, value: str
+) -> None:
+    keys = {"api_key": api_key, "secret_key": SECRET, field: value}
+    with pytest.raises(InvalidParameterError) as info:
+        AssetClient(keys["api_key"], keys["secret_key"])
+    assert info.value.field == field
+    assert value not in str(info.value) and value.strip() not in repr(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is None
 
 
 async def test_secret_and_signature_never_leak(

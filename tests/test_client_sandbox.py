@@ -19,6 +19,7 @@ import pytest
 
 from asset_client import (
     AssetClient,
+    AssetClientError,
     AuthenticationError,
     InviteeAsset,
     PermissionDeniedError,
@@ -193,12 +194,19 @@ async def test_growing_total_is_followed() -> None:
         assert_exact(assets, expected)
 
 
-async def test_shrinking_total_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("concurrency", [1, 8])
+async def test_shrinking_total_is_followed_back_without_losing_a_record(
+    concurrency: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # After 3 pages, the 5 lowest invitees disappear: every later record moves 5 places
+    # towards pages already read.  Without stepping back, 5 of them would be skipped.
     faults = FaultConfig(shrink_after=3, shrink_by=5)
-    async with connected(config(invitees=100, faults=faults), max_concurrency=1) as (_, client):
+    sandbox_config = config(invitees=100, faults=faults)
+    async with connected(sandbox_config, max_concurrency=concurrency) as (sandbox, client):
+        before = sandbox.expected("usdt")
         assets = await collect(client.iter_invitee_assets(page_size=10))
-        assert len({a.uid for a in assets}) == len(assets)  # never a duplicate
-        assert client.stats.total_decreases >= 1
+        assert_exact(assets, before)  # the 5 removed were read before they went
+        assert client.stats.total_decreases == 1
         assert "total fell from 100 to 95" in caplog.text
 
 
@@ -356,7 +364,10 @@ async def test_closing_the_client_cancels_a_walk_in_flight() -> None:
         assert client._tasks  # pages in flight
         await client.close()
         assert client._tasks == set()
-        await walk.aclose()
+        # The caller's task was not cancelled: it hears why the walk stopped.
+        with pytest.raises(AssetClientError, match="closed during the walk"):
+            while True:
+                await anext(walk)
 
 
 async def test_resume_after_uid_skips_pages_and_records_already_had() -> None:
@@ -384,6 +395,17 @@ async def test_resume_restarts_from_page_one_when_data_moved() -> None:
         assert_exact(resumed, expected[21:])
         pages = [dict(r.params)["pageNo"] for r in sandbox.stats.requests]
         assert pages[0] == "9" and pages[1] == "1"
+
+
+async def test_resume_against_a_capping_server_skips_nothing() -> None:
+    # The server caps pages at 100, so page 3 at size 1000 is served from offset 200,
+    # not 2000: the resumed walk must not take it for the page after record 2050.
+    async with connected(config(invitees=2600, clamp_page_size=100)) as (sandbox, client):
+        expected = sandbox.expected("usdt")
+        resumed = await collect(
+            client.iter_invitee_assets(after_uid=uid_at(expected, 2049), start_offset=2050)
+        )
+        assert_exact(resumed, expected[2050:])
 
 
 async def test_debug_log_has_pages_but_no_secrets(caplog: pytest.LogCaptureFixture) -> None:

@@ -93,6 +93,9 @@ def test_times_are_read_in_the_server_zone() -> None:
         ("currentBalance", True),
         ("currentBalance", []),
         ("firstDepositAmount", "12.3.4"),
+        ("totalDeposit", "\u0661\u0665\u0660.\u0665"),  # Arabic-Indic digits: not the server's
+        ("totalDeposit", "1_000"),
+        ("totalDeposit", " 12"),
         ("updateTime", "2026-05-21T10:25:00"),
         ("updateTime", "2026/05/21 10:25:00"),
         ("firstDepositTime", "2026-02-30 00:00:00"),

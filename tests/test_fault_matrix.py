@@ -139,16 +139,26 @@ async def test_a_uid_below_the_previous_one_is_an_error(client: AssetClient) -> 
             await collect(client.iter_invitee_assets(page_size=2, quote="usdt"))
 
 
-async def test_an_empty_page_before_total_ends_the_walk_with_a_warning(
-    client: AssetClient, caplog: pytest.LogCaptureFixture
+async def test_an_empty_page_before_total_is_reported_after_what_was_read(
+    client: AssetClient,
 ) -> None:
+    uids: list[int] = []
     with aioresponses() as mocked:
         mocked.get(URL_RE, payload=envelope(6, [record(1), record(2)]))
-        mocked.get(URL_RE, payload=envelope(6, []))
         mocked.get(URL_RE, payload=envelope(6, []), repeat=True)
-        uids = [a.uid async for a in client.iter_invitee_assets(page_size=2)]
-    assert uids == [1, 2]
-    assert "was empty although total is 6" in caplog.text
+        with pytest.raises(PaginationError, match="reported 6 records but the walk ended after 2"):
+            async for asset in client.iter_invitee_assets(page_size=2):
+                uids.append(asset.uid)
+    assert uids == [1, 2]  # everything the server did serve was yielded first
+
+
+async def test_an_endless_retry_after_is_not_obeyed(client: AssetClient) -> None:
+    with aioresponses() as mocked:
+        mocked.get(URL_RE, status=429, headers={"Retry-After": "86400"}, body="", repeat=True)
+        with pytest.raises(RateLimitError) as info:
+            await client.get_invitee_assets_page()
+    assert info.value.retry_after == 86400
+    assert client._limiter.paused_for == 0  # the key was not frozen for a day
 
 
 async def test_429_without_retry_after_backs_off(client: AssetClient) -> None:

@@ -112,6 +112,27 @@ def test_limiter_survives_loop_restarts_and_keeps_spacing() -> None:
     assert min(gaps) >= 0.05 - 1e-6
 
 
+def test_two_live_loops_used_in_turn_keep_the_spacing() -> None:
+    limiter = KeyLimiter(RateLimit(requests=5, period=0.1, margin=0.0))
+    stamps: list[float] = []
+
+    async def burst(count: int) -> None:
+        for _ in range(count):
+            await limiter.acquire()
+            stamps.append(time.monotonic())
+
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        first.run_until_complete(burst(1))  # the first loop's bucket now exists
+        second.run_until_complete(burst(3))
+        first.run_until_complete(burst(3))  # its bucket never saw the second loop's sends
+    finally:
+        first.close()
+        second.close()
+    assert max_in_window(stamps, 0.1) <= 5
+    assert min(b - a for a, b in itertools.pairwise(stamps)) >= 0.02 - EPSILON
+
+
 def test_registry_shares_per_host_and_key_and_refuses_a_second_rate() -> None:
     first = limiter_for("h:443", "registry-key", FAST)
     assert limiter_for("h:443", "registry-key", FAST) is first

@@ -37,7 +37,7 @@ __all__ = [
 
 QUOTES: Final = ("usdt", "usdc")
 TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
-_TIME_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_TIME_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 # Times are kept as whole seconds since this origin (no time zone: the docs name none).
 _ORIGIN: Final = datetime(2026, 1, 1)
 _SPAN: Final = int((datetime(2026, 6, 30, 23, 59, 59) - _ORIGIN).total_seconds())

@@ -33,6 +33,7 @@ from ._query import (
     validate_page_no,
     validate_page_size,
     validate_query,
+    validate_resume_point,
 )
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
@@ -373,18 +374,7 @@ class AssetClient:
         )
         if page_size is not None:
             validate_page_size(page_size)
-        if after_uid is not None and (
-            not isinstance(after_uid, int) or isinstance(after_uid, bool) or after_uid < 0
-        ):
-            raise InvalidParameterError(
-                f"after_uid must be a non-negative integer, got {after_uid!r}", field="after_uid"
-            )
-        if not isinstance(start_offset, int) or isinstance(start_offset, bool) or start_offset < 0:
-            raise InvalidParameterError(
-                f"start_offset must be an integer >= 0, got {start_offset!r}", field="start_offset"
-            )
-        if after_uid is None:
-            start_offset = 0  # without a uid to check against, skipping pages could lose records
+        start_offset = validate_resume_point(after_uid, start_offset)
         return self._walk(query, page_size, after_uid, start_offset)
 
     async def _walk(

@@ -30,6 +30,7 @@ import attrs
 from attrs import frozen
 
 from ._models import InviteeAsset
+from ._query import is_int
 
 __all__ = [
     "CHECKPOINT_VERSION",
@@ -223,7 +224,7 @@ class Checkpoint:
                 **{name: _amount(doc["sums"][name], name) for name in _MONEY_FIELDS},
             )
             last_uid = doc["last_uid"]
-            if last_uid is not None and (not _is_int(last_uid) or last_uid < 1):
+            if last_uid is not None and (not is_int(last_uid) or last_uid < 1):
                 raise CheckpointError(f"last_uid must be a positive integer, got {last_uid!r}")
             if (last_uid is None) != (sums.records == 0):
                 raise CheckpointError("last_uid and records disagree")
@@ -237,14 +238,10 @@ class Checkpoint:
             raise CheckpointError(f"missing or malformed field {exc}") from None
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _count(value: object, name: str) -> int:
-    if not _is_int(value) or value < 0:  # type: ignore[operator]
+    if not is_int(value) or value < 0:
         raise CheckpointError(f"{name} must be a non-negative integer, got {value!r}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _amount(value: object, name: str) -> Decimal:

@@ -7,10 +7,11 @@ never reorders or re-encodes it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Literal
+from typing import Literal, TypeGuard
 from urllib.parse import quote as _percent_encode
 
 from attrs import frozen
@@ -25,13 +26,16 @@ __all__ = [
     "build_query",
     "decoded_query_string",
     "encoded_query_string",
+    "is_int",
     "validate_page_no",
     "validate_page_size",
     "validate_query",
+    "validate_resume_point",
 ]
 
 Quote = Literal["usdt", "usdc"]
 QUOTES: tuple[Quote, ...] = ("usdt", "usdc")
+_QUOTES: dict[str, Quote] = {quote: quote for quote in QUOTES}
 #: The larger of the two maxima the docs give (1000 in "Precautions", 100 in the table).
 MAX_PAGE_SIZE = 1000
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -50,44 +54,50 @@ class AssetQuery:
     end_time: str | None = None
 
 
-def _is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     # bool is an int subclass; uid=True is a bug, not uid 1
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def validate_page_size(page_size: object, field: str = "page_size") -> int:
-    if not _is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:  # type: ignore[operator]
+    if not is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidParameterError(
             f"{field} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}", field=field
         )
-    return page_size  # type: ignore[return-value]
+    return page_size
 
 
 def validate_page_no(page_no: object, field: str = "page_no") -> int:
-    if not _is_int(page_no) or page_no < 1:  # type: ignore[operator]
+    if not is_int(page_no) or page_no < 1:
         raise InvalidParameterError(
             f"{field} must be an integer >= 1, got {page_no!r}", field=field
         )
-    return page_no  # type: ignore[return-value]
+    return page_no
+
+
+def validate_resume_point(after_uid: object, start_offset: object) -> int:
+    """Check a resume point; return the offset to skip to (0 without ``after_uid``:
+    with no uid to check the skip against, skipping pages could lose records)."""
+    if after_uid is not None and (not is_int(after_uid) or after_uid < 0):
+        raise InvalidParameterError(
+            f"after_uid must be a non-negative integer, got {after_uid!r}", field="after_uid"
+        )
+    if not is_int(start_offset) or start_offset < 0:
+        raise InvalidParameterError(
+            f"start_offset must be an integer >= 0, got {start_offset!r}", field="start_offset"
+        )
+    return 0 if after_uid is None else start_offset
 
 
 def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, datetime]:
+    """The value as the server's string, and as an aware datetime for comparing."""
     if isinstance(value, datetime):
         moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
         local = moment.astimezone(server_tz)
         return local.strftime(TIME_FORMAT), local
-    if isinstance(value, str):
-        if _TIME_RE.fullmatch(value):
-            try:
-                parsed = datetime.strptime(value, TIME_FORMAT)
-            except ValueError:
-                pass
-            else:
-                return value, parsed.replace(tzinfo=server_tz)
-        raise InvalidParameterError(
-            f"{field} must be a datetime or a 'yyyy-MM-dd HH:mm:ss' string, got {value!r}",
-            field=field,
-        )
+    if isinstance(value, str) and _TIME_RE.fullmatch(value):
+        with contextlib.suppress(ValueError):  # shaped right but not a date: 2026-02-30
+            return value, datetime.strptime(value, TIME_FORMAT).replace(tzinfo=server_tz)
     raise InvalidParameterError(
         f"{field} must be a datetime or a 'yyyy-MM-dd HH:mm:ss' string, got {value!r}", field=field
     )
@@ -105,9 +115,10 @@ def validate_query(
 
     Naive datetimes are taken as server time; aware ones are converted to it.
     """
-    if not isinstance(quote, str) or quote.lower() not in QUOTES:
+    known = _QUOTES.get(quote.lower()) if isinstance(quote, str) else None
+    if known is None:
         raise InvalidParameterError(f"quote must be one of {QUOTES}, got {quote!r}", field="quote")
-    if uid is not None and (not _is_int(uid) or uid <= 0):  # type: ignore[operator]
+    if uid is not None and (not is_int(uid) or uid <= 0):
         raise InvalidParameterError(f"uid must be a positive integer, got {uid!r}", field="uid")
     start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
     end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
@@ -116,8 +127,8 @@ def validate_query(
             f"start_time {start[0]!r} is after end_time {end[0]!r}", field="start_time"
         )
     return AssetQuery(
-        quote=quote.lower(),  # type: ignore[arg-type]
-        uid=uid,  # type: ignore[arg-type]
+        quote=known,
+        uid=uid,
         start_time=start[0] if start else None,
         end_time=end[0] if end else None,
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._client import DEFAULT_BASE_URL
+from ._client import DEFAULT_BASE_URL, checked_base_url
 from ._errors import (
     AssetClientError,
     AuthenticationError,
@@ -381,6 +381,8 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
     if out is not None and out.is_dir():
         raise ExportError(f"--out {args.out!r} is a directory; name a file")
     zone_name, zone = args.server_timezone
+    if not args.sandbox:
+        checked_base_url(args.base_url)
     # Cross-field checks (start after end) with the library's own rules, before any I/O.
     validate_query(
         quote=args.quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
@@ -439,7 +441,13 @@ def _failure_line(exc: BaseException, state: ExportState) -> str:
     parts = [f"{PROG}: error: {what}"]
     if hint := _hint(exc):
         parts.append(hint)
-    if state.resumable:
+    if isinstance(exc, PaginationError) and state.resumable:
+        # A resume only appends after the last uid: it cannot fill a gap below it.
+        parts.append(
+            f"the records saved cannot be completed in order; delete {state.checkpoint} "
+            "and run the command again without --resume"
+        )
+    elif state.resumable:
         parts.append(
             f"{state.records_saved} records saved; run the same command with --resume to continue"
         )
@@ -513,6 +521,12 @@ def _export(args: argparse.Namespace, stderr: TextIO) -> int:
             traceback.print_exc(file=stderr)
         print(_failure_line(exc, state), file=stderr)
         return exit_code_for(exc)
+    if interrupted and state.completed:
+        # The signal came while closing down: the file is already complete and in place.
+        print(
+            f"{PROG}: interrupted after the export completed; the output is complete", file=stderr
+        )
+        return EXIT_OK
     if interrupted:
         line = f"{PROG}: interrupted"
         if state.resumable:

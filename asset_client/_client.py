@@ -46,6 +46,7 @@ __all__ = [
     "FALLBACK_PAGE_SIZE",
     "AssetClient",
     "ClientStats",
+    "checked_base_url",
 ]
 
 logger = logging.getLogger("asset_client")
@@ -85,12 +86,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _checked_base_url(base_url: object) -> str:
+def checked_base_url(base_url: object) -> str:
+    """The base URL without a trailing slash; https, or http to a loopback host only."""
     if not isinstance(base_url, str) or not base_url:
         raise InvalidParameterError(
             f"base_url must be a URL string, got {base_url!r}", field="base_url"
         )
-    url = URL(base_url)
+    try:
+        url = URL(base_url)
+    except ValueError:
+        url = URL()
     if url.scheme not in ("https", "http") or not url.host:
         raise InvalidParameterError(
             f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
@@ -180,7 +185,7 @@ class AssetClient:
                     field="max_retries",
                 )
             policy = evolve(policy, max_retries=max_retries)
-        self.base_url = _checked_base_url(base_url)
+        self.base_url = checked_base_url(base_url)
         self._api_key = api_key
         self._secret_key = secret_key
         self._session = session
@@ -521,8 +526,8 @@ def _check_complete(planner: PagePlanner, guard: UidGuard, last: AssetPage) -> N
         raise PaginationError(
             f"the server reported {last.total} records but the walk ended after {seen} "
             f"(page {last.page_no} came back with {len(last.items)}): pages shifted while the "
-            "walk ran, so records may be missing. Everything yielded is correct; run the "
-            "walk again (the exporter: --resume) to pick up the rest."
+            "walk ran, so records may be missing. Everything yielded is correct; walk "
+            "again from the start to get them all."
         )
 
 

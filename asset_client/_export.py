@@ -163,6 +163,10 @@ class CheckpointError(Exception):
     """The checkpoint cannot be used (unreadable, other version, other parameters)."""
 
 
+class ExportBusyError(CheckpointError):
+    """Another export is writing the same partial file right now."""
+
+
 def key_fingerprint(api_key: str) -> str:
     """A short one-way tag of the API key, so a resume with another affiliate's key is
     refused.  Not the key, and the secret key is never involved."""
@@ -335,7 +339,9 @@ def _lock(file: BinaryIO, path: Path) -> None:
     try:
         fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise CheckpointError(f"another export is writing {path} right now") from None
+        raise ExportBusyError(
+            f"another export is writing {path} right now; wait for it to finish"
+        ) from None
 
 
 class PartialFile:

@@ -19,9 +19,11 @@ from attrs import define, field, frozen
 from yarl import URL
 
 from ._client import DEFAULT_PAGE_SIZE, AssetClient
+from ._errors import PaginationError
 from ._export import (
     Checkpoint,
     CheckpointError,
+    ExportBusyError,
     ExportParams,
     OutputFormat,
     PartialFile,
@@ -90,6 +92,8 @@ class ExportState:
     """What a failed run leaves behind, for the CLI's one-line error message."""
 
     records_saved: int = 0  #: records in the partial file the checkpoint covers
+    completed: bool = False  #: the output is complete (a late Ctrl-C changes nothing)
+    checkpoint: str | None = None  #: where the checkpoint is, for the advice on failure
     resumable: bool = False  #: a checkpoint is in place for --resume
     stdout_started: bool = False  #: some records already went to stdout
 
@@ -121,8 +125,12 @@ class _StreamSink:
 
     def write(self, batch: Sequence[InviteeAsset]) -> None:
         self._state.stdout_started = True
-        self._stream.write(encode_records(self._fmt, batch))
-        self._stream.flush()  # a reader downstream sees whole pages as they come
+        try:
+            self._stream.write(encode_records(self._fmt, batch))
+            self._stream.flush()  # a reader downstream sees whole pages as they come
+        except BaseException:
+            self.broken = True  # part of the batch may be out: never write it again
+            raise
         self.sums.add(batch)
         self.last_uid = batch[-1].uid
 
@@ -151,11 +159,14 @@ class _FileSink:
         self._params = params
         self._state = state
         self._checkpoint_path = checkpoint_path(target)
+        state.checkpoint = str(self._checkpoint_path)
         self.broken = False
         prior = self._prior_checkpoint(resume, stderr)
         if prior is not None:
             try:
                 self._partial = PartialFile(partial_path(target), resume_at=prior.partial_bytes)
+            except ExportBusyError as exc:
+                raise ExportError(str(exc)) from None  # never advise deleting a live run's files
             except CheckpointError as exc:
                 raise ExportError(
                     f"cannot resume: {exc}; delete {self._checkpoint_path} to start over"
@@ -244,6 +255,19 @@ class _FileSink:
 
 
 # -- the run ----------------------------------------------------------------------------
+
+
+def _check_against_total(records: int, total: int | None) -> None:
+    """Refuse to call an export complete that holds fewer records than the server lists.
+
+    A resumed export only adds uids after its last one, so an invitee that appeared
+    below that point (or records that shifted between pages) would be missing.
+    """
+    if total is not None and records < total:
+        raise PaginationError(
+            f"the server lists {total} records but the export holds {records}: invitees "
+            "appeared below the point this export resumed from, or pages shifted while it ran"
+        )
 
 
 @asynccontextmanager
@@ -344,7 +368,9 @@ async def run_export(
                 progress.update(
                     sink.sums.records, client.stats.expected_total, client.stats.requests
                 )
+                _check_against_total(sink.sums.records, client.stats.expected_total)
                 sink.commit()
+                state.completed = True
             except BaseException:
                 # Interrupted or given up: keep every whole record already received, so a
                 # resume re-fetches as little as possible.

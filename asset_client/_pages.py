@@ -49,13 +49,15 @@ class PagePlanner:
     )
 
     def __init__(self, page_size: int, start_offset: int = 0) -> None:
-        """``start_offset``: records the caller already has; whole pages of them are skipped."""
+        """``start_offset``: records the caller already has.  The walk starts at the page
+        holding the last of them, so that page can prove where it is (its uids reach the
+        caller's last uid); the pages before it are skipped."""
         if page_size < 1:
             raise ValueError(f"page_size must be >= 1, got {page_size}")
         if start_offset < 0:
             raise ValueError(f"start_offset must be >= 0, got {start_offset}")
         self.page_size = page_size
-        self.first_page = start_offset // page_size + 1
+        self.first_page = (start_offset - 1) // page_size + 1 if start_offset else 1
         self.consumed = (self.first_page - 1) * page_size
         self.total: int | None = None
         self.next_to_request = self.first_page

@@ -87,8 +87,8 @@ class KeyLimiter:
     """The limiter of one (host, API key).  Safe across event loops.
 
     aiolimiter binds its waiters to the running loop, so each loop gets its own
-    `AsyncLimiter` (a bot that restarts its loop, each pytest test).  Sends are also
-    reserved on one process-wide clock (``_last_send``, under a lock), so loops used in
+    `AsyncLimiter` (a bot that restarts its loop, each pytest test).  Every send is also
+    claimed on one process-wide clock (``_last_send``, under a lock), so loops used in
     turn, or at once in several threads, still never send closer than the interval.
     """
 
@@ -137,15 +137,17 @@ class KeyLimiter:
                 if self._pause_gen == generation:
                     break
                 # A rejection paused the key while we queued: the window is closed, wait again.
-            # This loop's bucket only knows this loop's sends; the reservation knows all.
-            with self._lock:
-                now = time.monotonic()
-                send_at = max(now, self._last_send + self.rate.interval)
-                self._last_send = send_at
-            if send_at > now:
-                await sleep(send_at - now)
-                with self._lock:  # the spacing counts from when we really go
-                    self._last_send = max(self._last_send, time.monotonic())
+            # This loop's bucket only knows this loop's sends; the process-wide clock
+            # knows all.  The slot is claimed only when we really go, under the lock, so
+            # a sender that oversleeps cannot end up closer than the interval to another.
+            while True:
+                with self._lock:
+                    now = time.monotonic()
+                    wait = self._last_send + self.rate.interval - now
+                    if wait <= 0:
+                        self._last_send = now
+                        break
+                await sleep(wait)
         finally:
             gate.leave()
         return time.monotonic() - started

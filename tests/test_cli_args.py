@@ -203,3 +203,37 @@ def test_fixed_offset_zone_is_accepted(capsys: pytest.CaptureFixture[str]) -> No
 
     assert _zone("UTC+0530")[1].utcoffset(None) == timedelta(hours=5, minutes=30)
     assert _zone("Asia/Shanghai")[0] == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("url", ["foo", "https://[::1", "http://api.coinw.com"])
+def test_bad_base_url_exits_2_before_anything_is_written(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("COINW_API_KEY", "k")
+    monkeypatch.setenv("COINW_SECRET_KEY", SECRET)
+    code, err = run(capsys, "--out", "x.csv", "--base-url", url)
+    assert code == 2
+    assert "base_url" in err and repr(url) in err and "Traceback" not in err
+    assert not list(Path().iterdir())
+
+
+def test_an_export_short_of_the_total_is_not_called_complete() -> None:
+    from asset_client._export_run import _check_against_total
+
+    with pytest.raises(PaginationError, match="lists 11 records but the export holds 10"):
+        _check_against_total(10, 11)
+    _check_against_total(11, 11)
+    _check_against_total(12, 11)  # invitees removed after they were read: kept, as read
+    _check_against_total(3, None)  # nothing was asked (no page seen)
+
+
+def test_after_a_pagination_error_the_advice_is_to_start_over_not_resume() -> None:
+    from asset_client._cli import _failure_line
+    from asset_client._export_run import ExportState
+
+    state = ExportState(records_saved=10, resumable=True, checkpoint="x.csv.checkpoint.json")
+    line = _failure_line(PaginationError("the server lists 11 records"), state)
+    assert "delete x.csv.checkpoint.json and run the command again without --resume" in line
+    assert "--resume to continue" not in line
+    other = _failure_line(TransportError("reset"), state)
+    assert other.endswith("10 records saved; run the same command with --resume to continue")

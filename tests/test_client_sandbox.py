@@ -397,6 +397,20 @@ async def test_resume_restarts_from_page_one_when_data_moved() -> None:
         assert pages[0] == "9" and pages[1] == "1"
 
 
+async def test_resume_on_a_page_boundary_reads_only_what_is_left() -> None:
+    # The exporter checkpoints whole pages, so its resume points fall on page boundaries.
+    async with connected(config(invitees=300)) as (sandbox, client):
+        expected = sandbox.expected("usdt")
+        resumed = await collect(
+            client.iter_invitee_assets(
+                page_size=10, after_uid=uid_at(expected, 99), start_offset=100
+            )
+        )
+        assert_exact(resumed, expected[100:])
+        pages = [dict(r.params)["pageNo"] for r in sandbox.stats.requests]
+        assert pages == [str(n) for n in range(10, 31)]  # page 10 anchors, nothing re-read
+
+
 async def test_resume_against_a_capping_server_skips_nothing() -> None:
     # The server caps pages at 100, so page 3 at size 1000 is served from offset 200,
     # not 2000: the resumed walk must not take it for the page after record 2050.

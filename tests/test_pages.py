@@ -138,6 +138,12 @@ def test_start_offset_skips_whole_pages_only() -> None:
     assert planner.next_request() is None
 
 
+def test_a_resume_on_a_page_boundary_starts_on_the_page_holding_the_last_record() -> None:
+    # 1000 records had: page 10 holds record 1000, the anchor the resume check needs.
+    planner = PagePlanner(100, start_offset=1000)
+    assert planner.first_page == 10 and planner.consumed == 900
+
+
 def test_pages_must_be_consumed_in_order() -> None:
     planner = PagePlanner(10)
     with pytest.raises(ValueError, match="in order"):

@@ -210,6 +210,9 @@ async def test_wrong_path_answers_code_500() -> None:
     async with serve() as c:
         reply = await c.get(path="/api/v3/patener/openapi/v1/partner/invitation/user/asset")
         assert reply.json() == {"code": 500, "msg": "Internal server error"}
+        # counted and recorded like any request, so a storm on a wrong path shows
+        [record] = c.sandbox.stats.requests
+        assert record.code == "500" and not record.rate_limited
 
 
 # -- rate limit ----------------------------------------------------------------------------

@@ -21,6 +21,16 @@ __all__ = ["add_sandbox_parser", "is_loopback", "run_sandbox_command", "sandbox_
 DEFAULT_PORT = 8765  # fixed, so demo instructions can name the URL
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return port
+
+
 def add_sandbox_parser(subparsers: Any) -> None:
     """Add the ``sandbox`` subcommand to an ``argparse`` subparsers object.
 
@@ -44,7 +54,10 @@ def add_sandbox_parser(subparsers: Any) -> None:
         help="interface to bind (default 127.0.0.1; anything else must be given explicitly)",
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"0 = any free port (default {DEFAULT_PORT})"
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"0 = any free port (default {DEFAULT_PORT})",
     )
     parser.add_argument("--api-key", default=DEMO_API_KEY, help="key the sandbox accepts")
     parser.add_argument(

@@ -291,9 +291,32 @@ class Sandbox:
     # -- request handling ------------------------------------------------------------------
 
     async def _wrong_url(self, request: web.Request) -> web.Response:
-        # CoinW answers unknown paths with this body rather than a plain 404.
-        status, body = _json({"code": 500, "msg": "Internal server error"})
-        return web.Response(status=status, body=body, content_type=_JSON_TYPE)
+        # CoinW answers unknown paths with this body rather than a plain 404.  They count
+        # against the limit and show in the stats too: a client bug that storms a wrong
+        # path must not hide from the tests.
+        api_key = request.headers.get("api_key")
+        allowed = self._window.hit((request.remote or "", api_key), self.config.clock())
+        headers: dict[str, str] = {}
+        if allowed:
+            status, body = _json({"code": 500, "msg": "Internal server error"})
+            code = "500"
+        else:
+            self.stats.rejected += 1
+            status, body, headers = self._too_frequent()
+            code = "29001"
+        _, _, raw_query = request.raw_path.partition("?")
+        self.stats.requests.append(
+            RequestRecord(
+                time=self.config.clock(),
+                api_key=api_key,
+                params=split_query(raw_query)[1],
+                status=status,
+                code=code,
+                fault=None,
+                rate_limited=not allowed,
+            )
+        )
+        return web.Response(status=status, body=body, headers=headers, content_type=_JSON_TYPE)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         config = self.config

@@ -283,22 +283,16 @@ class AssetClient:
                     time.monotonic() - started,
                     exc,
                 )
-                if not exc.retryable or retry_no >= self.retry_policy.max_retries:
+                delay = self.retry_policy.delay_for(
+                    exc, retry_no + 1, self._rng, self.rate_limit.period
+                )
+                if delay is None:
                     raise
                 retry_no += 1
                 self.stats.retries += 1
-                delay = self.retry_policy.backoff(retry_no, self._rng)
                 if isinstance(exc, RateLimitError):
-                    if (
-                        exc.retry_after is not None
-                        and exc.retry_after > self.retry_policy.max_retry_after
-                    ):
-                        # Longer than we are willing to hold every task of the key:
-                        # the caller decides, knowing retry_after.
-                        raise
-                    # The server's window is closed for every task of this key: pause them all
-                    # for at least one whole window so it can drain.
-                    delay = max(exc.retry_after or delay, self.rate_limit.period)
+                    # The server's window is closed for every task of this key: pause them
+                    # all, not just this one.
                     self.stats.rate_limit_waits += 1
                     self._limiter.pause(delay)
                     logger.warning("rate limited on page %d; pausing %.2fs", page_no, delay)

@@ -7,6 +7,8 @@ import random
 from attrs import field, frozen
 from attrs.validators import ge
 
+from ._errors import AssetClientError, RateLimitError
+
 __all__ = ["RetryPolicy"]
 
 
@@ -31,3 +33,22 @@ class RetryPolicy:
         retries of concurrent requests spread out but never collapse to zero."""
         ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry_no - 1))
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+    def delay_for(
+        self, error: AssetClientError, retry_no: int, rng: random.Random, window: float
+    ) -> float | None:
+        """Seconds to wait before retry ``retry_no`` (1-based) after ``error``, or None
+        to give up and raise it.
+
+        A rate limit waits for ``Retry-After`` or the backoff, and at least one whole
+        ``window`` so the server's sliding window can drain; a ``Retry-After`` beyond
+        ``max_retry_after`` is not obeyed.
+        """
+        if not error.retryable or retry_no > self.max_retries:
+            return None
+        delay = self.backoff(retry_no, rng)
+        if isinstance(error, RateLimitError):
+            if error.retry_after is not None and error.retry_after > self.max_retry_after:
+                return None
+            return max(error.retry_after or delay, window)
+        return delay

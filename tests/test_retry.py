@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asset_client import RetryPolicy
+from asset_client import (
+    AuthenticationError,
+    InvalidParameterError,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+)
 
 
 @given(retry_no=st.integers(1, 60), seed=st.integers(0, 2**32))
@@ -35,3 +41,29 @@ def test_jitter_spreads_concurrent_retries() -> None:
 def test_negative_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="max_retries"):
         RetryPolicy(max_retries=-1)
+
+
+WINDOW = 1.0
+
+
+def test_delay_for_gives_up_on_final_errors_and_after_the_last_retry() -> None:
+    policy = RetryPolicy(max_retries=2, base_delay=0.5)
+    rng = random.Random(3)
+    assert policy.delay_for(AuthenticationError("no"), 1, rng, WINDOW) is None
+    assert policy.delay_for(InvalidParameterError("bad"), 1, rng, WINDOW) is None
+    assert policy.delay_for(ServerError("503"), 2, rng, WINDOW) is not None
+    assert policy.delay_for(ServerError("503"), 3, rng, WINDOW) is None
+
+
+def test_a_rate_limit_waits_at_least_one_window_or_retry_after() -> None:
+    policy = RetryPolicy(base_delay=0.01)
+    rng = random.Random(3)
+    assert policy.delay_for(RateLimitError("29001"), 1, rng, WINDOW) == WINDOW
+    assert policy.delay_for(RateLimitError("429", retry_after=7.0), 1, rng, WINDOW) == 7.0
+
+
+def test_retry_after_beyond_the_cap_is_not_obeyed() -> None:
+    policy = RetryPolicy(max_retry_after=300.0)
+    rng = random.Random(3)
+    assert policy.delay_for(RateLimitError("429", retry_after=301.0), 1, rng, WINDOW) is None
+    assert policy.delay_for(RateLimitError("429", retry_after=300.0), 1, rng, WINDOW) == 300.0

@@ -318,6 +318,18 @@ class AssetClient:
 
     # -- public API ----------------------------------------------------------
 
+    def _query(
+        self, quote: object, uid: object, start_time: object, end_time: object
+    ) -> AssetQuery:
+        """The filters checked and rendered in this client's server time zone."""
+        return validate_query(
+            quote=quote,
+            uid=uid,
+            start_time=start_time,
+            end_time=end_time,
+            server_tz=self.server_timezone,
+        )
+
     async def get_invitee_assets_page(
         self,
         *,
@@ -331,13 +343,7 @@ class AssetClient:
         """Fetch one page exactly as asked (no fallback, no re-planning)."""
         validate_page_no(page_no)
         validate_page_size(page_size)
-        query = validate_query(
-            quote=quote,
-            uid=uid,
-            start_time=start_time,
-            end_time=end_time,
-            server_tz=self.server_timezone,
-        )
+        query = self._query(quote, uid, start_time, end_time)
         return await self._fetch(query, page_no, page_size)
 
     def iter_invitee_assets(
@@ -364,13 +370,7 @@ class AssetClient:
         are skipped).  If the data moved so that the skip could miss a record, the
         walk starts again from page 1, still yielding only uids after ``after_uid``.
         """
-        query = validate_query(
-            quote=quote,
-            uid=uid,
-            start_time=start_time,
-            end_time=end_time,
-            server_tz=self.server_timezone,
-        )
+        query = self._query(quote, uid, start_time, end_time)
         if page_size is not None:
             validate_page_size(page_size)
         start_offset = validate_resume_point(after_uid, start_offset)

@@ -19,6 +19,14 @@ from ._errors import (
 from ._models import AssetPage, InviteeAsset
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
+from ._transport import slot_trace_config
+from .limit import (
+    HostLimiter,
+    LimiterBackend,
+    LimiterUnavailableError,
+    ProcessLimiter,
+    RedisLimiter,
+)
 
 try:
     __version__ = version("asset-client")
@@ -34,15 +42,21 @@ __all__ = [
     "AssetPage",
     "AuthenticationError",
     "ClientStats",
+    "HostLimiter",
     "InvalidParameterError",
     "InviteeAsset",
+    "LimiterBackend",
+    "LimiterUnavailableError",
     "PaginationError",
     "PermissionDeniedError",
+    "ProcessLimiter",
     "RateLimit",
     "RateLimitError",
+    "RedisLimiter",
     "ResponseDecodeError",
     "RetryPolicy",
     "ServerError",
     "TransportError",
     "__version__",
+    "slot_trace_config",
 ]

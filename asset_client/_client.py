@@ -7,6 +7,7 @@ HTTP -> classified answer -> decoded page -> page planner -> records.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import random
@@ -22,7 +23,14 @@ from yarl import URL
 
 from ._classify import classify_response
 from ._decode import decode_page
-from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
+from ._errors import (
+    AssetClientError,
+    AuthenticationError,
+    InvalidParameterError,
+    PaginationError,
+    PermissionDeniedError,
+    RateLimitError,
+)
 from ._models import AssetPage, InviteeAsset
 from ._pages import PagePlanner, Step, UidGuard
 from ._query import (
@@ -35,10 +43,11 @@ from ._query import (
     validate_query,
     validate_resume_point,
 )
-from ._ratelimit import KeyLimiter, RateLimit, limiter_for
+from ._ratelimit import KeyLimiter, RateLimit, SlotLost, Ticket, limiter_for, pause_after_rejection
 from ._retry import RetryPolicy
 from ._signing import ASSETS_PATH, sign
-from ._transport import http_get
+from ._transport import claims_on_connection, http_get, open_session
+from .limit import LimiterBackend, resolve_limiter
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -139,7 +148,11 @@ class AssetClient:
 
     - Pass ``session`` to share an `aiohttp.ClientSession`; the client then never
       closes it.  Without one it opens its own and closes it on exit.
-    - Requests are limited per (host, API key) for the whole process; see `RateLimit`.
+    - Requests are limited per API key, shared by every process that uses the key
+      through ``limiter``: ``"host"`` (the default: every process of this user on this
+      machine), ``"process"`` (this process only) or ``"redis://host:port/db"`` (every
+      host that uses that Redis); else the ``ASSET_CLIENT_LIMITER`` environment
+      variable.  See `RateLimit` and the README.
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
@@ -159,6 +172,7 @@ class AssetClient:
         rate_limit: RateLimit | None = None,
         server_timezone: tzinfo = UTC,
         max_concurrency: int = 8,
+        limiter: str | LimiterBackend | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
@@ -193,9 +207,9 @@ class AssetClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
-        host = URL(self.base_url).host or ""
+        # One key is one budget however the host is spelled: keyed by the key, not the URL.
         self._limiter: KeyLimiter = limiter_for(
-            f"{host}:{URL(self.base_url).port}", api_key, self.rate_limit
+            api_key, self.rate_limit, resolve_limiter(limiter), bucket=ASSETS_PATH
         )
         self.server_timezone = server_timezone
         self.max_concurrency = max_concurrency
@@ -237,25 +251,28 @@ class AssetClient:
         if self._closed:
             raise AssetClientError("this AssetClient is closed")
         if self._session is None:
-            self._session = aiohttp.ClientSession()
-            # aiohttp resends a GET once by itself when the server drops the connection.
-            # That resend would bypass the rate limiter, so on a session of our own it is
-            # switched off and the client retries on its own, metered terms.
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            self._session = open_session()
         return self._session
 
     # -- one request ---------------------------------------------------------
 
-    async def _fetch(self, query: AssetQuery, page_no: int, page_size: int) -> AssetPage:
-        """One page, with limiter, signing, classification, decoding and retries."""
+    async def _fetch(
+        self, query: AssetQuery, page_no: int, page_size: int, ticket: Ticket | None = None
+    ) -> AssetPage:
+        """One page, with limiter, signing, classification, decoding and retries.
+
+        ``ticket`` is the caller's place in the limiter's line (a walk passes its own).
+        """
         params = build_query(query, page_no, page_size)
         decoded = decoded_query_string(params)
         url = f"{self.base_url}{ASSETS_PATH}?{encoded_query_string(params)}"
         session = self._get_session()
+        # The slot is claimed once the connection is in hand, if the session tells us.
+        on_connection = claims_on_connection(session)
+        ticket = ticket or self._limiter.ticket()
         retry_no = 0
         while True:
-            self.stats.limiter_wait += await self._limiter.acquire(self._sleep, page_no)
+            permit = await self._limiter.acquire(ticket, page_no, self._sleep)
             # Timestamp after the wait: a stale one is refused as a bad signature.
             timestamp = str(int(self._wall_clock() * 1000))
             headers = {
@@ -263,11 +280,30 @@ class AssetClient:
                 "timestamp": timestamp,
                 "sign": sign(self._secret_key, timestamp, "GET", ASSETS_PATH, decoded),
             }
-            self.stats.requests += 1
             started = time.monotonic()
             status: int | str = "-"
             try:
-                status, answer_headers, body = await http_get(session, url, headers, self._timeout)
+                try:
+                    if not on_connection:
+                        await permit.commit()
+                    try:
+                        status, answer_headers, body = await http_get(
+                            session, url, headers, self._timeout, permit if on_connection else None
+                        )
+                    except AssetClientError:
+                        self.stats.requests += 1
+                        raise
+                    if not permit.committed:
+                        # Sent without the connection signal (a mocking or custom
+                        # connector): record the send late rather than never.
+                        with contextlib.suppress(SlotLost):
+                            await permit.commit()
+                except SlotLost:
+                    continue  # nothing was sent: sign again and queue anew
+                finally:
+                    permit.release()
+                    self.stats.limiter_wait += permit.waited
+                self.stats.requests += 1
                 data = classify_response(
                     status, answer_headers, body, page_no=page_no, now=self._wall_clock()
                 )
@@ -283,20 +319,27 @@ class AssetClient:
                     time.monotonic() - started,
                     exc,
                 )
+                if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    # The key is refused: calls queued behind this one fail now, not later.
+                    self._limiter.refuse(exc)
                 delay = self.retry_policy.delay_for(
                     exc, retry_no + 1, self._rng, self.rate_limit.period
                 )
+                if isinstance(exc, RateLimitError):
+                    # The server's window is closed for every sender of this key: pause
+                    # them all, whether or not this call gives up.
+                    pause = pause_after_rejection(
+                        self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
+                    )
+                    pause = pause if delay is None else delay
+                    self.stats.rate_limit_waits += 1
+                    await self._limiter.pause(pause)
+                    logger.warning("rate limited on page %d; pausing %.2fs", page_no, pause)
                 if delay is None:
                     raise
                 retry_no += 1
                 self.stats.retries += 1
-                if isinstance(exc, RateLimitError):
-                    # The server's window is closed for every task of this key: pause them
-                    # all, not just this one.
-                    self.stats.rate_limit_waits += 1
-                    self._limiter.pause(delay)
-                    logger.warning("rate limited on page %d; pausing %.2fs", page_no, delay)
-                else:
+                if not isinstance(exc, RateLimitError):
                     await self._sleep(delay)
                 continue
             logger.debug(
@@ -385,12 +428,13 @@ class AssetClient:
     ) -> AsyncGenerator[InviteeAsset, None]:
         planner = PagePlanner(explicit_size or self._default_page_size, start_offset)
         guard = UidGuard(after_uid)
+        ticket = self._limiter.ticket()  # the walk's place in line, for all its pages
         fell_back = False
         self.stats.expected_total = None
         pending: dict[int, asyncio.Task[AssetPage]] = {}
         try:
             while True:
-                self._request_ahead(query, planner, pending)
+                self._request_ahead(query, planner, pending, ticket)
                 try:
                     page = await self._next_page(planner, pending)
                 except InvalidParameterError:
@@ -421,7 +465,7 @@ class AssetClient:
                 if step is not Step.DONE:
                     # Ask for the next pages before handing records over, so they load
                     # while the caller works through this one.
-                    self._request_ahead(query, planner, pending)
+                    self._request_ahead(query, planner, pending, ticket)
                 duplicates_before = guard.duplicates
                 admitted = guard.admit(page.items, page.page_no)
                 self.stats.duplicates_dropped += guard.duplicates - duplicates_before
@@ -448,14 +492,18 @@ class AssetClient:
             raise
 
     def _request_ahead(
-        self, query: AssetQuery, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
+        self,
+        query: AssetQuery,
+        planner: PagePlanner,
+        pending: dict[int, asyncio.Task[AssetPage]],
+        ticket: Ticket,
     ) -> None:
         """Start fetching planned pages, up to ``max_concurrency`` not yet consumed."""
         while len(pending) < self.max_concurrency:
             page_no = planner.next_request()
             if page_no is None:
                 return
-            pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size))
+            pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size, ticket))
 
     def _consume(self, planner: PagePlanner, page: AssetPage) -> Step:
         """Feed one page to the planner; count and report what looks inconsistent."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +14,13 @@ import pytest
 from tests import _aioresponses_compat
 
 _aioresponses_compat.install()
+
+# The default limiter shares one budget per key among every process of this user on this
+# machine.  The suite (and the processes it starts) gets a runtime directory of its own,
+# so test runs in parallel never draw on each other's budget; the tests of sharing
+# choose their directories themselves.
+os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-tests-")
+os.environ.pop("ASSET_CLIENT_LIMITER", None)
 
 _key_numbers = itertools.count(1)
 

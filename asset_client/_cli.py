@@ -47,6 +47,7 @@ from ._export_run import (
 )
 from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
+from .limit import LIMITER_ENV, LimiterUnavailableError, resolve_limiter
 
 __all__ = ["EXIT_CODES", "exit_code_for", "load_credentials_file", "main"]
 
@@ -70,8 +71,8 @@ exit statuses:
        checkpoint that does not fit this export
   {EXIT_AUTH}    authentication or permission refused (check the key and secret; the key
        needs CoinW's Affiliate permission)
-  {EXIT_GAVE_UP}    gave up after retries: rate limit, network or server errors
-       (try again later with --resume)
+  {EXIT_GAVE_UP}    gave up after retries: rate limit, network or server errors, or the
+       shared limiter (Redis) unreachable (try again later with --resume)
   {EXIT_UNTRUSTED}    the server sent data that cannot be trusted (unreadable answers,
        inconsistent pages); retrying will probably not help
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); continue with --resume
@@ -174,7 +175,7 @@ def _rate(text: str) -> RateLimit:
         raise argparse.ArgumentTypeError(
             f"must be REQUESTS/SECONDS like 5/1, got {text!r}"
         ) from None
-    return RateLimit(requests=requests, period=period, margin=period * 0.025)
+    return RateLimit(requests=requests, period=period, margin=period * RateLimit().margin)
 
 
 def _retries(text: str) -> int:
@@ -268,6 +269,13 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         type=_rate,
         metavar="N/SECONDS",
         help="client rate limit, e.g. 50/0.1 against a fast sandbox (default 5/1: CoinW's limit)",
+    )
+    advanced.add_argument(
+        "--limiter",
+        metavar="BACKEND",
+        help="where the key's one budget is kept: host (default: every process of this user "
+        "on this machine), process (this process only) or redis://HOST:PORT/DB (every host "
+        f"using that Redis); overrides {LIMITER_ENV}",
     )
     advanced.add_argument(
         "--max-retries", type=_retries, metavar="N", help="retries per request (default 5)"
@@ -402,7 +410,15 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
         server_timezone_name=zone_name,
         rate=args.rate,
         max_retries=args.max_retries,
+        limiter=_limiter(args.limiter),
     )
+
+
+def _limiter(spec: str | None) -> str | None:
+    """The --limiter value, checked now (a bad one is a usage error before any I/O)."""
+    if spec is not None:
+        resolve_limiter(spec)
+    return spec
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -413,6 +429,8 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_USAGE
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
         return EXIT_AUTH
+    if isinstance(exc, LimiterUnavailableError):
+        return EXIT_GAVE_UP
     if isinstance(exc, RateLimitError | TransportError | ServerError):
         return EXIT_GAVE_UP
     if isinstance(exc, ResponseDecodeError):
@@ -429,6 +447,11 @@ def _hint(exc: BaseException) -> str:
         return "the API key needs CoinW's Affiliate permission (master accounts only)"
     if isinstance(exc, AuthenticationError):
         return f"check {ENV_API_KEY} / {ENV_SECRET_KEY} (or the credentials file) and the clock"
+    if isinstance(exc, LimiterUnavailableError):
+        return (
+            "start the limiter's server, or choose another with --limiter or "
+            f"{LIMITER_ENV} (host: one machine; process: this process only)"
+        )
     return ""
 
 

@@ -77,6 +77,8 @@ class ExportSettings:
     server_timezone_name: str = "UTC"
     rate: RateLimit | None = None  #: None keeps the library's default (5 per second)
     max_retries: int | None = None  #: None keeps the library's default
+    #: --limiter: None leaves it to ASSET_CLIENT_LIMITER, then the host-wide default
+    limiter: str | None = None
 
 
 class ExportError(Exception):
@@ -323,6 +325,7 @@ async def run_export(
             base_url=base_url,
             rate_limit=settings.rate,
             retry_policy=retry_policy,
+            limiter=settings.limiter,
             server_timezone=settings.server_timezone,
         ) as client:
             # The CLI validated every filter before this point, so a bad argument never

@@ -22,6 +22,7 @@ import hmac
 import json
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
@@ -120,6 +121,7 @@ class SandboxStats:
     window: float
     requests: list[RequestRecord] = attrs.field(factory=list)
     accepted: int = 0  # answered code "0" with data (complete, un-faulted)
+    connections: int = 0  # client connections that carried at least one request
     rejected: int = 0  # rejected by the sliding window
 
     def max_in_window(self, api_key: str | None = None) -> int:
@@ -256,6 +258,7 @@ class Sandbox:
         self.api_key = config.api_key
         self.secret_key = config.secret_key
         self.base_url = ""  # set once the site is bound
+        self.named_url = ""  # the same, as http://localhost:PORT
         self.stats = SandboxStats(window=config.window)
         self.data = SandboxData(config.seed, config.invitees)
         self._window = SlidingWindow(config.rate_limit, config.window)
@@ -263,6 +266,7 @@ class Sandbox:
         self._secrets: dict[str, str] = dict(config.non_affiliate_keys)
         self._secrets[config.api_key] = config.secret_key
         self._building: dict[str, asyncio.Future[Population]] = {}
+        self._transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
         self.app = web.Application()
         self.app.router.add_get(ASSETS_PATH, self._handle, allow_head=False)
         self.app.router.add_route("*", "/{tail:.*}", self._wrong_url)
@@ -320,6 +324,11 @@ class Sandbox:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         config = self.config
+        if request.transport is not None and request.transport not in self._transports:
+            self._transports.add(request.transport)
+            self.stats.connections += 1
+        if (jitter := self._plan.arrival_delay()) > 0:
+            await asyncio.sleep(jitter)  # one-way jitter: the window counts it this late
         arrived = config.clock()
         api_key = request.headers.get("api_key")
         _, _, raw_query = request.raw_path.partition("?")
@@ -513,6 +522,8 @@ async def run_sandbox(
         bound_port = runner.addresses[0][1]
         url_host = f"[{host}]" if ":" in host else host
         sandbox.base_url = f"http://{url_host}:{bound_port}"
+        # By name, so a client's resolver runs (see sandbox._network).
+        sandbox.named_url = f"http://localhost:{bound_port}"
         yield sandbox
     finally:
         await runner.cleanup()

@@ -210,7 +210,7 @@ class KeyLimiter:
         started = time.monotonic()
         local = self._here()
         await local.gate.enter((ticket.number, page), ticket.generation)
-        permit = Permit(self, local, ticket, sleep, started)
+        permit = Permit(self, local, ticket, page, sleep, started)
         try:
             await permit.wait_ready()
         except BaseException:
@@ -232,6 +232,7 @@ class Permit:
 
     __slots__ = (
         "_local",
+        "_page",
         "_released",
         "_served",
         "_sleep",
@@ -243,10 +244,17 @@ class Permit:
     )
 
     def __init__(
-        self, limiter: KeyLimiter, local: _LoopState, ticket: Ticket, sleep: Sleep, started: float
+        self,
+        limiter: KeyLimiter,
+        local: _LoopState,
+        ticket: Ticket,
+        page: int,
+        sleep: Sleep,
+        started: float,
     ) -> None:
         self.limiter = limiter
         self.ticket = ticket
+        self._page = page
         self._local = local
         self._sleep = sleep
         self._started = started
@@ -293,11 +301,11 @@ class Permit:
         Raises `SlotLost` (nothing sent) if the slot is still far off, e.g. a pause began.
         """
         limiter = self.limiter
-        if self.committed:  # a resend on the same permit: queue again for a fresh slot
-            self._released = False
-            await self._local.gate.enter((self.ticket.number, 0), self.ticket.generation)
-            self.committed = False
         started = time.monotonic()
+        self.committed = False  # a resend on the same permit needs a fresh slot
+        if self._released:  # a resend (aiohttp's own, on a dropped connection)
+            await self._local.gate.enter((self.ticket.number, self._page), self.ticket.generation)
+            self._released = False
         try:
             while True:
                 limiter._check(self.ticket)

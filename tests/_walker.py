@@ -1,6 +1,6 @@
 """A walker process for the cross-process limiter tests and benchmarks.
 
-``python -m tests._walker BASE_URL PAGE_SIZE [LIMITER]`` prints ``ready``, waits for a
+``python -m tests._walker BASE_URL PAGE_SIZE [LIMITER [MARGIN]]`` prints ``ready``, waits for a
 line on stdin (so every walker starts at once), walks every invitee of the demo key with
 the given page size, and prints its stats as JSON.
 """
@@ -18,12 +18,14 @@ from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY
 WALKER_RATE = RateLimit(margin=0.025)
 
 
-async def walk(base_url: str, page_size: int, limiter: str | None) -> dict[str, float]:
+async def walk(
+    base_url: str, page_size: int, limiter: str | None, rate: RateLimit
+) -> dict[str, float]:
     async with AssetClient(
         DEMO_API_KEY,
         DEMO_SECRET_KEY,
         base_url=base_url,
-        rate_limit=WALKER_RATE,
+        rate_limit=rate,
         limiter=limiter,
         max_concurrency=4,
     ) as client:
@@ -42,9 +44,10 @@ async def walk(base_url: str, page_size: int, limiter: str | None) -> dict[str, 
 def main() -> None:
     base_url, page_size = sys.argv[1], int(sys.argv[2])
     limiter = sys.argv[3] if len(sys.argv) > 3 else None
+    rate = RateLimit(margin=float(sys.argv[4])) if len(sys.argv) > 4 else WALKER_RATE
     print("ready", flush=True)
     sys.stdin.readline()
-    print(json.dumps(asyncio.run(walk(base_url, page_size, limiter))), flush=True)
+    print(json.dumps(asyncio.run(walk(base_url, page_size, limiter, rate))), flush=True)
 
 
 if __name__ == "__main__":

@@ -195,3 +195,32 @@ async def test_the_redis_script_follows_the_same_rules_as_the_local_clock(redis_
     now[0] += 0.01
     assert (await limiter.peek(key, lanes, None)).wait == pytest.approx(5.0 - 0.01)
     await limiter.aclose()
+
+
+async def test_redis_going_away_mid_walk_stops_the_walk_with_a_typed_error(
+    tmp_path: Path,
+) -> None:
+    binary = server_binary()
+    if binary is None:
+        pytest.skip("no Redis-protocol server")  # the redis_url tests already fail in CI
+    config = SandboxConfig(invitees=200, rate_limit=50, window=0.1, api_key="redis-away-key")
+    async with run_sandbox(config) as sandbox:
+        with redis_server(binary) as url:
+            client = AssetClient(
+                sandbox.api_key,
+                sandbox.secret_key,
+                base_url=sandbox.base_url,
+                limiter=RedisLimiter(url, timeout=0.5),
+                rate_limit=RateLimit(requests=50, period=0.1),
+                max_concurrency=1,
+            )
+            walk = client.iter_invitee_assets(page_size=10)
+            first = await walk.__anext__()  # the walk is under way, through Redis
+        # The server is gone (the block stopped it): the next claim cannot be made.
+        with pytest.raises(LimiterUnavailableError, match="nothing was sent"):
+            async for _ in walk:
+                pass
+        await client.close()
+        sent = len(sandbox.stats.requests)
+    assert first.uid > 0
+    assert sent < 20  # it stopped; no request went out on an unshared clock

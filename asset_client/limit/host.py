@@ -64,7 +64,8 @@ class HostLimiter:
         self._now = now
         self._boot = _boot_id()
         self._lock = threading.Lock()  # flock is per open file: threads need their own lock
-        self._fds: dict[str, int] = {}
+        self._fds: dict[Path, int] = {}
+        self._pid = os.getpid()
 
     def __repr__(self) -> str:
         return f"HostLimiter(directory={str(self.directory)!r})"
@@ -77,7 +78,13 @@ class HostLimiter:
         return self.directory / f"{key[:40]}.clock"
 
     def _open(self, key: str) -> int:
-        fd = self._fds.get(key)
+        if self._pid != os.getpid():
+            # A forked child shares its parent's open files, and with them the flock:
+            # it must open its own, or parent and child would not exclude each other.
+            self._fds.clear()
+            self._pid = os.getpid()
+        path = self.path_for(key)
+        fd = self._fds.get(path)
         if fd is not None:
             return fd
         directory = self.directory
@@ -91,14 +98,12 @@ class HostLimiter:
                 )
             if info.st_mode & 0o077:
                 os.chmod(directory, 0o700)
-            fd = os.open(
-                self.path_for(key), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-            )
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise LimiterUnavailableError(
                 f"host limiter: cannot use {directory}: {exc.strerror}"
             ) from None
-        self._fds[key] = fd
+        self._fds[path] = fd
         return fd
 
     def _read(self, fd: int) -> clock.State:
@@ -175,6 +180,7 @@ class HostLimiter:
     def close(self) -> None:
         """Close the open clock files (they are reopened on next use)."""
         with self._lock:
-            for fd in self._fds.values():
-                os.close(fd)
+            if self._pid == os.getpid():
+                for fd in self._fds.values():
+                    os.close(fd)
             self._fds.clear()

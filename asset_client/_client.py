@@ -43,10 +43,18 @@ from ._query import (
     validate_query,
     validate_resume_point,
 )
-from ._ratelimit import KeyLimiter, RateLimit, SlotLost, Ticket, limiter_for, pause_after_rejection
+from ._ratelimit import (
+    KeyLimiter,
+    Permit,
+    RateLimit,
+    SlotLost,
+    Ticket,
+    limiter_for,
+    pause_after_rejection,
+)
 from ._retry import RetryPolicy
 from ._signing import ASSETS_PATH, sign
-from ._transport import claims_on_connection, http_get, open_session
+from ._transport import Answer, claims_on_connection, http_get, open_session
 from .limit import LimiterBackend, resolve_limiter
 
 __all__ = [
@@ -284,26 +292,11 @@ class AssetClient:
             status: int | str = "-"
             try:
                 try:
-                    if not on_connection:
-                        await permit.commit()
-                    try:
-                        status, answer_headers, body = await http_get(
-                            session, url, headers, self._timeout, permit if on_connection else None
-                        )
-                    except AssetClientError:
-                        self.stats.requests += 1
-                        raise
-                    if not permit.committed:
-                        # Sent without the connection signal (a mocking or custom
-                        # connector): record the send late rather than never.
-                        with contextlib.suppress(SlotLost):
-                            await permit.commit()
+                    status, answer_headers, body = await self._send(
+                        session, url, headers, permit, on_connection
+                    )
                 except SlotLost:
                     continue  # nothing was sent: sign again and queue anew
-                finally:
-                    permit.release()
-                    self.stats.limiter_wait += permit.waited
-                self.stats.requests += 1
                 data = classify_response(
                     status, answer_headers, body, page_no=page_no, now=self._wall_clock()
                 )
@@ -328,10 +321,11 @@ class AssetClient:
                 if isinstance(exc, RateLimitError):
                     # The server's window is closed for every sender of this key: pause
                     # them all, whether or not this call gives up.
-                    pause = pause_after_rejection(
-                        self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
-                    )
-                    pause = pause if delay is None else delay
+                    pause = delay
+                    if pause is None:
+                        pause = pause_after_rejection(
+                            self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
+                        )
                     self.stats.rate_limit_waits += 1
                     await self._limiter.pause(pause)
                     logger.warning("rate limited on page %d; pausing %.2fs", page_no, pause)
@@ -352,6 +346,42 @@ class AssetClient:
             )
             self.stats.pages += 1
             return page
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        headers: dict[str, str],
+        permit: Permit,
+        on_connection: bool,
+    ) -> Answer:
+        """One HTTP request under ``permit``: its slot is claimed once the connection is
+        in hand (before asking for one, on a session without that signal).
+
+        Raises `SlotLost` when nothing was sent.
+        """
+        try:
+            if not on_connection:
+                await permit.commit()
+            try:
+                answer = await http_get(
+                    session, url, headers, self._timeout, permit if on_connection else None
+                )
+            except SlotLost:
+                raise  # given up before anything was written
+            except BaseException:
+                self.stats.requests += 1  # an attempt, answered or not
+                raise
+            self.stats.requests += 1
+            if not permit.committed:
+                # Sent without the connection signal (a mocking or custom connector):
+                # record the send late rather than never.
+                with contextlib.suppress(SlotLost):
+                    await permit.commit()
+            return answer
+        finally:
+            permit.release()
+            self.stats.limiter_wait += permit.waited
 
     def _spawn(self, coro: Coroutine[Any, Any, AssetPage]) -> asyncio.Task[AssetPage]:
         task = asyncio.get_running_loop().create_task(coro)

@@ -278,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter walks (~1 min)")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-bench-")
     setups, shares, costs, server = asyncio.run(_run(args.quick))
     command = "python -m benchmarks.limits" + (" --quick" if args.quick else "")
     report = render(setups, shares, costs, server, command)

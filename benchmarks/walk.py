@@ -210,9 +210,12 @@ async def walk_baseline(invitees: int, latency: float, page_size: int) -> WalkRu
 async def measure_rtt(page_size: int = 100, samples: int = 15) -> float:
     """Median seconds for one signed, decoded page on this loopback with no injected latency.
 
-    A fast limit on both sides (this is a latency probe, not a walk), own sandbox and port.
+    A fast limit on both sides (this is a latency probe, not a walk), own sandbox and key
+    (one key has one rate per process, whatever server it talks to).
     """
-    config = SandboxConfig(invitees=page_size, rate_limit=10_000, window=1.0)
+    config = SandboxConfig(
+        invitees=page_size, rate_limit=10_000, window=1.0, api_key="rtt-probe-key"
+    )
     async with (
         run_sandbox(config) as sandbox,
         AssetClient(

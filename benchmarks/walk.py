@@ -8,6 +8,7 @@ and what the walk yielded (checked against ``sandbox.expected()``) are both reco
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 import time
@@ -123,9 +124,18 @@ class WalkRun:
         return self.requests / self.elapsed
 
 
+_walk_keys = itertools.count(1)
+
+
 def _config(invitees: int, latency: float) -> SandboxConfig:
+    # A key per walk, as a fresh account: one key is one budget in the process, so walks
+    # back to back on one key would each start by waiting out the last one's interval.
     return SandboxConfig(
-        invitees=invitees, rate_limit=RATE, window=1.0, faults=FaultConfig(latency=latency)
+        invitees=invitees,
+        rate_limit=RATE,
+        window=1.0,
+        faults=FaultConfig(latency=latency),
+        api_key=f"bench-walk-{next(_walk_keys)}",
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import itertools
 import json
 import os
 import signal
@@ -19,10 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asset_client import AssetClient, LimiterUnavailableError, RateLimit
 from asset_client._ratelimit import key_id
-from asset_client.limit import HostLimiter, Lane, RedisLimiter
+from asset_client.limit import HostLimiter, Lane, RedisLimiter, clock
 from asset_client.sandbox import SandboxConfig, run_sandbox
 from tests._redis_server import in_ci, redis_server, server_binary
 
@@ -224,3 +227,61 @@ async def test_redis_going_away_mid_walk_stops_the_walk_with_a_typed_error(
         sent = len(sandbox.stats.requests)
     assert first.uid > 0
     assert sent < 20  # it stopped; no request went out on an unshared clock
+
+
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["peek", "claim", "pause"]),
+        st.integers(min_value=0, max_value=400),  # ms since the previous step
+        st.integers(min_value=0, max_value=2000),  # pause length, ms
+        st.booleans(),  # pass the last pause end seen as served
+    ),
+    min_size=1,
+    max_size=25,
+)
+_keys = itertools.count(1)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=_OPS)
+def test_the_redis_script_and_the_local_clock_agree_step_by_step(
+    redis_url: str, ops: list[tuple[str, int, int, bool]]
+) -> None:
+    lanes = (Lane("assets", 0.2), Lane("global", 0.05))
+    now = [5_000.0]
+    state = clock.new_state()
+    key = key_id(f"agree-{next(_keys)}")
+
+    async def run() -> None:
+        limiter = RedisLimiter(redis_url, now_override=lambda: now[0])
+        # Each side is handed back its own pause end, as a caller of either would be.
+        served: float | None = None
+        model_served: float | None = None
+        try:
+            for op, dt_ms, pause_ms, use_served in ops:
+                now[0] += dt_ms / 1000
+                if not state["last"]:
+                    # Redis takes a state it does not have as a send at its first step.
+                    state["last"] = {lane.name: now[0] for lane in lanes}
+                if op == "pause":
+                    await limiter.pause(key, pause_ms / 1000)
+                    clock.pause(state, now[0], pause_ms / 1000)
+                    continue
+                if op == "peek":
+                    got = await limiter.peek(key, lanes, served if use_served else None)
+                    want = clock.peek(state, lanes, now[0], model_served if use_served else None)
+                else:
+                    got = await limiter.claim(key, lanes, served if use_served else None)
+                    want = clock.claim(state, lanes, now[0], model_served if use_served else None)
+                assert got.claimed == want.claimed
+                assert got.wait == pytest.approx(want.wait, abs=2e-6)
+                assert (got.pause_end is None) == (want.pause_end is None)
+                if got.pause_end is not None and want.pause_end is not None:
+                    assert got.pause_end == pytest.approx(want.pause_end, abs=2e-6)
+                    served, model_served = got.pause_end, want.pause_end
+        finally:
+            await limiter.aclose()
+
+    asyncio.run(run())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import fcntl
 import json
 import os
 import stat
@@ -29,7 +28,15 @@ from pathlib import Path
 from asset_client.limit import clock
 from asset_client.limit.base import Lane, LimiterUnavailableError, Verdict
 
-__all__ = ["HostLimiter", "default_directory"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["AVAILABLE", "HostLimiter", "default_directory"]
+
+#: Whether this platform has ``flock`` (POSIX); without it the default is ``process``.
+AVAILABLE = fcntl is not None
 
 _RECORD_SIZE = 1024  # the file is rewritten in place, padded: never a torn tail
 _LOCK_RETRY = 0.0005  # seconds between tries of a lock another process holds
@@ -78,6 +85,10 @@ class HostLimiter:
         return self.directory / f"{key[:40]}.clock"
 
     def _open(self, key: str) -> int:
+        if fcntl is None:  # pragma: no cover - Windows
+            raise LimiterUnavailableError(
+                "the host limiter needs POSIX file locks; use limiter='process' or a Redis URL"
+            )
         if self._pid != os.getpid():
             # A forked child shares its parent's open files, and with them the flock:
             # it must open its own, or parent and child would not exclude each other.

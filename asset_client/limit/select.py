@@ -13,14 +13,15 @@ import threading
 
 from asset_client._errors import InvalidParameterError
 from asset_client.limit.base import LimiterBackend
-from asset_client.limit.host import HostLimiter
+from asset_client.limit.host import AVAILABLE, HostLimiter
 from asset_client.limit.process import ProcessLimiter
 from asset_client.limit.redis_backend import RedisLimiter, redacted_url
 
 __all__ = ["DEFAULT_LIMITER", "LIMITER_ENV", "resolve_limiter"]
 
 LIMITER_ENV = "ASSET_CLIENT_LIMITER"
-DEFAULT_LIMITER = "host"
+#: ``host`` wherever ``flock`` exists (Linux, macOS, BSD); ``process`` elsewhere (Windows).
+DEFAULT_LIMITER = "host" if AVAILABLE else "process"
 
 _SHARED: dict[str, LimiterBackend] = {}
 _LOCK = threading.Lock()

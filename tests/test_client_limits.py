@@ -79,3 +79,29 @@ async def test_a_rate_limit_this_call_gives_up_on_still_pauses_every_sender(api_
         assert isinstance(error, RateLimitError)  # no retries left: this call gave up ...
         # ... and yet the key is paused for every other sender, at least one window.
         assert await client._limiter.paused_for() >= 0.1 * 0.5
+
+
+async def test_a_walk_is_not_stuck_behind_lookups_that_came_after_it() -> None:
+    config = SandboxConfig(invitees=30, rate_limit=5, window=WINDOW, api_key="fairness-key")
+    async with (
+        run_sandbox(config) as sandbox,
+        AssetClient(
+            sandbox.api_key, sandbox.secret_key, base_url=sandbox.base_url, rate_limit=RATE
+        ) as client,
+    ):
+        done: list[str] = []
+
+        async def walk() -> None:  # a bot's /top: 3 pages
+            assert len([a async for a in client.iter_invitee_assets(page_size=10)]) == 30
+            done.append("walk")
+
+        async def lookup(n: int) -> None:  # a bot's /balance calls, arriving after it
+            await client.get_invitee_assets_page(page_no=1, page_size=1)
+            done.append(f"lookup{n}")
+
+        walking = asyncio.ensure_future(walk())
+        await asyncio.sleep(0)  # the walk takes its place in line first (ordering only)
+        await asyncio.gather(walking, *(lookup(n) for n in range(60)))
+        # Served in arrival order: the walk's pages 2 and 3 go before the lookups that
+        # queued while page 1 was in flight (by page number, they went after all 60).
+        assert done.index("walk") <= 3

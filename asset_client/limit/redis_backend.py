@@ -23,6 +23,7 @@ from asset_client.limit.base import Lane, LimiterUnavailableError, Verdict
 
 if TYPE_CHECKING:  # pragma: no cover
     from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 __all__ = ["SCRIPT", "RedisLimiter", "redacted_url"]
 
@@ -117,17 +118,19 @@ class RedisLimiter:
         )
         self._timeout = timeout
         self._now_override = now_override
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis] = (
-            weakref.WeakKeyDictionary()
-        )
+        # One connection pool per event loop (redis' asyncio client is bound to its loop);
+        # the script is sent once and run by its SHA after that.
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[Redis, AsyncScript]
+        ] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"RedisLimiter({redacted_url(self._url)!r}, scope={self.scope!r})"
 
-    def _client(self) -> Redis:
+    def _client(self) -> tuple[Redis, AsyncScript]:
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
+        pair = self._clients.get(loop)
+        if pair is None:
             try:
                 from redis.asyncio import Redis
             except ImportError:  # pragma: no cover - depends on the installed extras
@@ -139,8 +142,8 @@ class RedisLimiter:
                 socket_timeout=self._timeout,
                 socket_connect_timeout=self._timeout,
             )
-            self._clients[loop] = client
-        return client
+            pair = self._clients[loop] = (client, client.register_script(SCRIPT))
+        return pair
 
     def _redis_key(self, key: str) -> str:
         # The hash tag keeps a key's state in one slot on Redis Cluster.
@@ -163,9 +166,9 @@ class RedisLimiter:
             from redis.exceptions import RedisError
         except ImportError:  # pragma: no cover
             raise LimiterUnavailableError("the redis package is not installed") from None
-        client = self._client()
+        _, script = self._client()
         try:
-            result = await client.eval(SCRIPT, 1, self._redis_key(key), *args)
+            result = await script(keys=[self._redis_key(key)], args=args)
         except (RedisError, OSError) as exc:
             raise LimiterUnavailableError(
                 f"Redis limiter at {redacted_url(self._url)} unavailable ({type(exc).__name__}): "
@@ -194,6 +197,6 @@ class RedisLimiter:
     async def aclose(self) -> None:
         """Close this loop's connection to Redis."""
         loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+        pair = self._clients.pop(loop, None)
+        if pair is not None:
+            await pair[0].aclose()

@@ -30,6 +30,7 @@ from ._query import (
     build_query,
     decoded_query_string,
     encoded_query_string,
+    is_int,
     validate_page_no,
     validate_page_size,
     validate_query,
@@ -38,7 +39,13 @@ from ._query import (
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
 from ._signing import ASSETS_PATH, sign
-from ._transport import http_get
+from ._transport import (
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_PAGE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    AnswerLimits,
+    http_get,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -57,6 +64,7 @@ DEFAULT_PAGE_SIZE = 1000
 #: ...and fall back to the other reading of the docs if the server refuses it.
 FALLBACK_PAGE_SIZE = 100
 _SINGLE_PAGE_SIZE = 100  # get_invitee_assets_page: valid under both readings of the docs
+MAX_CONCURRENCY = 1000
 
 Sleep = Callable[[float], Awaitable[object]]
 
@@ -99,6 +107,18 @@ def checked_base_url(base_url: object) -> str:
     if url.scheme not in ("https", "http") or not url.host:
         raise InvalidParameterError(
             f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
+        )
+    if url.user is not None or url.password is not None or "@" in url.raw_authority:
+        raise InvalidParameterError(
+            "base_url must not hold a user name or password (credentials go in api_key and "
+            "secret_key)",
+            field="base_url",
+        )
+    if url.raw_query_string or url.raw_fragment or "?" in base_url or "#" in base_url:
+        # The query is signed: anything here would go unsigned or break the signature.
+        raise InvalidParameterError(
+            f"base_url must have no query string or fragment, got {base_url!r}",
+            field="base_url",
         )
     if url.scheme == "http" and not _is_loopback(url.host):
         raise InvalidParameterError(
@@ -143,6 +163,11 @@ class AssetClient:
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
+    - ``timeout`` bounds one attempt, start to last byte; ``page_timeout`` bounds all
+      attempts at one page together (limiter waits and backoff not counted), so a
+      server that drips its answer fails in bounded time.  ``max_body_size`` (16 MiB)
+      caps an answer's body, decompressed; a larger one is `ResponseTooLargeError`,
+      never retried.
     - ``sleep`` and ``rng`` are injectable so tests never wait for real backoff.
     """
 
@@ -153,7 +178,9 @@ class AssetClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         session: aiohttp.ClientSession | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        page_timeout: float = DEFAULT_PAGE_TIMEOUT,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
@@ -168,29 +195,24 @@ class AssetClient:
         _check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
         _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
         _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
-        if not isinstance(timeout, int | float) or timeout <= 0:
+        limits = AnswerLimits(
+            timeout=timeout, page_timeout=page_timeout, max_body_size=max_body_size
+        )
+        if not is_int(max_concurrency) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
             raise InvalidParameterError(
-                f"timeout must be a positive number of seconds, got {timeout!r}", field="timeout"
-            )
-        if not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise InvalidParameterError(
-                f"max_concurrency must be an integer >= 1, got {max_concurrency!r}",
+                f"max_concurrency must be an integer from 1 to {MAX_CONCURRENCY}, "
+                f"got {max_concurrency!r}",
                 field="max_concurrency",
             )
         policy = retry_policy or RetryPolicy()
         if max_retries is not None:
-            if not isinstance(max_retries, int) or max_retries < 0:
-                raise InvalidParameterError(
-                    f"max_retries must be an integer >= 0, got {max_retries!r}",
-                    field="max_retries",
-                )
-            policy = evolve(policy, max_retries=max_retries)
+            policy = evolve(policy, max_retries=max_retries)  # validated by RetryPolicy
         self.base_url = checked_base_url(base_url)
         self._api_key = api_key
         self._secret_key = secret_key
         self._session = session
         self._owns_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._limits = limits
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
         host = URL(self.base_url).host or ""
@@ -254,6 +276,7 @@ class AssetClient:
         url = f"{self.base_url}{ASSETS_PATH}?{encoded_query_string(params)}"
         session = self._get_session()
         retry_no = 0
+        budget = self._limits.budget()  # all attempts at this page share one time budget
         while True:
             self.stats.limiter_wait += await self._limiter.acquire(self._sleep, page_no)
             # Timestamp after the wait: a stale one is refused as a bad signature.
@@ -267,12 +290,22 @@ class AssetClient:
             started = time.monotonic()
             status: int | str = "-"
             try:
-                status, answer_headers, body = await http_get(session, url, headers, self._timeout)
+                status, answer_headers, body = await http_get(session, url, headers, budget)
+                secrets = (self._api_key, self._secret_key, headers["sign"])
                 data = classify_response(
-                    status, answer_headers, body, page_no=page_no, now=self._wall_clock()
+                    status,
+                    answer_headers,
+                    body,
+                    page_no=page_no,
+                    now=self._wall_clock(),
+                    secrets=secrets,
                 )
                 page = decode_page(
-                    data, page_no=page_no, page_size=page_size, server_tz=self.server_timezone
+                    data,
+                    page_no=page_no,
+                    page_size=page_size,
+                    server_tz=self.server_timezone,
+                    secrets=secrets,
                 )
             except AssetClientError as exc:
                 logger.debug(

@@ -9,6 +9,11 @@ testable on its own:
 - the checkpoint: what was asked (never credentials), how far the partial file got.
 - files: records go to a hidden partial file beside the target, which replaces the
   target only when complete, so a file at the target path is always a whole export.
+  Every file is created owner-only (0600) unless the caller passes another mode
+  (the umask still applies): they hold third parties' financial data.
+- completion: the checkpoint says ``complete`` *before* the final rename, so a kill
+  between the rename and the checkpoint's removal leaves a checkpoint that says so,
+  not one that looks like an interrupted export.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ._query import is_int
 
 __all__ = [
     "CHECKPOINT_VERSION",
+    "DEFAULT_FILE_MODE",
     "FIELDS",
     "Checkpoint",
     "CheckpointError",
@@ -50,8 +56,12 @@ __all__ = [
     "load_checkpoint",
     "param_differences",
     "partial_path",
+    "remove_stale_temp_files",
     "row_values",
 ]
+
+#: Export, partial and checkpoint files: readable and writable by the owner only.
+DEFAULT_FILE_MODE = 0o600
 
 FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(InviteeAsset))
 _MONEY_FIELDS = ("total_deposit", "total_withdrawal", "current_balance")
@@ -197,6 +207,9 @@ class Checkpoint:
     last_uid: int | None
     sums: Sums
     partial_bytes: int
+    #: Written just before the final rename: the partial file of ``partial_bytes`` is
+    #: the whole export.  Absent (false) in checkpoints of unfinished exports.
+    complete: bool = False
 
     def to_json(self) -> bytes:
         doc: dict[str, Any] = {
@@ -205,6 +218,7 @@ class Checkpoint:
             "last_uid": self.last_uid,
             "records": self.sums.records,
             "partial_bytes": self.partial_bytes,
+            "complete": self.complete,
             "sums": {name: format_decimal(getattr(self.sums, name)) for name in _MONEY_FIELDS},
         }
         return (json.dumps(doc, indent=2) + "\n").encode()
@@ -232,11 +246,15 @@ class Checkpoint:
                 raise CheckpointError(f"last_uid must be a positive integer, got {last_uid!r}")
             if (last_uid is None) != (sums.records == 0):
                 raise CheckpointError("last_uid and records disagree")
+            complete = doc.get("complete", False)
+            if not isinstance(complete, bool):
+                raise CheckpointError(f"complete must be true or false, got {complete!r}")
             return cls(
                 params=params,
                 last_uid=last_uid,
                 sums=sums,
                 partial_bytes=_count(doc["partial_bytes"], "partial_bytes"),
+                complete=complete,
             )
         except (KeyError, TypeError) as exc:
             raise CheckpointError(f"missing or malformed field {exc}") from None
@@ -313,12 +331,54 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new content,
-    never a torn mix, even if the process dies midway."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def _alive(pid: int) -> bool:
     try:
-        with open(tmp, "wb") as file:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process: alive
+    return True
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Delete the ``.NAME.tmp-PID`` files `atomic_write` left for ``path`` in processes
+    that died mid-write (no longer running); return what was deleted."""
+    if os.name != "posix":  # pragma: no cover - no os.kill(pid, 0) probe
+        return []
+    prefix = _temp_prefix(path)
+    removed = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    for name in names:
+        pid_text = name.removeprefix(prefix)
+        if name == pid_text or not (pid_text.isascii() and pid_text.isdigit()):
+            continue
+        pid = int(pid_text)
+        if pid == os.getpid() or _alive(pid):
+            continue
+        stale = path.with_name(name)
+        try:
+            stale.unlink()
+        except OSError:
+            continue
+        removed.append(stale)
+    return removed
+
+
+def atomic_write(path: Path, data: bytes, mode: int = DEFAULT_FILE_MODE) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new content,
+    never a torn mix, even if the process dies midway.  A new file gets ``mode``."""
+    tmp = path.with_name(f"{_temp_prefix(path)}{os.getpid()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
@@ -352,11 +412,13 @@ class PartialFile:
     that raises `CheckpointError`: its records were lost, the checkpoint cannot hold.
     """
 
-    def __init__(self, path: Path, *, resume_at: int | None = None) -> None:
+    def __init__(
+        self, path: Path, *, resume_at: int | None = None, mode: int = DEFAULT_FILE_MODE
+    ) -> None:
         self.path = path
         flags = os.O_RDWR | (os.O_CREAT if resume_at is None else 0)
         try:
-            fd = os.open(path, flags, 0o666)
+            fd = os.open(path, flags, mode)
         except FileNotFoundError:
             if resume_at is None:
                 raise  # no such folder: a local failure, not a checkpoint problem

@@ -39,7 +39,7 @@ _LONG_DIGITS = len(str(JAVA_LONG_MAX))
 #: Bounds on a JSON number's exponent: beyond them an amount would print as millions
 #: of digits from a few bytes.  Real amounts have at most 18 decimals.
 _MAX_SCALE = 1000
-_MAX_MAGNITUDE = 1000
+_MAX_EXPONENT = 1000
 
 
 class _FieldValueError(ValueError):
@@ -56,11 +56,9 @@ def _to_decimal(value: object) -> Decimal:
         if not value.strip(_DECIMAL_CHARS) and _DECIMAL_RE.fullmatch(value):
             return Decimal(value)
     elif isinstance(value, Decimal):  # JSON numbers are parsed to Decimal, never float
-        if (
-            value.is_finite()
-            and value.as_tuple().exponent >= -_MAX_SCALE  # type: ignore[operator]
-            and value.adjusted() <= _MAX_MAGNITUDE
-        ):
+        exponent = value.as_tuple().exponent
+        # Digits in the text are bounded by the body; only the exponent amplifies.
+        if isinstance(exponent, int) and -_MAX_SCALE <= exponent <= _MAX_EXPONENT:
             return value
     elif isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)

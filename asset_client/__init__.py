@@ -13,6 +13,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "TransportError",

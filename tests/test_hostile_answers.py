@@ -16,10 +16,10 @@ from asset_client import (
     AssetClient,
     RateLimit,
     ResponseDecodeError,
+    ResponseTooLargeError,
     RetryPolicy,
     TransportError,
 )
-from asset_client._errors import ResponseTooLargeError
 from tests._raw_server import Request, answer, raw_server, response_head
 from tests.conftest import SECRET, body, envelope, record
 

@@ -104,15 +104,16 @@ def checked_base_url(base_url: object) -> str:
         url = URL(base_url)
     except ValueError:
         url = URL()
-    if url.scheme not in ("https", "http") or not url.host:
-        raise InvalidParameterError(
-            f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
-        )
+    # First, and without echoing the URL: a password in it must not reach a message.
     if url.user is not None or url.password is not None or "@" in url.raw_authority:
         raise InvalidParameterError(
             "base_url must not hold a user name or password (credentials go in api_key and "
             "secret_key)",
             field="base_url",
+        )
+    if url.scheme not in ("https", "http") or not url.host:
+        raise InvalidParameterError(
+            f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
         )
     if url.raw_query_string or url.raw_fragment or "?" in base_url or "#" in base_url:
         # The query is signed: anything here would go unsigned or break the signature.

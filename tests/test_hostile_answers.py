@@ -7,6 +7,7 @@ import asyncio
 import json
 import tracemalloc
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from asset_client import (
 )
 from tests._raw_server import Request, answer, raw_server, response_head
 from tests.conftest import SECRET, body, envelope, record
+from tests.test_cli_export import API_KEY, _env, start_cli
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -314,3 +316,27 @@ async def test_an_echoing_server_never_gets_a_credential_into_a_message(
     for secret in (api_key, SECRET, signature, signature.replace("/", "\\/")):
         assert secret not in message
     assert "[REDACTED]" in message
+
+
+async def test_an_echoing_server_never_gets_a_credential_into_cli_stderr(
+    tmp_path: Path,
+) -> None:
+    async with raw_server(echoing(400, "json-msg")) as server:
+        proc = await start_cli(
+            tmp_path,
+            "--base-url",
+            server.base_url,
+            "--out",
+            "a.csv",
+            "--max-retries",
+            "0",
+            "--debug",
+            env=_env(),
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    stderr = err.decode()
+    assert proc.returncode == 5, stderr
+    assert "ApiError: unexpected answer: bad request" in stderr and "[REDACTED]" in stderr
+    signature = server.requests[0].headers["sign"]
+    for secret in (API_KEY, SECRET, signature):
+        assert secret not in stderr

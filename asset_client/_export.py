@@ -227,8 +227,10 @@ class Checkpoint:
     def from_json(cls, data: bytes) -> Checkpoint:
         try:
             doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CheckpointError(f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise CheckpointError("not valid JSON (nested too deep)") from None
+        except ValueError as exc:  # also UnicodeDecodeError, and ints past the digit limit
+            raise CheckpointError(f"not valid JSON ({str(exc)[:200]})") from None
         if not isinstance(doc, dict):
             raise CheckpointError("not a JSON object")
         if doc.get("version") != CHECKPOINT_VERSION:

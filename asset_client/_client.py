@@ -20,16 +20,12 @@ import aiohttp
 from attrs import define, evolve
 from yarl import URL
 
-from ._classify import classify_response
-from ._decode import decode_page
-from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
+from ._errors import AssetClientError, InvalidParameterError, PaginationError
 from ._models import AssetPage, InviteeAsset
 from ._pages import PagePlanner, Step, UidGuard
+from ._partner_client import PartnerCalls
 from ._query import (
     AssetQuery,
-    build_query,
-    decoded_query_string,
-    encoded_query_string,
     validate_page_no,
     validate_page_size,
     validate_query,
@@ -37,8 +33,7 @@ from ._query import (
 )
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
-from ._signing import ASSETS_PATH, sign
-from ._transport import http_get
+from .endpoints import ASSETS
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -128,7 +123,7 @@ def _mask(value: str) -> str:
     return f"…{value[-4:]}" if len(value) > 8 else "…"
 
 
-class AssetClient:
+class AssetClient(PartnerCalls):
     """Async client for CoinW's "Get Direct Invitee User Asset" endpoint.
 
     ::
@@ -139,7 +134,8 @@ class AssetClient:
 
     - Pass ``session`` to share an `aiohttp.ClientSession`; the client then never
       closes it.  Without one it opens its own and closes it on exit.
-    - Requests are limited per (host, API key) for the whole process; see `RateLimit`.
+    - Requests are limited per (host, API key, endpoint) for the whole process; see
+      `RateLimit`.  ``global_rate_limit`` adds CoinW's account-wide limit across endpoints.
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
@@ -157,6 +153,7 @@ class AssetClient:
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
+        global_rate_limit: RateLimit | None = None,
         server_timezone: tzinfo = UTC,
         max_concurrency: int = 8,
         sleep: Sleep = asyncio.sleep,
@@ -167,6 +164,7 @@ class AssetClient:
         _check_credential(secret_key, "secret_key")
         _check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
         _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
+        _check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
         _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
         if not isinstance(timeout, int | float) or timeout <= 0:
             raise InvalidParameterError(
@@ -196,6 +194,12 @@ class AssetClient:
         host = URL(self.base_url).host or ""
         self._limiter: KeyLimiter = limiter_for(
             f"{host}:{URL(self.base_url).port}", api_key, self.rate_limit
+        )
+        # CoinW's account-wide limit on top of the per-interface ones (off unless set).
+        self._global_limiter = (
+            limiter_for(f"{host}:{URL(self.base_url).port}#global", api_key, global_rate_limit)
+            if global_rate_limit is not None
+            else None
         )
         self.server_timezone = server_timezone
         self.max_concurrency = max_concurrency
@@ -248,67 +252,8 @@ class AssetClient:
     # -- one request ---------------------------------------------------------
 
     async def _fetch(self, query: AssetQuery, page_no: int, page_size: int) -> AssetPage:
-        """One page, with limiter, signing, classification, decoding and retries."""
-        params = build_query(query, page_no, page_size)
-        decoded = decoded_query_string(params)
-        url = f"{self.base_url}{ASSETS_PATH}?{encoded_query_string(params)}"
-        session = self._get_session()
-        retry_no = 0
-        while True:
-            self.stats.limiter_wait += await self._limiter.acquire(self._sleep, page_no)
-            # Timestamp after the wait: a stale one is refused as a bad signature.
-            timestamp = str(int(self._wall_clock() * 1000))
-            headers = {
-                "api_key": self._api_key,
-                "timestamp": timestamp,
-                "sign": sign(self._secret_key, timestamp, "GET", ASSETS_PATH, decoded),
-            }
-            self.stats.requests += 1
-            started = time.monotonic()
-            status: int | str = "-"
-            try:
-                status, answer_headers, body = await http_get(session, url, headers, self._timeout)
-                data = classify_response(
-                    status, answer_headers, body, page_no=page_no, now=self._wall_clock()
-                )
-                page = decode_page(
-                    data, page_no=page_no, page_size=page_size, server_tz=self.server_timezone
-                )
-            except AssetClientError as exc:
-                logger.debug(
-                    "page %d attempt %d: %s after %.3fs: %s",
-                    page_no,
-                    retry_no + 1,
-                    status,
-                    time.monotonic() - started,
-                    exc,
-                )
-                delay = self.retry_policy.delay_for(
-                    exc, retry_no + 1, self._rng, self.rate_limit.period
-                )
-                if delay is None:
-                    raise
-                retry_no += 1
-                self.stats.retries += 1
-                if isinstance(exc, RateLimitError):
-                    # The server's window is closed for every task of this key: pause them
-                    # all, not just this one.
-                    self.stats.rate_limit_waits += 1
-                    self._limiter.pause(delay)
-                    logger.warning("rate limited on page %d; pausing %.2fs", page_no, delay)
-                else:
-                    await self._sleep(delay)
-                continue
-            logger.debug(
-                "page %d attempt %d: HTTP %s, %d records after %.3fs",
-                page_no,
-                retry_no + 1,
-                status,
-                len(page.items),
-                time.monotonic() - started,
-            )
-            self.stats.pages += 1
-            return page
+        """One assets page, with limiter, signing, classification, decoding and retries."""
+        return await self._fetch_page(ASSETS, query, page_no, page_size)
 
     def _spawn(self, coro: Coroutine[Any, Any, AssetPage]) -> asyncio.Task[AssetPage]:
         task = asyncio.get_running_loop().create_task(coro)

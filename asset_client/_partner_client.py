@@ -10,10 +10,11 @@ is claimed at the moment of sending.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterable
 from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
 
@@ -21,9 +22,10 @@ import aiohttp
 from yarl import URL
 
 from ._classify import classify_response
-from ._errors import AssetClientError, RateLimitError
-from ._partner_models import InviteePage, VolumePage
-from ._partner_query import resolve_invitee_window
+from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
+from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
+from ._partner_query import InviteeQuery, resolve_invitee_window
+from ._partner_walk import IdentityGuard, last_page
 from ._query import validate_page_no
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
@@ -57,6 +59,8 @@ class PartnerCalls:
     _rng: random.Random
     _sleep: Callable[[float], Awaitable[object]]
     _wall_clock: Callable[[], float]
+    max_concurrency: int
+    _tasks: set[asyncio.Task[Any]]
 
     def _get_session(self) -> aiohttp.ClientSession:
         raise NotImplementedError
@@ -190,3 +194,178 @@ class PartnerCalls:
             uid=uid, start_date=start_date, end_date=end_date, server_tz=self.server_timezone
         )
         return await self._fetch_page(VOLUME, query, page_no, page_size)
+
+    # -- walks ---------------------------------------------------------------------------
+
+    def invitee_query(
+        self,
+        *,
+        start_time: object = None,
+        end_time: object = None,
+        uid: object = None,
+        referral_code: object = None,
+    ) -> InviteeQuery:
+        """The list filters checked, with the window resolved and frozen *now*.
+
+        Freezing the end at the walk's start keeps later registrations outside the
+        window, so they cannot shift its pages (the identity guard covers clock skew).
+        """
+        query = INVITEES.validate(
+            uid=uid,
+            referral_code=referral_code,
+            start_time=start_time,
+            end_time=end_time,
+            server_tz=self.server_timezone,
+        )
+        return resolve_invitee_window(query, self._now(), self.server_timezone)
+
+    def iter_invitees(
+        self,
+        *,
+        start_time: object = None,
+        end_time: object = None,
+        uid: int | None = None,
+        referral_code: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[Invitee, None]:
+        """Every matching direct invitee once, newest registration first.
+
+        With no window: every invitee ever (2017-01-01 up to now, server time) — never the
+        server's current-month default.  Arguments are checked now, before any request.
+        """
+        query = self.invitee_query(
+            start_time=start_time, end_time=end_time, uid=uid, referral_code=referral_code
+        )
+        if page_size is not None:
+            INVITEES.limits.check(page_size)
+        return self._walk_endpoint(INVITEES, query, page_size)
+
+    def iter_trading_volume(
+        self,
+        *,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        uid: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[DailyVolume, None]:
+        """Every matching (uid, day) volume once, newest day first.
+
+        Without dates the server's own default applies: the past 30 days.
+        """
+        query = VOLUME.validate(
+            uid=uid, start_date=start_date, end_date=end_date, server_tz=self.server_timezone
+        )
+        if page_size is not None:
+            VOLUME.limits.check(page_size)
+        return self._walk_endpoint(VOLUME, query, page_size)
+
+    async def _walk_endpoint(
+        self,
+        endpoint: Endpoint[Q, R, P],
+        query: Q,
+        page_size: int | None,
+        *,
+        known: Iterable[Hashable] = (),
+    ) -> AsyncGenerator[R, None]:
+        """Every record of ``query`` once (by identity), in the server's order.
+
+        Pages after the first are fetched concurrently.  An arrival mid-walk shifts later
+        pages: the copies read twice are dropped by identity.  If ``total`` falls
+        (records removed ahead of the walk may have moved behind it), the walk reads again
+        from page 1, still yielding each identity once; it gives up after 3 such restarts.
+        ``known`` identities (a resumed export's) are never yielded.
+        """
+        size = page_size or endpoint.limits.default
+        guard: IdentityGuard[R] = IdentityGuard(endpoint.identity, known)
+        already = len(guard)
+        pending: dict[int, asyncio.Task[P]] = {}
+        restarts = 0
+        topping_up = False
+        total: int | None = None
+        page_no = 1
+        next_request = 1
+        self.stats.expected_total = None
+        try:
+            while True:
+                limit = 1 if total is None else last_page(total, size)
+                while len(pending) < self.max_concurrency and next_request <= limit:
+                    pending[next_request] = self._spawn_page(
+                        self._fetch_page(endpoint, query, next_request, size)
+                    )
+                    next_request += 1
+                try:
+                    page = await pending.pop(page_no)
+                except InvalidParameterError:
+                    fallback = endpoint.limits.fallback
+                    if total is not None or page_size is not None or fallback in (None, size):
+                        raise
+                    logger.info("server refused pageSize=%d; trying %s", size, fallback)
+                    size, next_request = fallback, 1
+                    continue
+                if total is None and page.items and len(page.items) < min(size, page.total):
+                    # The server serves less than asked: walk at the size it serves.
+                    logger.info("page 1 was short; the server serves %d", len(page.items))
+                    size = len(page.items)
+                if total is not None and page.total < total:
+                    restarts += 1
+                    if restarts > 3:
+                        raise PaginationError(
+                            f"{endpoint.name}: total kept falling during the walk "
+                            f"({total} -> {page.total}); records may be missing. Walk again."
+                        )
+                    logger.warning(
+                        "%s: total fell from %d to %d; reading again from page 1",
+                        endpoint.name,
+                        total,
+                        page.total,
+                    )
+                    await _cancel(pending)
+                    total, page_no, next_request = page.total, 1, 1
+                    continue
+                total = page.total
+                self.stats.expected_total = total
+                before = guard.duplicates
+                admitted = guard.admit(page.items)
+                self.stats.duplicates_dropped += guard.duplicates - before
+                done = not page.items or page_no >= last_page(total, size)
+                if not done:
+                    page_no += 1
+                for item in admitted:
+                    self.stats.records += 1
+                    yield item
+                if done and len(guard) < total and not topping_up:
+                    # Records arrived where the walk had already been (the top of a
+                    # newest-first list): read from page 1 again to collect them.
+                    logger.info(
+                        "%s: total grew to %d during the walk; reading the top again",
+                        endpoint.name,
+                        total,
+                    )
+                    topping_up, done, page_no, next_request = True, False, 1, 1
+                    await _cancel(pending)
+                    continue
+                if done or (topping_up and len(guard) >= total):
+                    break
+            if len(guard) < total:
+                raise PaginationError(
+                    f"{endpoint.name}: the server reported {total} records but the walk ended "
+                    f"with {len(guard) - already} new and {already} already had; records may "
+                    "be missing. Walk again."
+                )
+        finally:
+            await _cancel(pending)
+
+    def _spawn_page(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+async def _cancel(pending: dict[int, asyncio.Task[Any]]) -> None:
+    tasks = list(pending.values())
+    pending.clear()
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -19,12 +19,21 @@ import stat
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import NoReturn, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ._cli_partner import (
+    add_dataset_arguments,
+    add_report_parser,
+    dataset_settings,
+    report_settings,
+    time_or_day,
+)
 from ._client import DEFAULT_BASE_URL, checked_base_url
+from ._dataset_export import run_dataset_export
+from ._dataset_export import summary_line as dataset_summary
 from ._errors import (
     AssetClientError,
     AuthenticationError,
@@ -45,8 +54,9 @@ from ._export_run import (
     ExportState,
     run_export,
 )
-from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
+from ._query import MAX_PAGE_SIZE, validate_query
 from ._ratelimit import RateLimit
+from ._report_run import report_summary, run_report
 
 __all__ = ["EXIT_CODES", "exit_code_for", "load_credentials_file", "main"]
 
@@ -129,18 +139,6 @@ def _uid(text: str) -> int:
     return int(text)
 
 
-def _time(text: str) -> str:
-    try:
-        if len(text) != len("yyyy-MM-dd HH:mm:ss"):
-            raise ValueError
-        datetime.strptime(text, TIME_FORMAT)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a time like '2026-03-01 00:00:00' (yyyy-MM-dd HH:mm:ss), got {text!r}"
-        ) from None
-    return text
-
-
 _OFFSET_RE = re.compile(r"(?:UTC)?([+-])([0-9]{2}):?([0-9]{2})")
 
 
@@ -195,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_export_parser(subparsers)
+    add_report_parser(subparsers, _add_connection_args)
     _add_sandbox_parser(subparsers)
     return parser
 
@@ -221,14 +220,30 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         choices=[f.value for f in OutputFormat],
         help="default: from the extension (.csv, .jsonl, .ndjson); csv for stdout",
     )
-    export.add_argument("--quote", choices=["usdt", "usdc"], default="usdt", help="default usdt")
+    export.add_argument("--quote", choices=["usdt", "usdc"], help="default usdt (assets only)")
     export.add_argument("--uid", type=_uid, help="export this one invitee only")
     export.add_argument(
-        "--start", type=_time, metavar="TIME", help="window start, 'yyyy-MM-dd HH:mm:ss'"
+        "--start",
+        type=time_or_day,
+        metavar="TIME",
+        help="window start, 'yyyy-MM-dd HH:mm:ss' (volume: a day, yyyy-MM-dd)",
     )
     export.add_argument(
-        "--end", type=_time, metavar="TIME", help="window end, 'yyyy-MM-dd HH:mm:ss'"
+        "--end",
+        type=time_or_day,
+        metavar="TIME",
+        help="window end, 'yyyy-MM-dd HH:mm:ss' (volume: a day, yyyy-MM-dd)",
     )
+    add_dataset_arguments(export)
+    export.add_argument(
+        "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
+    )
+    _add_connection_args(export)
+
+
+def _add_connection_args(parser: argparse.ArgumentParser) -> None:
+    """Where to connect, with which credentials, how fast: shared by export and report."""
+    export = parser
     export.add_argument(
         "--page-size",
         type=_page_size,
@@ -237,9 +252,6 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     )
     export.add_argument(
         "--base-url", default=DEFAULT_BASE_URL, help=f"API server (default {DEFAULT_BASE_URL})"
-    )
-    export.add_argument(
-        "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
     )
     export.add_argument(
         "--sandbox",
@@ -384,13 +396,17 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
     if not args.sandbox:
         checked_base_url(args.base_url)
     # Cross-field checks (start after end) with the library's own rules, before any I/O.
+    for option, value in (("--start", args.start), ("--end", args.end)):
+        if value is not None and len(value) != len("yyyy-MM-dd HH:mm:ss"):
+            raise ExportError(f"{option} must be a time like '2026-03-01 00:00:00', got {value!r}")
+    quote = args.quote or "usdt"
     validate_query(
-        quote=args.quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
+        quote=quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
     )
     return ExportSettings(
         out=out,
         fmt=fmt,
-        quote=args.quote,
+        quote=quote,
         uid=args.uid,
         start=args.start,
         end=args.end,
@@ -497,19 +513,56 @@ async def _until_signal(work: Callable[[], Awaitable[int]]) -> tuple[int | None,
             loop.remove_signal_handler(signum)
 
 
+def _work(
+    args: argparse.Namespace, stderr: TextIO, state: ExportState
+) -> Callable[[], Awaitable[int]]:
+    """The command's run, its settings checked (raises before any I/O)."""
+    zone_name, zone = args.server_timezone
+    if args.command == "report":
+        report = report_settings(args, zone=zone)
+        if not args.sandbox:
+            checked_base_url(args.base_url)
+        credentials = _credentials(args)
+
+        async def run_the_report() -> int:
+            result = await run_report(report, credentials, stderr=stderr)
+            state.completed = True
+            print(report_summary(result, report.out), file=stderr)
+            return EXIT_OK
+
+        return run_the_report
+    if args.dataset != "assets":
+        dataset = dataset_settings(args, zone_name=zone_name, zone=zone)
+        if not args.sandbox:
+            checked_base_url(args.base_url)
+        credentials = _credentials(args)
+
+        async def export_dataset() -> int:
+            result = await run_dataset_export(
+                dataset, credentials, stdout=sys.stdout.buffer, stderr=stderr, state=state
+            )
+            print(dataset_summary(result, dataset.dataset), file=stderr)
+            return EXIT_OK
+
+        return export_dataset
+    settings = _settings(args)
+    credentials = _credentials(args)
+
+    async def work() -> int:
+        result = await run_export(
+            settings, credentials, stdout=sys.stdout.buffer, stderr=stderr, state=state
+        )
+        print(_summary_line(result), file=stderr)
+        return EXIT_OK
+
+    return work
+
+
 def _export(args: argparse.Namespace, stderr: TextIO) -> int:
     state = ExportState()
     interrupted = False
     try:
-        settings = _settings(args)
-        credentials = _credentials(args)
-
-        async def work() -> int:
-            result = await run_export(
-                settings, credentials, stdout=sys.stdout.buffer, stderr=stderr, state=state
-            )
-            print(_summary_line(result), file=stderr)
-            return EXIT_OK
+        work = _work(args, stderr, state)
 
         status, interrupted = asyncio.run(_until_signal(work))
         if status is not None:

@@ -22,7 +22,13 @@ from yarl import URL
 
 from ._classify import classify_response
 from ._decode import decode_page
-from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
+from ._errors import (
+    AssetClientError,
+    InvalidParameterError,
+    PaginationError,
+    RateLimitError,
+    relabel_for_lookup,
+)
 from ._models import AssetPage, InviteeAsset
 from ._pages import PagePlanner, Step, UidGuard
 from ._query import (
@@ -340,11 +346,19 @@ class AssetClient:
         start_time: object = None,
         end_time: object = None,
     ) -> AssetPage:
-        """Fetch one page exactly as asked (no fallback, no re-planning)."""
+        """Fetch one page exactly as asked (no fallback, no re-planning).
+
+        With ``uid`` it is a lookup of one invitee: errors name the uid, not a page.
+        """
         validate_page_no(page_no)
         validate_page_size(page_size)
         query = self._query(quote, uid, start_time, end_time)
-        return await self._fetch(query, page_no, page_size)
+        try:
+            return await self._fetch(query, page_no, page_size)
+        except AssetClientError as exc:
+            if query.uid is not None and page_no == 1:
+                relabel_for_lookup(exc, query.uid)
+            raise
 
     def iter_invitee_assets(
         self,

@@ -39,6 +39,7 @@ from ._errors import (
     ResponseDecodeError,
     ServerError,
     TransportError,
+    relabel_for_lookup,
 )
 from ._export import OutputFormat, atomic_write, partial_path
 from ._export_run import (
@@ -49,6 +50,7 @@ from ._export_run import (
     ExportState,
     run_export,
 )
+from ._logging import redact
 from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
 from ._summary import summary_document
@@ -598,9 +600,15 @@ def _run_export(args: argparse.Namespace, console: Console, state: ExportState) 
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except Exception as exc:
+        if isinstance(exc, AssetClientError) and args.uid is not None:
+            relabel_for_lookup(exc, args.uid)  # one invitee: "uid N", not "page 1"
+        details: dict[str, object] = {"exit_status": exit_code_for(exc)}
         if args.debug:
-            traceback.print_exc(file=console.stream)
-        console.error(_failure_line(exc, state, args.out), exit_status=exit_code_for(exc))
+            if console.json:
+                details["traceback"] = redact(traceback.format_exc())
+            else:
+                traceback.print_exc(file=console.stream)
+        console.error(_failure_line(exc, state, args.out), **details)
         return exc
     if interrupted and state.completed:
         # The signal came while closing down: the file is already complete and in place.

@@ -265,9 +265,10 @@ class AssetClient:
             raise AssetClientError("this AssetClient is closed")
         if self._session is None:
             # trust_env: HTTP(S)_PROXY and NO_PROXY apply, except to a loopback sandbox.
-            self._session = aiohttp.ClientSession(
-                trust_env=not _is_loopback(URL(self.base_url).host or ""), proxy=self._proxy
-            )
+            options: dict[str, Any] = {"trust_env": not _is_loopback(URL(self.base_url).host or "")}
+            if self._proxy is not None:
+                options["proxy"] = self._proxy  # a session-wide proxy (aiohttp >= 3.10)
+            self._session = aiohttp.ClientSession(**options)
             # aiohttp resends a GET once by itself when the server drops the connection.
             # That resend would bypass the rate limiter, so on a session of our own it is
             # switched off and the client retries on its own, metered terms.

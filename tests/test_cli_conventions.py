@@ -180,3 +180,26 @@ def test_a_bad_proxy_exits_2_without_its_password(
     err = capsys.readouterr().err
     assert "argument --proxy: must be an http:// or https:// URL" in err
     assert "hunter2" not in err and SECRET not in err
+
+
+async def test_a_failed_single_invitee_export_names_the_uid(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    env = _env(secret="wrong-secret-value-123")
+    result = await export(tmp_path, sandbox, "--out", "a.csv", "--uid", "4242", env=env)
+    assert result.code == 3
+    assert "code=6001, HTTP 200, uid 4242" in result.stderr and "page" not in result.stderr
+
+
+async def test_json_debug_keeps_the_traceback_inside_the_json(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    env = _env(secret="wrong-secret-value-123")
+    args = ["--out", "a.csv", "--log-format", "json", "--debug"]
+    result = await export(tmp_path, sandbox, *args, env=env)
+    assert result.code == 3
+    docs = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
+    [error] = [d for d in docs if d["kind"] == "error"]
+    assert "Traceback" in error["traceback"] and "AuthenticationError" in error["traceback"]
+    assert any(d["kind"] == "log" and d["level"] == "debug" for d in docs)
+    assert SECRET not in result.stderr and "wrong-secret" not in result.stderr

@@ -24,14 +24,13 @@ def _where(url: str) -> tuple[str, str]:
     return host, f"{host}:{parsed.port}"
 
 
-def connection_advice(exc: BaseException, url: str, timeout: float | None = None) -> str:
+def connection_advice(exc: BaseException, url: str) -> str:
     """One sentence telling the user what to check after ``exc`` on a request to ``url``."""
     host, address = _where(url)
     if isinstance(exc, TimeoutError):
-        within = f" within {timeout:g} s" if timeout is not None else ""
         return (
-            f"check: {address} gave no answer{within}; a firewall dropping packets, a slow "
-            "network or proxy; or raise the timeout"
+            f"check: the network path to {address} (a firewall dropping packets, a slow "
+            "network or proxy), or raise the timeout"
         )
     if isinstance(exc, aiohttp.ClientHttpProxyError):
         return (

@@ -33,7 +33,7 @@ async def http_get(
             body = await response.read()
             return response.status, response.headers, body
     except TimeoutError as exc:
-        advice = connection_advice(exc, url, client_timeout.total)
+        advice = connection_advice(exc, url)
         raise TransportError(f"no answer within {client_timeout.total} s; {advice}") from exc
     except aiohttp.ClientError as exc:
         # Only the class name and aiohttp's text: request headers (the signature) stay out.

@@ -103,7 +103,7 @@ def _connector_error(os_error: OSError, cls: Any = aiohttp.ClientConnectorError)
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (TimeoutError(), "gave no answer within 30 s"),
+        (TimeoutError(), "raise the timeout"),
         (_connector_error(OSError("dns"), aiohttp.ClientConnectorDNSError), "did not resolve"),
         (_connector_error(OSError("p"), aiohttp.ClientProxyConnectionError), "HTTPS_PROXY"),
         (_connector_error(ConnectionRefusedError()), "nothing accepted the connection"),
@@ -112,5 +112,5 @@ def _connector_error(os_error: OSError, cls: Any = aiohttp.ClientConnectorError)
     ],
 )
 def test_each_connection_failure_gets_its_own_advice(error: BaseException, expected: str) -> None:
-    advice = connection_advice(error, "https://api.example.test/x?pageNo=1", timeout=30.0)
+    advice = connection_advice(error, "https://api.example.test/x?pageNo=1")
     assert advice.startswith("check: ") and expected in advice

@@ -104,6 +104,13 @@ def _check_shape(dataset: str, option: str, value: str | None) -> None:
         raise ExportError(f"--dataset {dataset}: {option} must be {shape}, got {value!r}")
 
 
+def _proxy_for(args: argparse.Namespace) -> str | None:
+    if args.sandbox and args.proxy:
+        raise ExportError("--proxy has no use with --sandbox: the sandbox runs on this machine")
+    proxy: str | None = args.proxy
+    return proxy
+
+
 def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> DatasetSettings:
     """The invitees/volume export's settings, every check done before any I/O."""
     dataset = args.dataset
@@ -147,6 +154,7 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         server_timezone_name=zone_name,
         rate=args.rate,
         max_retries=args.max_retries,
+        proxy=_proxy_for(args),
     )
 
 
@@ -205,4 +213,5 @@ def report_settings(args: argparse.Namespace, *, zone: Any) -> ReportSettings:
         server_timezone=zone,
         rate=args.rate,
         max_retries=args.max_retries,
+        proxy=_proxy_for(args),
     )

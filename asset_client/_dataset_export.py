@@ -29,6 +29,7 @@ from attrs import frozen
 from yarl import URL
 
 from ._client import AssetClient
+from ._console import Console
 from ._dataset_rows import DATASETS, DatasetRows, read_identities
 from ._export import (
     CheckpointError,
@@ -79,6 +80,7 @@ class DatasetSettings:
     server_timezone_name: str = "UTC"
     rate: RateLimit | None = None
     max_retries: int | None = None
+    proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
 
 
 @frozen(kw_only=True)
@@ -197,10 +199,15 @@ async def run_dataset_export(
     stdout: BinaryIO,
     stderr: TextIO,
     state: ExportState,
+    console: Console | None = None,
     now: datetime | None = None,
 ) -> DatasetResult:
-    """Export every record of the dataset; raise what stopped it (the checkpoint is saved)."""
+    """Export every record of the dataset; raise what stopped it (the checkpoint is saved).
+
+    Messages go through ``console`` (default: plain text on ``stderr``).
+    """
     started = time.monotonic()
+    console = console or Console(stderr)
     rows = DATASETS[settings.dataset]
     source = "sandbox" if settings.sandbox else str(URL(settings.base_url).origin())
     async with partner_server(
@@ -220,9 +227,11 @@ async def run_dataset_export(
             rate_limit=settings.rate,
             retry_policy=policy,
             server_timezone=settings.server_timezone,
+            proxy=None if settings.sandbox else settings.proxy,
         ) as client:
+            state.stats = client.stats
             moment = now or datetime.fromtimestamp(time.time(), settings.server_timezone)
-            writer = _Writer(settings, rows, asked, state, stderr, stdout)
+            writer = _Writer(settings, rows, asked, state, console, stdout)
             window = writer.open(resolve_window(settings, moment))
             resumed_from = writer.records
             walk: AsyncGenerator[Any, None]
@@ -239,7 +248,7 @@ async def run_dataset_export(
             else:
                 volume = VolumeQuery(uid=settings.uid, start_date=window[0], end_date=window[1])
                 walk = client._walk_endpoint(VOLUME, volume, settings.page_size, known=writer.known)
-            progress = make_progress(stderr, initial=resumed_from)
+            progress = make_progress(console, initial=resumed_from)
             batch: list[Any] = []
             try:
                 async for record in walk:
@@ -285,14 +294,14 @@ class _Writer:
         rows: DatasetRows,
         asked: dict[str, Any],
         state: ExportState,
-        stderr: TextIO,
+        console: Console,
         stdout: BinaryIO,
     ) -> None:
         self._settings = settings
         self._rows = rows
         self._asked = asked
         self._state = state
-        self._stderr = stderr
+        self._console = console
         self._stdout = stdout
         self._partial: PartialFile | None = None
         self._checkpoint: _Checkpoint | None = None
@@ -331,16 +340,11 @@ class _Writer:
                     f"cannot resume: {exc}; delete {self._checkpoint.path} to start over"
                 ) from None
             self.records = len(self.known)
-            print(
-                f"asset-client: resuming {target}: {self.records} records already written",
-                file=self._stderr,
-            )
+            self._console.note(f"resuming {target}: {self.records} records already written")
         else:
             if settings.resume:
-                print(
-                    f"asset-client: --resume: no checkpoint at {self._checkpoint.path}; "
-                    "starting a fresh export",
-                    file=self._stderr,
+                self._console.note(
+                    f"--resume: no checkpoint at {self._checkpoint.path}; starting a fresh export"
                 )
             try:
                 self._partial = PartialFile(partial_path(target))

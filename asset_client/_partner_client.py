@@ -30,6 +30,7 @@ from ._query import validate_page_no
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
 from ._transport import http_request
+from ._version import USER_AGENT
 from .endpoints import INVITEES, VOLUME, Endpoint
 from .endpoints.base import PageOf
 
@@ -83,6 +84,8 @@ class PartnerCalls:
         limiter = self._limiter_of(endpoint)
         session = self._get_session()
         retry_no = 0
+        # Assets log as they always have ("page 3 ..."); the others name themselves.
+        what = "page" if endpoint.name == "assets" else f"{endpoint.name} page"
         while True:
             if self._global_limiter is not None:
                 self.stats.limiter_wait += await self._global_limiter.acquire(self._sleep, page_no)
@@ -93,6 +96,7 @@ class PartnerCalls:
                 "api_key": self._api_key,
                 "timestamp": timestamp,
                 "sign": request.signature(self._secret_key, timestamp),
+                "User-Agent": USER_AGENT,
             }
             self.stats.requests += 1
             started = time.monotonic()
@@ -107,8 +111,8 @@ class PartnerCalls:
                 page = endpoint.decode(data, page_no, page_size, self.server_timezone)
             except AssetClientError as exc:
                 logger.debug(
-                    "%s page %d attempt %d: %s after %.3fs: %s",
-                    endpoint.name,
+                    "%s %d attempt %d: %s after %.3fs: %s",
+                    what,
                     page_no,
                     retry_no + 1,
                     status,
@@ -127,15 +131,13 @@ class PartnerCalls:
                     # pause them all, not just this one.
                     self.stats.rate_limit_waits += 1
                     limiter.pause(delay)
-                    logger.warning(
-                        "%s rate limited on page %d; pausing %.2fs", endpoint.name, page_no, delay
-                    )
+                    logger.warning("rate limited on %s %d; pausing %.2fs", what, page_no, delay)
                 else:
                     await self._sleep(delay)
                 continue
             logger.debug(
-                "%s page %d attempt %d: HTTP %s, %d records after %.3fs",
-                endpoint.name,
+                "%s %d attempt %d: HTTP %s, %d records after %.3fs",
+                what,
                 page_no,
                 retry_no + 1,
                 status,

@@ -21,7 +21,7 @@ from attrs import frozen
 from ._client import AssetClient
 from ._dataset_export import partner_server
 from ._export import atomic_write
-from ._export_run import Credentials
+from ._export_run import Credentials, ExportState
 from ._partner_query import volume_window
 from ._ratelimit import RateLimit
 from ._report import ReportBuilder, encode_report_rows
@@ -43,6 +43,7 @@ class ReportSettings:
     server_timezone: tzinfo
     rate: RateLimit | None = None
     max_retries: int | None = None
+    proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
 
 
 @frozen(kw_only=True)
@@ -66,6 +67,7 @@ async def run_report(
     credentials: Credentials | None,
     *,
     stderr: TextIO,
+    state: ExportState | None = None,
     now: datetime | None = None,
 ) -> ReportResult:
     """Walk the three endpoints concurrently and write the joined report atomically."""
@@ -87,7 +89,10 @@ async def run_report(
             rate_limit=settings.rate,
             retry_policy=policy,
             server_timezone=zone,
+            proxy=None if settings.sandbox else settings.proxy,
         ) as client:
+            if state is not None:
+                state.stats = client.stats
             moment = now or datetime.fromtimestamp(time.time(), zone)
             since, until = volume_window(settings.volume_days, moment, zone)
             # With a registration window the report is about that cohort only.
@@ -117,6 +122,8 @@ async def run_report(
                 group.create_task(_timed("volume", volumes, times))
             rows = list(builder.rows())
             atomic_write(settings.out, encode_report_rows(rows, header=True))
+            if state is not None:
+                state.completed = True
             return ReportResult(
                 rows=len(rows),
                 requests=client.stats.requests,

@@ -36,6 +36,7 @@ from ._export import (
     ExportBusyError,
     OutputFormat,
     PartialFile,
+    Sums,
     atomic_write,
     checkpoint_path,
     format_decimal,
@@ -340,6 +341,7 @@ class _Writer:
                     f"cannot resume: {exc}; delete {self._checkpoint.path} to start over"
                 ) from None
             self.records = len(self.known)
+            self._state.sums = Sums(records=self.records)
             self._console.note(f"resuming {target}: {self.records} records already written")
         else:
             if settings.resume:
@@ -372,6 +374,7 @@ class _Writer:
             else:
                 self._partial.write(data)
             self.records += len(batch)
+            self._state.sums = Sums(records=self.records)  # for --summary-json: a count only
             self.volume = self._rows.add_sum(self.volume, batch)
             if self._partial is not None:
                 self._save()

@@ -20,7 +20,7 @@ from attrs import frozen
 
 from ._client import AssetClient
 from ._dataset_export import partner_server
-from ._export import atomic_write
+from ._export import Sums, atomic_write
 from ._export_run import Credentials, ExportState
 from ._partner_query import volume_window
 from ._ratelimit import RateLimit
@@ -123,6 +123,7 @@ async def run_report(
             rows = list(builder.rows())
             atomic_write(settings.out, encode_report_rows(rows, header=True))
             if state is not None:
+                state.sums = Sums(records=len(rows))  # --summary-json: rows written
                 state.completed = True
             return ReportResult(
                 rows=len(rows),

@@ -250,14 +250,19 @@ async def test_cli_export_and_report_end_to_end(
         "2026-05-01",
         "--out",
         "v.csv",
+        "--summary-json",
+        "s.json",
         *base,
         api_key=api_key,
     )
     assert code == 0, err
-    assert len(rows(tmp_path / "v.csv")) == len(
+    written = len(rows(tmp_path / "v.csv"))
+    assert written == len(
         sandbox.partner.volumes(start=date(2026, 5, 1), end=datetime.now(UTC).date())
     )
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert (summary["records"], summary["complete"], summary["exit_status"]) == (written, True, 0)
     code, err = await _cli(tmp_path, "report", "--out", "r.csv", *base, api_key=api_key)
     assert code == 0 and "report of 400 invitees" in err, err
-    assert names(tmp_path) == ["r.csv", "v.csv"]
+    assert names(tmp_path) == ["r.csv", "s.json", "v.csv"]
     assert SECRET not in err

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from asset_client import InviteeAsset
 from asset_client._partner_models import DailyVolume, Invitee
 from asset_client._report import REPORT_FIELDS, ReportBuilder, ReportRow, encode_report_rows
@@ -89,3 +92,36 @@ def test_csv_has_header_exact_decimals_and_empty_cells() -> None:
         "2,,15000.00000000,,,,0",
     ]
     assert encode_report_rows([], header=False) == b""
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None)
+def test_any_interleaving_of_the_three_streams_gives_the_same_rows(data: st.DataObject) -> None:
+    uids = st.integers(min_value=1, max_value=30)
+    invitees = data.draw(st.lists(uids, unique=True, max_size=15))
+    assets = data.draw(st.lists(uids, unique=True, max_size=15))
+    volumes = data.draw(st.lists(st.tuples(uids, st.integers(1, 28)), unique=True, max_size=40))
+    events: list[tuple[str, object]] = (
+        [("i", Invitee(u, T1)) for u in invitees]
+        + [("a", asset(u)) for u in assets]
+        + [("v", DailyVolume(u, date(2026, 2, d), Decimal(d) / 7)) for u, d in volumes]
+    )
+
+    def build(order: list[tuple[str, object]]) -> list[ReportRow]:
+        builder = ReportBuilder()
+        for kind, record in order:
+            if kind == "i":
+                builder.add_invitee(record)  # type: ignore[arg-type]
+            elif kind == "a":
+                builder.add_asset(record)  # type: ignore[arg-type]
+            else:
+                builder.add_volume(record)  # type: ignore[arg-type]
+        return list(builder.rows())
+
+    shuffled = data.draw(st.permutations(events))
+    rows = build(list(shuffled))
+    assert rows == build(events)
+    assert [r.uid for r in rows] == sorted(set(invitees) | set(assets) | {u for u, _ in volumes})
+    for row in rows:
+        assert (row.register_time is not None) == (row.uid in invitees)
+        assert (row.total_deposit is not None) == (row.uid in assets)

@@ -68,6 +68,9 @@ def add_sandbox_parser(subparsers: Any) -> None:
     parser.add_argument("--invitees", type=int, default=3000, help="invitees per quote")
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
     parser.add_argument(
+        "--days", type=int, default=0, help="serve the data this many simulated days later"
+    )
+    parser.add_argument(
         "--max-page-size", type=int, default=1000, help="largest pageSize accepted (docs: 1000/100)"
     )
     parser.add_argument(
@@ -108,6 +111,7 @@ def sandbox_config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
         invitees=args.invitees,
         seed=args.seed,
+        days=args.days,
         api_key=args.api_key,
         secret_key=args.secret_key,
         max_page_size=args.max_page_size,

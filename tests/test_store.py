@@ -78,9 +78,7 @@ async def test_two_syncs_record_exactly_what_changed(tmp_path: Path, api_key: st
     assert _rows(db) == len(day0) + kinds["new"] + kinds["changed"]
     # Exact sums, as the server's decimal strings add up.
     assert second.total_deposit == sum(Decimal(str(r["total_deposit"])) for r in day1.values())
-    assert second.current_balance == sum(
-        Decimal(str(r["current_balance"])) for r in day1.values()
-    )
+    assert second.current_balance == sum(Decimal(str(r["current_balance"])) for r in day1.values())
     assert second.series == SANDBOX
     assert first.taken_at < second.taken_at and second.taken_at.tzinfo is not None
 
@@ -110,8 +108,8 @@ async def test_history_of_one_uid_follows_its_versions(tmp_path: Path, api_key: 
     async with await SnapshotStore.open(tmp_path / "h.sqlite") as store:
         await sync_day(store, api_key, 0)
         await sync_day(store, api_key, 1)
-        changed = [c for c in await _changes(store) if c.kind is ChangeKind.CHANGED][0]
-        gone = [c for c in await _changes(store) if c.kind is ChangeKind.GONE][0]
+        changed = next(c for c in await _changes(store) if c.kind is ChangeKind.CHANGED)
+        gone = next(c for c in await _changes(store) if c.kind is ChangeKind.GONE)
         history = await store.history(changed.uid)
         gone_history = await store.history(gone.uid)
         nobody = await store.history(1)

@@ -4,6 +4,8 @@ Real files and real processes: a child killed with SIGKILL mid-sync, a child who
 size limit (RLIMIT_FSIZE) makes the disk "full", an immutable (chattr +i) or read-only file.
 """
 
+# ruff: noqa: S603 - the children run this interpreter on code written here
+
 from __future__ import annotations
 
 import os

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from asset_client import InviteeAsset
+from asset_client._export import format_decimal
 from asset_client.store._diff import Row, asset_from_values, diff_range, render_asset
 
 _values = st.sampled_from(["0", "1.00000000", "1.0", "2.5", None])
@@ -37,6 +39,17 @@ def test_applying_the_diff_gives_the_incoming_state(
     assert diff.gone == len(old.keys() - new.keys())
     assert diff.changed == sum(1 for uid in old.keys() & new.keys() if old[uid] != new[uid])
     assert len(diff.insert) == diff.new + diff.changed  # nothing unchanged is rewritten
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_money_is_rendered_exactly_as_the_export_renders_it(value: Decimal) -> None:
+    row = list(render_asset(InviteeAsset(1, value, value, value, None, value, None)))
+    assert row == [1, *[format_decimal(value)] * 3, None, format_decimal(value), None]
+
+
+def test_a_non_finite_amount_is_refused() -> None:
+    with pytest.raises(ValueError, match="non-finite"):
+        render_asset(InviteeAsset(1, Decimal("NaN"), Decimal(0), Decimal(0)))
 
 
 def test_equal_amounts_written_differently_are_a_change() -> None:

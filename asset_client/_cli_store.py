@@ -49,7 +49,7 @@ from ._progress import make_progress
 from ._query import validate_query
 from ._retry import RetryPolicy
 from .store import Change, Series, Snapshot, SnapshotStatus, SnapshotStore, StoreError
-from .store._diff import ASSET_COLUMNS
+from .store._rows import ASSET_COLUMNS
 
 __all__ = ["add_store_parsers"]
 

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from .._export import Sums, format_decimal
-from .._models import InviteeAsset
-from ._diff import ASSET_COLUMNS, PageDiff, Row, diff_range, render_asset
 from ._models import (
     Change,
     ChangeKind,
@@ -26,6 +24,7 @@ from ._models import (
     Snapshot,
     SnapshotStatus,
 )
+from ._rows import ASSET_COLUMNS, Row
 from ._schema import StoreError, connect, store_error
 
 __all__ = ["Database", "SyncState"]
@@ -35,6 +34,32 @@ _A_COLS = ", ".join(f"a.{c}" for c in ASSET_COLUMNS)
 _N = len(ASSET_COLUMNS)
 #: Beyond any snapshot id: "valid_to IS NULL" as a number, so one comparison does.
 _FOREVER = 1 << 62
+
+
+_INCOMING_TABLE = f"CREATE TEMP TABLE IF NOT EXISTS incoming (uid INTEGER PRIMARY KEY, {_COLS})"
+_INCOMING_INSERT = f"INSERT INTO temp.incoming (uid, {_COLS}) VALUES (?{', ?' * _N})"  # noqa: S608
+_SAME = " AND ".join(f"i.{c} IS invitee_assets.{c}" for c in ASSET_COLUMNS)
+#: Close the current versions in the stretch that the batch does not hold as they are.
+_CLOSE = (
+    "UPDATE invitee_assets SET valid_to = :snap WHERE series_id = :s AND valid_to IS NULL "  # noqa: S608
+    "AND valid_from < :snap AND uid > :low {high}"
+    "AND NOT EXISTS (SELECT 1 FROM temp.incoming AS i WHERE i.uid = invitee_assets.uid "
+    f"AND {_SAME})"
+)
+_CLOSE_STRETCH = _CLOSE.format(high="AND uid <= :high ")
+_CLOSE_TAIL = _CLOSE.format(high="")
+#: Open a version for every uid of the batch that has no current one (new or changed).
+_OPEN = (
+    f"INSERT INTO invitee_assets (series_id, valid_from, uid, {_COLS}) "  # noqa: S608 - constant column names
+    f"SELECT :s, :snap, i.uid, {', '.join(f'i.{c}' for c in ASSET_COLUMNS)} "
+    "FROM temp.incoming AS i WHERE NOT EXISTS (SELECT 1 FROM invitee_assets AS a "
+    "WHERE a.series_id = :s AND a.uid = i.uid AND a.valid_to IS NULL)"
+)
+#: Of those, the ones that had a version closed just now: changed, not new.
+_CHANGED = (
+    "SELECT count(*) FROM temp.incoming AS i JOIN invitee_assets AS a "
+    "ON a.series_id = :s AND a.uid = i.uid AND +a.valid_to = :snap"  # by uid, not by valid_to
+)
 
 
 def _values(row: Sequence[str | None]) -> dict[str, str | None]:
@@ -53,7 +78,6 @@ class SyncState:
         self.snapshot_id = snapshot_id
         self.taken_at = taken_at
         self.last_uid: int | None = None
-        self.sums = Sums()
         self.new = self.changed = self.gone = 0
 
 
@@ -112,6 +136,7 @@ class Database:
         except sqlite3.Error as exc:
             raise self._error(exc, "locking") from None
         try:
+            self.conn.execute(_INCOMING_TABLE)
             series_id = self._series_id(series, create=True)
             assert series_id is not None
             cursor = self.conn.execute(
@@ -125,65 +150,46 @@ class Database:
         self._sync = SyncState(series_id, int(cursor.lastrowid or 0), taken_at)
         return self._sync
 
-    def write_batch(self, batch: Sequence[InviteeAsset]) -> None:
-        """Store the versions of a uid-ascending batch that differ from the current ones."""
+    def write_rows(self, rows: Sequence[Row]) -> None:
+        """Store the versions in a uid-ascending batch of rendered rows that differ from
+        the current ones, and close the current versions of uids in the batch's stretch
+        that it does not hold (gone).
+
+        The comparison runs inside SQLite (the GIL is released), so the event loop keeps
+        walking meanwhile; the caller renders and orders the rows.
+        """
         state = self._sync
         assert state is not None
-        rows = [render_asset(asset) for asset in batch]
-        previous = state.last_uid
-        for row in rows:
-            if previous is not None and row[0] <= previous:
-                raise StoreError(
-                    f"records must come in ascending uid order: uid {row[0]} after {previous}"
-                )
-            previous = row[0]
         low = -1 if state.last_uid is None else state.last_uid
         try:
-            current = self._current(state, low, rows[-1][0])
-            self._apply(state, diff_range(current, rows))
+            self.conn.execute("DELETE FROM temp.incoming")
+            self.conn.executemany(_INCOMING_INSERT, rows)
+            self._apply(state, low, rows[-1][0])
         except sqlite3.Error as exc:
             raise self._error(exc, "writing to") from None
         state.last_uid = rows[-1][0]
-        state.sums.add(batch)
 
-    def _current(self, state: SyncState, low: int, high: int | None) -> list[Row]:
-        """Current versions of the series with ``low < uid <= high`` (None: no bound)."""
-        sql = (
-            f"SELECT uid, {_COLS} FROM invitee_assets INDEXED BY invitee_assets_current "  # noqa: S608 - constant column names
-            "WHERE series_id = ? AND valid_to IS NULL AND uid > ?"
-        )
-        params: tuple[int, ...] = (state.series_id, low)
-        if high is not None:
-            sql += " AND uid <= ?"
-            params += (high,)
-        return self.conn.execute(sql + " ORDER BY uid", params).fetchall()
+    def _apply(self, state: SyncState, low: int, high: int | None) -> None:
+        """Close and insert versions for ``low < uid <= high`` against temp.incoming."""
+        params = {"s": state.series_id, "snap": state.snapshot_id, "low": low, "high": high}
+        closed = self.conn.execute(_CLOSE_TAIL if high is None else _CLOSE_STRETCH, params).rowcount
+        inserted = self.conn.execute(_OPEN, params).rowcount if high is not None else 0
+        changed = 0
+        if closed and inserted:
+            (changed,) = self.conn.execute(_CHANGED, params).fetchone()
+        state.changed += changed
+        state.new += inserted - changed
+        state.gone += closed - changed
 
-    def _apply(self, state: SyncState, diff: PageDiff) -> None:
-        if diff.close:
-            self.conn.executemany(
-                "UPDATE invitee_assets SET valid_to = ? "
-                "WHERE series_id = ? AND uid = ? AND valid_to IS NULL",
-                [(state.snapshot_id, state.series_id, uid) for uid in diff.close],
-            )
-        if diff.insert:
-            self.conn.executemany(
-                f"INSERT INTO invitee_assets (series_id, valid_from, uid, {_COLS}) "  # noqa: S608 - constant column names
-                f"VALUES (?, ?, ?{', ?' * _N})",
-                [(state.series_id, state.snapshot_id, *row) for row in diff.insert],
-            )
-        state.new += diff.new
-        state.changed += diff.changed
-        state.gone += diff.gone
-
-    def finish_sync(self, requests: int | None) -> Snapshot:
+    def finish_sync(self, requests: int | None, sums: Sums) -> Snapshot:
         """Close the versions of uids the walk no longer listed, then commit."""
         state = self._sync
         assert state is not None
         low = -1 if state.last_uid is None else state.last_uid
         try:
-            tail = self._current(state, low, None)
-            self._apply(state, diff_range(tail, []))
-            sums = state.sums
+            self.conn.execute("DELETE FROM temp.incoming")
+            self._apply(state, low, None)  # past the last uid: all gone
+            self.conn.execute("DELETE FROM temp.incoming")
             self.conn.execute(
                 "UPDATE snapshots SET finished_at = ?, records = ?, total_deposit = ?, "
                 "total_withdrawal = ?, current_balance = ?, new = ?, changed = ?, gone = ?, "

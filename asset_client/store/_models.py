@@ -10,7 +10,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from .._models import InviteeAsset
-from ._diff import asset_from_values
+from ._rows import asset_from_values
 
 __all__ = ["Change", "ChangeKind", "HistoryEntry", "Series", "Snapshot", "SnapshotStatus"]
 

@@ -21,10 +21,12 @@ from typing import Any, Self, TypeVar
 from yarl import URL
 
 from .._client import AssetClient
+from .._export import Sums
 from .._models import InviteeAsset
 from .._query import validate_query
 from ._db import Database
 from ._models import Change, HistoryEntry, Series, Snapshot, SnapshotStatus
+from ._rows import Row, render_asset
 from ._schema import StoreBusyError, StoreError
 
 __all__ = ["SnapshotStore"]
@@ -44,6 +46,19 @@ def _version() -> str:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _rows(batch: list[InviteeAsset], last_uid: int | None) -> tuple[list[Row], int]:
+    """The batch rendered for storage; refuses uids that do not ascend."""
+    rows = [render_asset(asset) for asset in batch]
+    previous = -1 if last_uid is None else last_uid
+    for row in rows:
+        if row[0] <= previous:
+            raise StoreError(
+                f"records must come in ascending uid order: uid {row[0]} after {previous}"
+            )
+        previous = row[0]
+    return rows, previous
 
 
 def _zone_name(zone: tzinfo) -> str:
@@ -179,25 +194,35 @@ class SnapshotStore:
         """
         state = await self._call(self._db.begin_sync, series, _version())
         pending: asyncio.Future[None] | None = None
-        stored = 0
+        sums = Sums()
+        last_uid: int | None = None
         try:
             batch: list[InviteeAsset] = []
             async for asset in records:
                 batch.append(asset)
                 if len(batch) >= BATCH:
+                    # Rendering and summing here, on the loop: the worker then holds the
+                    # GIL only to bind rows, and SQLite compares with the GIL released.
+                    rows, last_uid = _rows(batch, last_uid)
+                    sums.add(batch)
                     if pending is not None:
                         await pending
-                        stored += BATCH
                         if on_batch is not None:
-                            on_batch(stored)
-                    pending = asyncio.ensure_future(self._call(self._db.write_batch, batch))
+                            on_batch(sums.records - len(batch))
+                    pending = asyncio.ensure_future(self._call(self._db.write_rows, rows))
                     batch = []
             if pending is not None:
                 await pending
                 pending = None
             if batch:
-                await self._call(self._db.write_batch, batch)
-            return await self._call(self._db.finish_sync, None if requests is None else requests())
+                rows, last_uid = _rows(batch, last_uid)
+                sums.add(batch)
+                await self._call(self._db.write_rows, rows)
+            if on_batch is not None:
+                on_batch(sums.records)
+            return await self._call(
+                self._db.finish_sync, None if requests is None else requests(), sums
+            )
         except BaseException as exc:
             await self._abandon(pending, series, state.taken_at, exc)
             raise

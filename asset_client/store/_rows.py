@@ -1,23 +1,20 @@
-"""What changed between the stored versions and the records just walked (pure, no I/O).
+"""Records <-> the rows the history stores (pure, no I/O).
 
 Rows are tuples: the key (uid) first, then the values exactly as the export writes them
-(exact decimal strings, ISO 8601 times with offset, ``None`` for missing).  Two rows are
-the same version only if every string is equal: ``"1.10"`` and ``"1.1"`` differ, because
-the history keeps what the server sent, not a normalisation of it.
+(exact decimal strings, ISO 8601 times with offset, ``None`` for missing).  The sharp edge:
+two rows are the same version only if every string is equal, so ``"1.10"`` and ``"1.1"``
+differ: the history keeps what the server sent, not a normalisation of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-
-from attrs import frozen
 
 from .._export import FIELDS, format_decimal
 from .._models import InviteeAsset
 
-__all__ = ["ASSET_COLUMNS", "PageDiff", "Row", "asset_from_values", "diff_range", "render_asset"]
+__all__ = ["ASSET_COLUMNS", "Row", "asset_from_values", "render_asset"]
 
 #: Value columns of the invitee-assets dataset: the export's field names after ``uid``.
 ASSET_COLUMNS: tuple[str, ...] = FIELDS[1:]
@@ -64,46 +61,3 @@ def asset_from_values(uid: int, values: dict[str, str | None]) -> InviteeAsset:
         else:
             typed[name] = datetime.fromisoformat(text)
     return InviteeAsset(uid=uid, **typed)  # type: ignore[arg-type]
-
-
-@frozen
-class PageDiff:
-    """What one stretch of uids needs: versions to close, versions to add, and counts."""
-
-    close: list[int]  #: uids whose current version ends here (changed or gone)
-    insert: list[Row]  #: new current versions (new or changed uids)
-    new: int
-    changed: int
-    gone: int
-
-
-def diff_range(current: Sequence[Row], incoming: Sequence[Row]) -> PageDiff:
-    """Merge two uid-ascending lists covering the same stretch of uids.
-
-    ``current`` holds the stored current versions in the stretch, ``incoming`` what the
-    walk returned for it.  A uid only in ``current`` is gone, only in ``incoming`` new.
-    """
-    close: list[int] = []
-    insert: list[Row] = []
-    new = changed = gone = 0
-    i = j = 0
-    while i < len(current) or j < len(incoming):
-        old = current[i] if i < len(current) else None
-        row = incoming[j] if j < len(incoming) else None
-        if row is None or (old is not None and old[0] < row[0]):
-            assert old is not None
-            close.append(old[0])
-            gone += 1
-            i += 1
-        elif old is None or row[0] < old[0]:
-            insert.append(row)
-            new += 1
-            j += 1
-        else:
-            if old != row:
-                close.append(row[0])
-                insert.append(row)
-                changed += 1
-            i += 1
-            j += 1
-    return PageDiff(close=close, insert=insert, new=new, changed=changed, gone=gone)

@@ -411,8 +411,8 @@ def _changes(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> in
     def write_change(writer: _Writer, change: Change) -> None:
         counts[change.kind.value] += 1
         if writer.is_csv:
-            before = none if change.before is None else tuple(change.before.values())
-            after = none if change.after is None else tuple(change.after.values())
+            before = change.before_values or none
+            after = change.after_values or none
             writer.csv_row((change.uid, change.kind.value, *before, *after))
         else:
             writer.json_line(

@@ -398,8 +398,8 @@ class Database:
                     Change(
                         uid=row[0],
                         kind=kind,
-                        before=None if before is None else _values(before),
-                        after=None if after is None else _values(after),
+                        before_values=before,
+                        after_values=after,
                     )
                 )
             yield batch

@@ -10,7 +10,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from .._models import InviteeAsset
-from ._rows import asset_from_values
+from ._rows import ASSET_COLUMNS, asset_from_values
 
 __all__ = ["Change", "ChangeKind", "HistoryEntry", "Series", "Snapshot", "SnapshotStatus"]
 
@@ -83,16 +83,32 @@ class Change:
 
     uid: int
     kind: ChangeKind
-    before: Values | None
-    after: Values | None
+    #: The stored strings in `ASSET_COLUMNS` order (what ``before``/``after`` name).
+    before_values: tuple[str | None, ...] | None
+    after_values: tuple[str | None, ...] | None
+
+    @property
+    def before(self) -> dict[str, str | None] | None:
+        return _named(self.before_values)
+
+    @property
+    def after(self) -> dict[str, str | None] | None:
+        return _named(self.after_values)
 
     @property
     def before_asset(self) -> InviteeAsset | None:
-        return None if self.before is None else asset_from_values(self.uid, dict(self.before))
+        before = self.before
+        return None if before is None else asset_from_values(self.uid, before)
 
     @property
     def after_asset(self) -> InviteeAsset | None:
-        return None if self.after is None else asset_from_values(self.uid, dict(self.after))
+        after = self.after
+        return None if after is None else asset_from_values(self.uid, after)
+
+
+def _named(values: tuple[str | None, ...] | None) -> dict[str, str | None] | None:
+    # Built on access: `changes` over 250k rows should not pay for dicts nobody reads.
+    return None if values is None else dict(zip(ASSET_COLUMNS, values, strict=True))
 
 
 @frozen(kw_only=True)

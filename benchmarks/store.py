@@ -72,6 +72,7 @@ class StoreResult:
     exact: bool  #: counts and changes match what was fed / what the sandbox changed
     limited_walk: float  #: seconds, walk alone at LIMITED_RATE requests/s
     limited_sync: float  #: seconds, sync into a new file at LIMITED_RATE
+    cpu: tuple[float, float, float, float]  #: CPU s of this process: walk, first, same, day
 
     def overhead(self, sync: float) -> float:
         return sync / self.walk - 1.0
@@ -90,12 +91,16 @@ def _status(field: str) -> int:
     return 0
 
 
+_cpu: list[float] = []  #: CPU seconds of this process in the last `_timed` call
+
+
 async def _timed(work: Callable[[], Awaitable[T]]) -> tuple[float, float, T]:
-    """(seconds, peak RSS growth in MiB, result)."""
+    """(seconds, peak RSS growth in MiB, result); the CPU time goes to `_cpu`."""
     before = _peak_reset()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = await work()
     elapsed = time.perf_counter() - started
+    _cpu[:] = [time.process_time() - cpu]
     return elapsed, (_status("VmHWM") - before) / 1024, result
 
 
@@ -173,14 +178,16 @@ async def _run(population: int, repeats: int, workdir: Path) -> StoreResult:
     limited, url_limited = _start_server(population, 0, LIMITED_KEY)
     try:
         await _walk(url0)  # warm both sides up (connections, first-page paths)
-        walks, walk_peaks = [], []
+        walks, walk_peaks, walk_cpu = [], [], []
         for _ in range(repeats):
             seconds, peak, count = await _timed(lambda: _walk(url0))
             assert count == population
             walks.append(seconds)
             walk_peaks.append(peak)
+            walk_cpu.append(_cpu[0])
         _say(f"store: walk alone {statistics.median(walks):.2f} s")
         firsts, sames, days = [], [], []
+        first_cpu, same_cpu, day_cpu = [], [], []
         first_peak = day_peak = 0.0
         day_snapshot: Snapshot | None = None
         db = workdir / "bench.sqlite"
@@ -190,11 +197,14 @@ async def _run(population: int, repeats: int, workdir: Path) -> StoreResult:
             async with await SnapshotStore.open(db) as store:
                 seconds, first_peak, first = await _timed(lambda: _sync(store, url0))
                 firsts.append(seconds)
+                first_cpu.append(_cpu[0])
                 db_first = _mib(db)
                 seconds, _, same = await _timed(lambda: _sync(store, url0))
                 sames.append(seconds)
+                same_cpu.append(_cpu[0])
                 seconds, day_peak, day_snapshot = await _timed(lambda: _sync(store, url1))
                 days.append(seconds)
+                day_cpu.append(_cpu[0])
             _say(
                 f"store: syncs run {attempt + 1}: {firsts[-1]:.2f} / {sames[-1]:.2f} / "
                 f"{days[-1]:.2f} s"
@@ -280,6 +290,12 @@ async def _run(population: int, repeats: int, workdir: Path) -> StoreResult:
         exact=exact,
         limited_walk=limited_walk,
         limited_sync=limited_sync,
+        cpu=(
+            statistics.median(walk_cpu),
+            statistics.median(first_cpu),
+            statistics.median(same_cpu),
+            statistics.median(day_cpu),
+        ),
     )
 
 
@@ -290,19 +306,31 @@ def run_store(population: int, repeats: int) -> StoreResult:
 
 def render_store(r: StoreResult) -> str:
     new, changed, gone = r.day_counts
+    walk_cpu, first_cpu, same_cpu, day_cpu = r.cpu
     rows = [
-        ("walk alone (no store)", r.walk, None, r.walk_peak_mib),
+        ("walk alone (no store)", r.walk, None, walk_cpu, None, r.walk_peak_mib),
         (
             "sync into a new file (all new)",
             r.first_sync,
             r.overhead(r.first_sync),
+            first_cpu,
+            first_cpu / walk_cpu - 1,
             r.first_sync_peak_mib,
         ),
-        ("sync, nothing changed", r.same_sync, r.overhead(r.same_sync), None),
+        (
+            "sync, nothing changed",
+            r.same_sync,
+            r.overhead(r.same_sync),
+            same_cpu,
+            same_cpu / walk_cpu - 1,
+            None,
+        ),
         (
             f"sync, next day ({new} new, {changed} changed, {gone} gone)",
             r.day_sync,
             r.overhead(r.day_sync),
+            day_cpu,
+            day_cpu / walk_cpu - 1,
             r.day_sync_peak_mib,
         ),
     ]
@@ -312,12 +340,13 @@ def render_store(r: StoreResult) -> str:
         f"{r.population:,} invitees, page size 1000, sandbox in its own process, 1000 "
         f"requests/s on both sides; medians of {r.repeats} runs.",
         "",
-        "| run | seconds | store overhead vs walk | peak RSS growth (MiB) |",
-        "|---|---:|---:|---:|",
+        "| run | wall s | added to the walk | client CPU s | added CPU | peak RSS growth (MiB) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, seconds, overhead, peak in rows:
+    for name, seconds, overhead, cpu, cpu_overhead, peak in rows:
         lines.append(
             f"| {name} | {seconds:.2f} | {'' if overhead is None else f'{overhead:+.0%}'} | "
+            f"{cpu:.2f} | {'' if cpu_overhead is None else f'{cpu_overhead:+.0%}'} | "
             f"{'' if peak is None else f'{peak:.1f}'} |"
         )
     lines += [

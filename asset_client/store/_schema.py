@@ -227,6 +227,7 @@ def _set_pragmas(conn: sqlite3.Connection, path: Path, *, write: bool) -> None:
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch {path} to WAL mode (journal_mode={mode})")
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA temp_store = MEMORY")  # the per-batch staging table
         conn.execute("PRAGMA foreign_keys = OFF")  # declared for readers; checks cost inserts
     except sqlite3.Error as exc:
         raise store_error(exc, path, "opening") from None

@@ -219,8 +219,12 @@ async def test_cancelling_a_sync_keeps_the_previous_snapshot(tmp_path: Path) -> 
             (1, ChangeKind.NEW),
             (2, ChangeKind.NEW),
         ]
-        statuses = [s.status for s in await store.snapshots()]
-        assert statuses == [SnapshotStatus.COMPLETE, SnapshotStatus.INTERRUPTED]
+        snapshots = await store.snapshots()
+        assert [s.status for s in snapshots] == [
+            SnapshotStatus.COMPLETE,
+            SnapshotStatus.INTERRUPTED,
+        ]
+        assert (snapshots[1].error, snapshots[1].records) == ("interrupted", None)
         # Running it again is safe: a whole new snapshot.
         third = await store.record(stream([asset(1), asset(3)]), series)
         assert (third.new, third.changed, third.gone) == (1, 0, 1)

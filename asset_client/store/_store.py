@@ -235,13 +235,13 @@ class SnapshotStore:
         exc: BaseException,
     ) -> None:
         """Roll back, then note the attempt; the rollback waits for a batch in flight."""
-        if pending is not None and not pending.done():
-            pending.cancel()  # the thread finishes it; rollback queues behind it
-        status = (
-            SnapshotStatus.INTERRUPTED
-            if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
-            else SnapshotStatus.FAILED
-        )
+        if pending is not None:
+            if not pending.done():
+                pending.cancel()  # the thread finishes it; rollback queues behind it
+            elif not pending.cancelled():
+                pending.exception()  # retrieved: the error being raised is the one to see
+        interrupted = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
+        status = SnapshotStatus.INTERRUPTED if interrupted else SnapshotStatus.FAILED
         try:
             await asyncio.shield(self._call(self._db.rollback))
             if not isinstance(exc, StoreBusyError):
@@ -252,7 +252,7 @@ class SnapshotStore:
                         series,
                         taken_at,
                         status,
-                        _one_line(exc),
+                        "interrupted" if interrupted else _one_line(exc),
                         _version(),
                     )
                 )

@@ -25,9 +25,12 @@ from typing import TextIO
 from yarl import URL
 
 from ._cli import (
+    EXIT_AUTH,
     EXIT_FAILURE,
+    EXIT_GAVE_UP,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_UNTRUSTED,
     EXIT_USAGE,
     PROG,
     _credentials,
@@ -82,9 +85,21 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_sync(subparsers: argparse._SubParsersAction[_Parser]) -> None:
-    from ._cli import EXIT_CODES
+_SYNC_EXIT_CODES = f"""\
+exit statuses (as for export):
+  {EXIT_OK}    success: the snapshot is recorded
+  {EXIT_FAILURE}    local failure: the file is read-only, the disk is full, another sync
+       holds the file (see --wait); nothing recorded, earlier snapshots intact
+  {EXIT_USAGE}    bad usage: invalid option, missing credentials, a file that is not a
+       history (not SQLite, another program's, a newer schema)
+  {EXIT_AUTH}    authentication or permission refused
+  {EXIT_GAVE_UP}    gave up after retries (rate limit, network, server): sync again later
+  {EXIT_UNTRUSTED}    the server sent data that cannot be trusted; nothing recorded
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); nothing recorded
+"""
 
+
+def _add_sync(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     sync = subparsers.add_parser(
         "sync",
         help="record a snapshot of every invitee's assets in a SQLite history",
@@ -93,7 +108,7 @@ def _add_sync(subparsers: argparse._SubParsersAction[_Parser]) -> None:
             "SQLite history. Try it: asset-client sync --sandbox --db demo.sqlite (twice)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_STORE_EPILOG + "\n" + EXIT_CODES.replace("--resume", "a new sync"),
+        epilog=_STORE_EPILOG + "\n" + _SYNC_EXIT_CODES,
     )
     _db_argument(sync)
     sync.add_argument("--quote", choices=["usdt", "usdc"], default="usdt", help="default usdt")

@@ -233,3 +233,21 @@ async def test_sync_needs_credentials_unless_sandbox(tmp_path: Path) -> None:
     assert result.code == 2
     assert "no credentials: set COINW_API_KEY and COINW_SECRET_KEY" in result.stderr
     assert not (tmp_path / "h.sqlite").exists()
+
+
+async def test_a_refused_key_exits_3_and_records_nothing(tmp_path: Path) -> None:
+    key = "store-cli-auth-key"
+    config = SandboxConfig(invitees=100, api_key=key, secret_key=SECRET, rate_limit=50, window=0.1)
+    async with run_sandbox(config) as sb:
+        env = _env(key) | {"COINW_SECRET_KEY": "not-the-secret"}
+        result = await cli(
+            tmp_path, "sync", "--db", "h.sqlite", "--base-url", sb.base_url, *FAST, env=env
+        )
+    assert result.code == 3, result.stderr
+    assert result.stderr.count("\n") == 1 and "AuthenticationError" in result.stderr
+    assert "not-the-secret" not in result.stderr
+    listed = await cli(tmp_path, "snapshots", "--db", "h.sqlite", "--format", "jsonl")
+    (snap,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (snap["status"], snap["records"]) == ("failed", None)
+    assert snap["error"].startswith("AuthenticationError")
+    assert b"not-the-secret" not in (tmp_path / "h.sqlite").read_bytes()

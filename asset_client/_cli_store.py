@@ -26,6 +26,7 @@ from yarl import URL
 
 from ._cli import (
     EXIT_AUTH,
+    EXIT_BROKEN_PIPE,
     EXIT_FAILURE,
     EXIT_GAVE_UP,
     EXIT_INTERRUPTED,
@@ -39,6 +40,7 @@ from ._cli import (
     _Parser,
     _rate,
     _retries,
+    _silence_stdout,
     _time,
     _uid,
     _until_signal,
@@ -223,10 +225,9 @@ def run_store_command(args: argparse.Namespace, stderr: TextIO) -> int:
         print(f"{PROG}: interrupted", file=stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader stopped early (| head): not an error; keep Python's exit flush quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        # The reader stopped early (| head): 141 like a SIGPIPE death, as export does.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except StoreError as exc:
         if getattr(args, "debug", False):
             traceback.print_exc(file=stderr)

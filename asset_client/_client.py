@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
@@ -20,9 +21,17 @@ import aiohttp
 from attrs import define, evolve
 from yarl import URL
 
+from . import _logging
 from ._classify import classify_response
 from ._decode import decode_page
-from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
+from ._env import checked_proxy, client_from_env
+from ._errors import (
+    AssetClientError,
+    InvalidParameterError,
+    PaginationError,
+    RateLimitError,
+    relabel_for_lookup,
+)
 from ._models import AssetPage, InviteeAsset
 from ._pages import PagePlanner, Step, UidGuard
 from ._query import (
@@ -39,6 +48,7 @@ from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
 from ._signing import ASSETS_PATH, sign
 from ._transport import http_get
+from ._version import USER_AGENT
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -162,9 +172,11 @@ class AssetClient:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
+        proxy: str | None = None,
     ) -> None:
         _check_credential(api_key, "api_key")
         _check_credential(secret_key, "secret_key")
+        _logging.client_created(api_key, secret_key)  # redaction, ASSET_CLIENT_LOG
         _check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
         _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
         _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
@@ -190,6 +202,12 @@ class AssetClient:
         self._secret_key = secret_key
         self._session = session
         self._owns_session = session is None
+        if proxy is not None and session is not None:
+            raise InvalidParameterError(
+                "proxy applies to the session the client opens; set it on your session",
+                field="proxy",
+            )
+        self._proxy = None if proxy is None else checked_proxy(proxy)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
@@ -206,6 +224,15 @@ class AssetClient:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self.stats = ClientStats()
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """A client from ``COINW_API_KEY``, ``COINW_SECRET_KEY`` and (optionally)
+        ``ASSET_CLIENT_BASE_URL``; keyword ``overrides`` win over the environment.
+
+        A missing variable raises `InvalidParameterError` naming it (never a value).
+        """
+        return client_from_env(cls, os.environ, overrides)
 
     def __repr__(self) -> str:
         return f"AssetClient(base_url={self.base_url!r}, api_key={_mask(self._api_key)!r})"
@@ -237,7 +264,11 @@ class AssetClient:
         if self._closed:
             raise AssetClientError("this AssetClient is closed")
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # trust_env: HTTP(S)_PROXY and NO_PROXY apply, except to a loopback sandbox.
+            options: dict[str, Any] = {"trust_env": not _is_loopback(URL(self.base_url).host or "")}
+            if self._proxy is not None:
+                options["proxy"] = self._proxy  # a session-wide proxy (aiohttp >= 3.10)
+            self._session = aiohttp.ClientSession(**options)
             # aiohttp resends a GET once by itself when the server drops the connection.
             # That resend would bypass the rate limiter, so on a session of our own it is
             # switched off and the client retries on its own, metered terms.
@@ -262,6 +293,7 @@ class AssetClient:
                 "api_key": self._api_key,
                 "timestamp": timestamp,
                 "sign": sign(self._secret_key, timestamp, "GET", ASSETS_PATH, decoded),
+                "User-Agent": USER_AGENT,
             }
             self.stats.requests += 1
             started = time.monotonic()
@@ -340,11 +372,19 @@ class AssetClient:
         start_time: object = None,
         end_time: object = None,
     ) -> AssetPage:
-        """Fetch one page exactly as asked (no fallback, no re-planning)."""
+        """Fetch one page exactly as asked (no fallback, no re-planning).
+
+        With ``uid`` it is a lookup of one invitee: errors name the uid, not a page.
+        """
         validate_page_no(page_no)
         validate_page_size(page_size)
         query = self._query(quote, uid, start_time, end_time)
-        return await self._fetch(query, page_no, page_size)
+        try:
+            return await self._fetch(query, page_no, page_size)
+        except AssetClientError as exc:
+            if query.uid is not None and page_no == 1:
+                relabel_for_lookup(exc, query.uid)
+            raise
 
     def iter_invitee_assets(
         self,

@@ -49,6 +49,7 @@ __all__ = [
     "key_fingerprint",
     "load_checkpoint",
     "param_differences",
+    "partial_is_busy",
     "partial_path",
     "row_values",
 ]
@@ -404,3 +405,22 @@ class PartialFile:
     def discard(self) -> None:
         self._file.close()
         self.path.unlink(missing_ok=True)
+
+
+def partial_is_busy(path: Path) -> bool:
+    """Whether another export holds the lock on the partial file ``path`` right now."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False  # no partial file: nobody is writing it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False

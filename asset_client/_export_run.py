@@ -18,7 +18,8 @@ from typing import BinaryIO, TextIO
 from attrs import define, field, frozen
 from yarl import URL
 
-from ._client import DEFAULT_PAGE_SIZE, AssetClient
+from ._client import DEFAULT_PAGE_SIZE, AssetClient, ClientStats
+from ._console import Console, format_age
 from ._errors import PaginationError
 from ._export import (
     Checkpoint,
@@ -35,6 +36,7 @@ from ._export import (
     key_fingerprint,
     load_checkpoint,
     param_differences,
+    partial_is_busy,
     partial_path,
 )
 from ._models import InviteeAsset
@@ -77,6 +79,7 @@ class ExportSettings:
     server_timezone_name: str = "UTC"
     rate: RateLimit | None = None  #: None keeps the library's default (5 per second)
     max_retries: int | None = None  #: None keeps the library's default
+    proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
 
 
 class ExportError(Exception):
@@ -96,6 +99,8 @@ class ExportState:
     checkpoint: str | None = None  #: where the checkpoint is, for the advice on failure
     resumable: bool = False  #: a checkpoint is in place for --resume
     stdout_started: bool = False  #: some records already went to stdout
+    stats: ClientStats | None = None  #: the client's counters, live (for --summary-json)
+    sums: Sums | None = None  #: what the output holds so far, live (for --summary-json)
 
 
 @frozen(kw_only=True)
@@ -152,7 +157,7 @@ class _FileSink:
         *,
         resume: bool,
         state: ExportState,
-        stderr: TextIO,
+        console: Console,
     ) -> None:
         self._target = target
         self._fmt = fmt
@@ -161,26 +166,31 @@ class _FileSink:
         self._checkpoint_path = checkpoint_path(target)
         state.checkpoint = str(self._checkpoint_path)
         self.broken = False
-        prior = self._prior_checkpoint(resume, stderr)
+        if partial_is_busy(partial_path(target)):
+            # Before looking at the checkpoint: it is the live run's, not one to resume.
+            raise ExportError(_busy(target))
+        prior = self._prior_checkpoint(resume, console)
         if prior is not None:
+            age = _age(self._checkpoint_path)
             try:
                 self._partial = PartialFile(partial_path(target), resume_at=prior.partial_bytes)
-            except ExportBusyError as exc:
-                raise ExportError(str(exc)) from None  # never advise deleting a live run's files
+            except ExportBusyError:
+                raise ExportError(_busy(target)) from None  # never advise deleting its files
             except CheckpointError as exc:
                 raise ExportError(
                     f"cannot resume: {exc}; delete {self._checkpoint_path} to start over"
                 ) from None
             self.sums = prior.sums.copy()
             self.last_uid = prior.last_uid
-            print(
-                f"asset-client: resuming {target}: {self.sums.records} records already "
-                f"written (last uid {self.last_uid})",
-                file=stderr,
+            console.note(
+                f"resuming {target} from a checkpoint saved {age} ago: {self.sums.records} "
+                f"records already written (last uid {self.last_uid})"
             )
         else:
             try:
                 self._partial = PartialFile(partial_path(target))
+            except ExportBusyError:
+                raise ExportError(_busy(target)) from None
             except CheckpointError as exc:
                 raise ExportError(str(exc)) from None
             self._partial.write(encode_header(fmt))
@@ -189,19 +199,17 @@ class _FileSink:
         self.resumed_from = self.sums.records
         self._save_checkpoint()
 
-    def _prior_checkpoint(self, resume: bool, stderr: TextIO) -> Checkpoint | None:
+    def _prior_checkpoint(self, resume: bool, console: Console) -> Checkpoint | None:
         path = self._checkpoint_path
         if not path.exists():
             if resume:
-                print(
-                    f"asset-client: --resume: no checkpoint at {path}; starting a fresh export",
-                    file=stderr,
-                )
+                console.note(f"--resume: no checkpoint at {path}; starting a fresh export")
             return None
         if not resume:
             # Overwriting it would throw away an interrupted export the user may want.
             raise ExportError(
-                f"{path} exists: an earlier export to {self._target} did not finish. "
+                f"{path} exists: an earlier export to {self._target} stopped "
+                f"{_age(path)} ago without finishing. "
                 f"Pass --resume to continue it, or delete {path} to start over"
             )
         try:
@@ -254,6 +262,21 @@ class _FileSink:
             self._partial.close()
 
 
+def _busy(target: Path) -> str:
+    return (
+        f"another export is writing {target} right now; wait for it to finish (or stop it), "
+        "then run this command again"
+    )
+
+
+def _age(path: Path) -> str:
+    """How long ago ``path`` was last written, for people."""
+    try:
+        return format_age(time.time() - path.stat().st_mtime)
+    except OSError:
+        return "an unknown time"
+
+
 # -- the run ----------------------------------------------------------------------------
 
 
@@ -299,8 +322,13 @@ async def run_export(
     stdout: BinaryIO,
     stderr: TextIO,
     state: ExportState,
+    console: Console | None = None,
 ) -> ExportResult:
-    """Export every matching record; raise what stopped it (the checkpoint is saved)."""
+    """Export every matching record; raise what stopped it (the checkpoint is saved).
+
+    Messages go through ``console`` (default: plain text on ``stderr``).
+    """
+    console = console or Console(stderr)
     started = time.monotonic()
     async with _server(settings, credentials) as (base_url, creds, source):
         params = ExportParams(
@@ -324,7 +352,9 @@ async def run_export(
             rate_limit=settings.rate,
             retry_policy=retry_policy,
             server_timezone=settings.server_timezone,
+            proxy=None if settings.sandbox else settings.proxy,
         ) as client:
+            state.stats = client.stats
             # The CLI validated every filter before this point, so a bad argument never
             # gets as far as creating files.
             sink: _FileSink | _StreamSink
@@ -337,8 +367,9 @@ async def run_export(
                     params,
                     resume=settings.resume,
                     state=state,
-                    stderr=stderr,
+                    console=console,
                 )
+            state.sums = sink.sums
             resumed_from = sink.sums.records
             walk = client.iter_invitee_assets(
                 quote=settings.quote,
@@ -349,7 +380,7 @@ async def run_export(
                 after_uid=sink.last_uid,
                 start_offset=sink.sums.records,
             )
-            progress = make_progress(stderr, initial=resumed_from)
+            progress = make_progress(console, initial=resumed_from)
             # One checkpoint per page's worth of records (what a walk page holds).
             flush_every = settings.page_size or DEFAULT_PAGE_SIZE
             batch: list[InviteeAsset] = []

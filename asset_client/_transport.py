@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import aiohttp
 from yarl import URL
 
+from ._advice import connection_advice
 from ._errors import TransportError
 
 __all__ = ["Answer", "http_get"]
@@ -32,7 +33,9 @@ async def http_get(
             body = await response.read()
             return response.status, response.headers, body
     except TimeoutError as exc:
-        raise TransportError(f"no answer within {client_timeout.total} s") from exc
+        advice = connection_advice(exc, url)
+        raise TransportError(f"no answer within {client_timeout.total} s; {advice}") from exc
     except aiohttp.ClientError as exc:
         # Only the class name and aiohttp's text: request headers (the signature) stay out.
-        raise TransportError(f"{type(exc).__name__}: {exc}") from None
+        advice = connection_advice(exc, url)
+        raise TransportError(f"{type(exc).__name__}: {exc}; {advice}") from None

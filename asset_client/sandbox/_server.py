@@ -265,6 +265,8 @@ class Sandbox:
         self._secrets: dict[str, str] = dict(config.non_affiliate_keys)
         self._secrets[config.api_key] = config.secret_key
         self._building: dict[str, asyncio.Future[Population]] = {}
+        #: Called with each request's record once it is answered (the CLI logs it).
+        self.on_request: Callable[[RequestRecord], None] | None = None
         self.app = web.Application()
         self.app.router.add_get(ASSETS_PATH, self._handle, allow_head=False)
         self.app.router.add_route("*", "/{tail:.*}", self._wrong_url)
@@ -318,6 +320,7 @@ class Sandbox:
                 rate_limited=not allowed,
             )
         )
+        self._notify(self.stats.requests[-1])
         return web.Response(status=status, body=body, headers=headers, content_type=_JSON_TYPE)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -352,6 +355,7 @@ class Sandbox:
         code: str | None
         if fault is Fault.CONNECTION_RESET:
             self.stats.requests[index] = record
+            self._notify(record)
             if request.transport is not None:
                 request.transport.close()
             # Writing to the closed transport fails with ConnectionError, which aiohttp
@@ -381,10 +385,15 @@ class Sandbox:
                 self._accept()
 
         self.stats.requests[index] = attrs.evolve(record, status=status, code=code)
+        self._notify(self.stats.requests[index])
         response = web.Response(status=status, body=body, headers=headers)
         if content_type is not None:
             response.content_type = content_type
         return response
+
+    def _notify(self, record: RequestRecord) -> None:
+        if self.on_request is not None:
+            self.on_request(record)
 
     def _too_frequent(self) -> tuple[int, bytes, dict[str, str]]:
         config = self.config

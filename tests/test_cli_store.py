@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import sys
@@ -251,3 +252,17 @@ async def test_a_refused_key_exits_3_and_records_nothing(tmp_path: Path) -> None
     assert (snap["status"], snap["records"]) == ("failed", None)
     assert snap["error"].startswith("AuthenticationError")
     assert b"not-the-secret" not in (tmp_path / "h.sqlite").read_bytes()
+
+
+async def test_a_closed_pipe_ends_changes_quietly_with_141(tmp_path: Path) -> None:
+    await cli(tmp_path, "sync", "--sandbox", "--db", "h.sqlite", *FAST)
+    # The first snapshot against nothing: 3000 "new" lines, far more than a pipe holds.
+    command = [sys.executable, "-m", "asset_client", "changes", "--db", "h.sqlite"]
+    script = (
+        f"{shlex.join([*command, '--format', 'jsonl'])} 2>err.txt | head -n 1 >/dev/null; "
+        'echo "${PIPESTATUS[0]}" > status.txt'
+    )
+    proc = await asyncio.create_subprocess_exec("bash", "-c", script, cwd=tmp_path, env=_env())
+    await asyncio.wait_for(proc.wait(), timeout=60)
+    assert (tmp_path / "status.txt").read_text().strip() == "141"
+    assert (tmp_path / "err.txt").read_text() == ""

@@ -169,4 +169,4 @@ async def test_inserts_and_removals_anywhere_give_everything_or_a_pagination_err
             by_uid = {a.uid: as_wire(a) for a in got}
             for raw in after:
                 if raw["uid"] in before:
-                    assert by_uid[int(raw["uid"])] == normalise(raw)
+                    assert by_uid[int(str(raw["uid"]))] == normalise(raw)

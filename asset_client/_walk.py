@@ -453,6 +453,16 @@ class Walk(Generic[R]):
         if self._trying_fallback:
             self._trying_fallback = False
             self.fell_back = True
+        if count > size:
+            self._stop(
+                Fail(
+                    PaginationError(
+                        f"page {page_no} came back with {count} records where {size} were "
+                        "asked: the server does not page as asked, so pages cannot be lined up."
+                    )
+                )
+            )
+            return
         if not self._in_order(page_no, records):
             return
         if count < size and offset + count < total:

@@ -11,7 +11,7 @@ client can see carried across a page boundary (`invisibly_passed`).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -504,6 +504,13 @@ def test_one_uid_twice_in_a_page_with_different_values_is_an_error() -> None:
     assert isinstance(fail, Fail) and "uid 2 appears twice" in str(fail.error)
 
 
+def test_a_page_longer_than_asked_is_an_error() -> None:
+    walk: Walk[InviteeAsset] = Walk(ASSET_ORDER, 2, window=1)
+    walk.start()
+    [fail] = walk.feed(Served(1, [asset(1), asset(2), asset(3)], 9))
+    assert isinstance(fail, Fail) and "3 records where 2 were asked" in str(fail.error)
+
+
 def test_a_uid_order_walk_remembers_no_uids() -> None:
     server = ModelServer(range(1, 20_001), asset)
     walk = Walk(ASSET_ORDER, 100, window=8)
@@ -522,7 +529,3 @@ def test_answers_to_cancelled_requests_are_ignored() -> None:
     assert cancelled == [Cancel((3,))]
     assert walk.feed(Served(3, [asset(u) for u in range(21, 31)], 40)) == []
     assert walk.total_decreases == 1
-
-
-def identity_set(records: Sequence[Any], key: Callable[[Any], Hashable]) -> set[Hashable]:
-    return {key(r) for r in records}

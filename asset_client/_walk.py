@@ -42,7 +42,7 @@ import enum
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
-from attrs import frozen
+from attrs import define, frozen
 
 from ._errors import AssetClientError, InvalidParameterError, PaginationError
 
@@ -186,7 +186,7 @@ class _Ticket:
     size: int
 
 
-@frozen
+@define
 class _Counts:
     admitted: int = 0
     duplicates: int = 0
@@ -201,7 +201,13 @@ class Walk(Generic[R]):
     ``page_size`` is the size asked first; ``fallback_size`` (if not None) is tried once
     when the server refuses it on the first page.  At most ``window`` pages are requested
     and not yet consumed.  Answers may come in any order; records are emitted in page
-    order.
+    order.  ``resume``: the caller already has the records up to a point.
+
+    ``fail_on_arrivals=False`` ends a walk that saw records arrive before its position
+    with `Finish` instead of `Fail` (they count as listed but not fetched; see
+    `arrived_behind`).  For lists where newcomers sort first (newest first), every
+    arrival during a walk lands there; the promise about records present throughout the
+    walk holds either way.
     """
 
     def __init__(
@@ -213,6 +219,7 @@ class Walk(Generic[R]):
         fallback_size: int | None = None,
         resume: Resume | None = None,
         max_rewinds: int = DEFAULT_MAX_REWINDS,
+        fail_on_arrivals: bool = True,
     ) -> None:
         if page_size < 1 or window < 1:
             raise ValueError(f"page_size and window must be >= 1, got {page_size}, {window}")
@@ -221,6 +228,7 @@ class Walk(Generic[R]):
         self.order = order
         self.window = window
         self.max_rewinds = max_rewinds
+        self.fail_on_arrivals = fail_on_arrivals
         self._size = page_size
         self._fallback = fallback_size if fallback_size != page_size else None
         self._resume = resume
@@ -292,6 +300,12 @@ class Walk(Generic[R]):
     def replans(self) -> int:
         """Times the walk changed its page size because the server served fewer."""
         return self._counts.replans
+
+    @property
+    def arrived_behind(self) -> int:
+        """Records seen to arrive before the walk's position (pages repeating records):
+        on the server, but not fetched by this walk."""
+        return self._arrived_behind
 
     @property
     def finished(self) -> bool:
@@ -423,7 +437,7 @@ class Walk(Generic[R]):
             return 0
         if self._n_total is None:
             return self._n
-        return self._n - max(0, self._n_total - total)
+        return max(0, self._n - max(0, self._n_total - total))
 
     def _restart_offset(self, size: int) -> int:
         if not self._trusted:  # the resume claim: the page holding the last record had
@@ -482,7 +496,7 @@ class Walk(Generic[R]):
             if count == 0:
                 self._stop(Fail(self._short_error(total, page_no, count)))
                 return
-            self._bump(replans=1)
+            self._counts.replans += 1
             self._notices.append(
                 Notice(
                     NoticeKind.REPLAN,
@@ -617,7 +631,10 @@ class Walk(Generic[R]):
         self._trusted = True
         self._exact = exact
         self._emit.extend(new)
-        self._bump(admitted=len(new), duplicates=duplicates, already_had=had)
+        counts = self._counts
+        counts.admitted += len(new)
+        counts.duplicates += duplicates
+        counts.already_had += had
 
     def _rewind(self, page_no: int, lower: int, total: int) -> None:
         self._rewinds += 1
@@ -634,7 +651,7 @@ class Walk(Generic[R]):
             return
         target = _align(max(lower, 0), self._size)
         if self._trusted and self._n_total is not None and total < self._n_total:
-            self._bump(total_decreases=1)
+            self._counts.total_decreases += 1
             self._notices.append(
                 Notice(
                     NoticeKind.TOTAL_FELL,
@@ -655,7 +672,7 @@ class Walk(Generic[R]):
 
     def _finish(self, total: int) -> None:
         self.total = total
-        if self._arrived_behind:
+        if self._arrived_behind and self.fail_on_arrivals:
             self._stop(
                 Fail(
                     PaginationError(
@@ -667,7 +684,8 @@ class Walk(Generic[R]):
                 )
             )
             return
-        if self._accounted() < total:
+        arrived = 0 if self.fail_on_arrivals else self._arrived_behind
+        if self._accounted() + arrived < total:
             self._stop(Fail(self._short_error(total, None, None)))
             return
         self._stop(Finish())
@@ -685,15 +703,6 @@ class Walk(Generic[R]):
         """Distinct records the caller now has: emitted, plus those it had."""
         claimed = self._resume.had if self._resume is not None else 0
         return self._counts.admitted + max(claimed, self._counts.already_had)
-
-    def _bump(self, **deltas: int) -> None:
-        counts = self._counts
-        self._counts = _Counts(
-            **{
-                name: getattr(counts, name) + deltas.get(name, 0)
-                for name in ("admitted", "duplicates", "already_had", "total_decreases", "replans")
-            }
-        )
 
 
 def _align(offset: int, size: int) -> int:

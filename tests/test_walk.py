@@ -214,10 +214,17 @@ def uid_between(server: ModelServer[Any]) -> Callable[[int], int]:
 
 
 def check_promise(
-    outcome: Outcome[Any], server: ModelServer[Any], key: Callable[[Any], Any]
+    outcome: Outcome[Any],
+    server: ModelServer[Any],
+    key: Callable[[Any], Any],
+    sort_key: Callable[[Any], Any] | None = None,
 ) -> None:
+    """``key``: the record's place in the server's order; ``sort_key``: what the walk
+    knows of that order (records with equal sort keys may come in any order)."""
     keys = [key(r) for r in outcome.emitted]
-    assert keys == sorted(set(keys)), "emitted twice or out of order"
+    assert len(keys) == len(set(keys)), "emitted twice"
+    sort_keys = [(sort_key or key)(r) for r in outcome.emitted]
+    assert sort_keys == sorted(sort_keys), "emitted out of order"
     assert set(keys) <= server.ever, "emitted a record the server never had"
     if outcome.error is not None:
         assert isinstance(outcome.error, PaginationError), outcome.error
@@ -294,7 +301,7 @@ def test_a_descending_order_with_ties_keeps_the_promise(
         choose=lambda k: choose.pop() if choose else 0,
         before_answer=apply_changes(server, steps, fresh),
     )
-    check_promise(outcome, server, lambda r: (-r[0], r[1]))
+    check_promise(outcome, server, lambda r: (-r[0], r[1]), sort_key=lambda r: -r[0])
     if not steps:
         assert outcome.error is None
     largest_tie = max((days.count(d) for d in set(days)), default=0)
@@ -341,6 +348,28 @@ def test_a_record_inserted_behind_the_walk_is_never_silently_missing(
     else:
         assert isinstance(outcome.error, PaginationError)
         assert server.present_throughout() <= emitted  # everything it could get, first
+
+
+@pytest.mark.parametrize("fail_on_arrivals", [True, False])
+def test_newcomers_at_the_head_of_a_newest_first_list(fail_on_arrivals: bool) -> None:
+    # Registrations during the walk land on page 1 and push every later page back by
+    # one: duplicates, never gaps.
+    rows = [(-day, uid) for uid, day in enumerate([5, 5, 4, 4, 4, 3, 2, 2, 1, 1], start=1)]
+    server: ModelServer[Volume] = ModelServer(rows, lambda k: (-k[0], k[1]))
+
+    def register(ordinal: int) -> None:
+        if ordinal in (2, 3):
+            server.insert((-6, 100 + ordinal))
+
+    walk = Walk(VOLUME_ORDER, 3, window=1, fail_on_arrivals=fail_on_arrivals)
+    outcome = drive(walk, server, before_answer=register)
+    assert [(-r[0], r[1]) for r in outcome.emitted] == rows  # each once, in order
+    assert walk.duplicates == 2 and walk.arrived_behind == 2
+    if fail_on_arrivals:
+        assert isinstance(outcome.error, PaginationError)
+        assert "2 record(s) appeared before the walk's position" in str(outcome.error)
+    else:
+        assert outcome.error is None
 
 
 # -- one odd page --------------------------------------------------------------------

@@ -14,10 +14,11 @@ promise is exact, and stated here once (README "Walks" repeats it):
   A walk yields every record that was on the server for its whole duration, each once,
   in order, or it raises `PaginationError` after yielding what it had.  The one
   exception no page-number client can avoid: a record is missed without an error only
-  if, between the moments two of the walk's answers were served, records on one side of
-  it were removed and at least as many added on the other side (fewer before it and
-  more after it, as seen from the later page).  Pages and totals are then exactly those
-  of a server on which that record was removed and another added.
+  if, between the moments two of the walk's pages were served, the number of records
+  before it fell and the number after it rose (records removed on one side, others
+  added on the other), as the later-numbered page saw them.  Pages and totals are then
+  exactly those of a server on which that record was removed and another added.  At
+  most min(removed before, added after) records are missed that way.
 
 How, in one paragraph.  The walk keeps an *anchor*: its watermark (the last record it
 admitted, in the list's order) and a lower bound on how many records sat at or before
@@ -28,7 +29,8 @@ fall of ``total`` since; otherwise records may have moved onto pages already rea
 the walk steps back.  At the end, records the walk saw arrive behind its position (a
 page repeating records means the list grew before it) cannot be fetched by this walk,
 and a walk that admitted fewer distinct records than the last ``total`` is short: both
-raise rather than report success.
+raise rather than report success.  A page shorter than asked while more follow is asked
+again; the size changes only when two answers agree, and only to a size served.
 
 Memory: the watermark and, for orders whose sort key is not unique, the identities of
 the admitted records that share the watermark's sort key (the largest group of ties,

@@ -258,6 +258,7 @@ class Walk(Generic[R]):
         self.total: int | None = None  #: the latest total consumed
         self._k = 0  # offset of the next page to consume
         self._next_page = 1
+        self._reach = 0  # records known to exist, when a page showed more than ``total``
         self._in_flight: dict[int, _Ticket] = {}
         self._ready: dict[int, Sequence[R] | AssetClientError] = {}
         self._ready_total: dict[int, int] = {}
@@ -380,7 +381,7 @@ class Walk(Generic[R]):
         first = self._k // self._size + 1
         if self.total is None:
             return first  # the first answer alone tells the total
-        return max(first, -(-self.total // self._size))
+        return max(first, -(-max(self.total, self._reach) // self._size))
 
     def _plan(self) -> None:
         last = self._last_page()
@@ -391,6 +392,7 @@ class Walk(Generic[R]):
     def _move_to(self, offset: int, size: int) -> None:
         """Drop everything in flight and continue from ``offset`` at ``size``."""
         self._cancel_all()
+        self._reach = 0
         self._size = size
         self._k = _align(offset, size)
         self._next_page = self._k // size + 1
@@ -544,7 +546,11 @@ class Walk(Generic[R]):
         self._k = offset + size
         self._next_page = max(self._next_page, page_no + 1)
         self.total = total
-        if offset + count >= total:
+        if count == size and offset + count > total:
+            # A full page reaching past ``total``: the count lags the list (a cached
+            # count?).  Read on until a page ends inside it.
+            self._reach = offset + count + 1
+        elif offset + count >= total:
             self._finish(total)
 
     def _in_order(self, page_no: int, records: Sequence[R]) -> bool:

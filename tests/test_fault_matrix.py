@@ -129,6 +129,7 @@ async def test_the_same_uid_on_two_pages_is_yielded_once(client: AssetClient) ->
         mocked.get(URL_RE, payload=envelope(5, [record(1), record(2)]))
         mocked.get(URL_RE, payload=envelope(5, [record(2), record(3)]))
         mocked.get(URL_RE, payload=envelope(5, [record(4), record(5)]))
+        mocked.get(URL_RE, payload=envelope(5, []))  # 6 records seen: one more page
         with pytest.raises(PaginationError, match="appeared before the walk's position"):
             async for asset in client.iter_invitee_assets(page_size=2):
                 uids.append(asset.uid)

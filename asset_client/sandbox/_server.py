@@ -408,10 +408,11 @@ class Sandbox:
     def _accept(self) -> None:
         self.stats.accepted += 1
         plan = self._plan
+        config = plan.config
         if plan.should_grow(self.stats.accepted):
-            self.data.grow(plan.config.grow_by)
+            self.data.grow(config.grow_by, anywhere=config.grow_at == "anywhere")
         if plan.should_shrink(self.stats.accepted):
-            self.data.shrink(plan.config.shrink_by)
+            self.data.shrink(config.shrink_by, anywhere=config.shrink_at == "anywhere")
 
     async def _answer(
         self,

@@ -214,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_export_parser(subparsers)
     _add_sandbox_parser(subparsers)
+    from ._cli_store import add_store_parsers  # sync, changes, history, snapshots
+
+    add_store_parsers(subparsers)
     return parser
 
 
@@ -708,4 +711,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _logging_to(console, getattr(args, "debug", False)):
         if args.command == "sandbox":
             return _sandbox(args)
+        if hasattr(args, "store_command"):
+            from ._cli_store import run_store_command
+
+            return run_store_command(args, stderr)
         return _export(args, console)

@@ -314,9 +314,10 @@ class Population:
 class SandboxData:
     """Both quotes' populations, generated on first use; every change applies to every quote."""
 
-    def __init__(self, seed: int, invitees: int) -> None:
+    def __init__(self, seed: int, invitees: int, days: int = 0) -> None:
         self._seed = seed
         self._invitees = invitees
+        self._days = days  # simulated days after the seeded data (see `_days`)
         self._populations: dict[str, Population] = {}
         # Changes made before a quote was first generated are replayed on it.
         self._changes: list[tuple[str, int]] = []
@@ -335,7 +336,12 @@ class SandboxData:
         """Generate a quote's base population without touching shared state (thread-safe)."""
         if quote not in QUOTES:
             raise ValueError(f"unknown quote {quote!r}")
-        return Population(self._seed, quote, self._invitees)
+        pop = Population(self._seed, quote, self._invitees)
+        if self._days:
+            from asset_client.sandbox._days import advance
+
+            advance(pop, self._seed, quote, self._days)
+        return pop
 
     def install(self, quote: str, pop: Population) -> Population:
         """Adopt a built population, replaying growth/shrink made meanwhile; first one wins."""

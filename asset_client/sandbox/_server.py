@@ -80,6 +80,8 @@ class SandboxConfig:
 
     invitees: int = attrs.field(default=3000, validator=attrs.validators.ge(0))
     seed: int = 1
+    # Simulated days after the seeded data: deposits, withdrawals, joins and leaves.
+    days: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     api_key: str = DEMO_API_KEY
     secret_key: str = DEMO_SECRET_KEY
     # api_key -> secret: keys that authenticate but lack the Affiliate permission (6003).
@@ -257,7 +259,7 @@ class Sandbox:
         self.secret_key = config.secret_key
         self.base_url = ""  # set once the site is bound
         self.stats = SandboxStats(window=config.window)
-        self.data = SandboxData(config.seed, config.invitees)
+        self.data = SandboxData(config.seed, config.invitees, config.days)
         self._window = SlidingWindow(config.rate_limit, config.window)
         self._plan = FaultPlan(config.faults)
         self._secrets: dict[str, str] = dict(config.non_affiliate_keys)

@@ -20,7 +20,7 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from datetime import UTC, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,7 +60,7 @@ from ._export_run import (
     run_export,
 )
 from ._logging import redact
-from ._query import MAX_PAGE_SIZE, validate_query
+from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
 from ._report_run import report_summary, run_report
 from ._summary import summary_document
@@ -149,6 +149,18 @@ def _uid(text: str) -> int:
     return int(text)
 
 
+def _time(text: str) -> str:
+    try:
+        if len(text) != len("yyyy-MM-dd HH:mm:ss"):
+            raise ValueError
+        datetime.strptime(text, TIME_FORMAT)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a time like '2026-03-01 00:00:00' (yyyy-MM-dd HH:mm:ss), got {text!r}"
+        ) from None
+    return text
+
+
 _OFFSET_RE = re.compile(r"(?:UTC)?([+-])([0-9]{2}):?([0-9]{2})")
 
 
@@ -213,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_parser(subparsers)
     add_report_parser(subparsers, _add_connection_args)
     _add_sandbox_parser(subparsers)
+    from ._cli_store import add_store_parsers  # sync, changes, history, snapshots
+
+    add_store_parsers(subparsers)
     return parser
 
 
@@ -765,4 +780,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _logging_to(console, getattr(args, "debug", False)):
         if args.command == "sandbox":
             return _sandbox(args)
+        if hasattr(args, "store_command"):
+            from ._cli_store import run_store_command
+
+            return run_store_command(args, stderr)
         return _export(args, console)

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import UTC, tzinfo
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from attrs import define, evolve
@@ -26,11 +26,9 @@ from ._env import checked_proxy, client_from_env
 from ._errors import (
     AssetClientError,
     InvalidParameterError,
-    PaginationError,
     relabel_for_lookup,
 )
 from ._models import AssetPage, InviteeAsset
-from ._pages import PagePlanner, Step, UidGuard
 from ._partner_client import PartnerCalls
 from ._query import (
     AssetQuery,
@@ -41,7 +39,22 @@ from ._query import (
 )
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
+from ._walk import (
+    Answer,
+    Cancel,
+    Emit,
+    Failed,
+    Finish,
+    Notice,
+    NoticeKind,
+    Order,
+    Request,
+    Resume,
+    Served,
+    Walk,
+)
 from .endpoints import ASSETS
+from .endpoints.base import PageOf
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -53,6 +66,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("asset_client")
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.coinw.com"
 #: Requests are the scarce resource, so walks ask for the largest page the docs allow...
@@ -77,6 +93,7 @@ class ClientStats:
     duplicates_dropped: int = 0  #: records a walk saw twice and yielded once
     total_decreases: int = 0  #: times the server's total shrank mid-walk
     replans: int = 0  #: times a walk re-planned because pages came back short
+    arrived_during_walk: int = 0  #: records added before a walk's position while it ran
     expected_total: int | None = None  #: the server's latest ``total`` in the current walk
 
 
@@ -284,7 +301,7 @@ class AssetClient(PartnerCalls):
         """One assets page, with limiter, signing, classification, decoding and retries."""
         return await self._fetch_page(ASSETS, query, page_no, page_size)
 
-    def _spawn(self, coro: Coroutine[Any, Any, AssetPage]) -> asyncio.Task[AssetPage]:
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -358,159 +375,130 @@ class AssetClient(PartnerCalls):
         start_offset = validate_resume_point(after_uid, start_offset)
         return self._walk(query, page_size, after_uid, start_offset)
 
-    async def _walk(
+    def _walk(
         self,
         query: AssetQuery,
         explicit_size: int | None,
         after_uid: int | None,
         start_offset: int,
     ) -> AsyncGenerator[InviteeAsset, None]:
-        planner = PagePlanner(explicit_size or self._default_page_size, start_offset)
-        guard = UidGuard(after_uid)
-        fell_back = False
-        self.stats.expected_total = None
-        pending: dict[int, asyncio.Task[AssetPage]] = {}
-        try:
-            while True:
-                self._request_ahead(query, planner, pending)
-                try:
-                    page = await self._next_page(planner, pending)
-                except InvalidParameterError:
-                    if not _may_fall_back(planner, explicit_size):
-                        raise
-                    logger.info(
-                        "server refused pageSize=%d; trying %d",
-                        planner.page_size,
-                        FALLBACK_PAGE_SIZE,
-                    )
-                    planner = PagePlanner(FALLBACK_PAGE_SIZE, start_offset)
-                    fell_back = True
-                    continue
-                if fell_back:
-                    # The smaller size was accepted: later walks start with it.
-                    self._default_page_size = FALLBACK_PAGE_SIZE
-                    fell_back = False
-                if (checked := _check_resume_point(planner, page, after_uid)) is not None:
-                    await _cancel_all(pending)
-                    planner = checked
-                    continue
-                step = self._consume(planner, page)
-                if step in (Step.REPLAN, Step.REWIND):
-                    await _cancel_all(pending)
-                if step is Step.REWIND:
-                    guard.rewind()
-                    continue  # this page belongs to the new ordering: read it again
-                if step is not Step.DONE:
-                    # Ask for the next pages before handing records over, so they load
-                    # while the caller works through this one.
-                    self._request_ahead(query, planner, pending)
-                duplicates_before = guard.duplicates
-                admitted = guard.admit(page.items, page.page_no)
-                self.stats.duplicates_dropped += guard.duplicates - duplicates_before
-                for item in admitted:
-                    self.stats.records += 1
-                    yield item
-                if step is Step.DONE:
-                    _check_complete(planner, guard, page)
-                    return
-        finally:
-            await _cancel_all(pending)
-
-    async def _next_page(
-        self, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
-    ) -> AssetPage:
-        task = pending.pop(planner.next_to_consume)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._closed and current is not None and not current.cancelling():
-                # close() stopped the page, not a cancellation of the caller's task.
-                raise AssetClientError("the AssetClient was closed during the walk") from None
-            raise
-
-    def _request_ahead(
-        self, query: AssetQuery, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
-    ) -> None:
-        """Start fetching planned pages, up to ``max_concurrency`` not yet consumed."""
-        while len(pending) < self.max_concurrency:
-            page_no = planner.next_request()
-            if page_no is None:
-                return
-            pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size))
-
-    def _consume(self, planner: PagePlanner, page: AssetPage) -> Step:
-        """Feed one page to the planner; count and report what looks inconsistent."""
-        previous_total = planner.total
-        self.stats.expected_total = page.total
-        step = planner.consume(page.page_no, len(page.items), page.total)
-        if step is Step.REWIND:
-            self.stats.total_decreases += 1
-            logger.warning(
-                "total fell from %s to %d during the walk (page %d): records may have moved "
-                "onto pages already read; reading again from record %d",
-                previous_total,
-                page.total,
-                page.page_no,
-                planner.consumed,
-            )
-        if step is Step.REPLAN:
-            self.stats.replans += 1
-            logger.info(
-                "page %d was short; the server serves at most %d: re-planning",
-                page.page_no,
-                planner.page_size,
-            )
-        return step
-
-
-def _may_fall_back(planner: PagePlanner, explicit_size: int | None) -> bool:
-    """Whether a refused first page may be asked again at the fallback size."""
-    return (
-        planner.total is None and explicit_size is None and planner.page_size != FALLBACK_PAGE_SIZE
-    )
-
-
-def _check_resume_point(
-    planner: PagePlanner, page: AssetPage, after_uid: int | None
-) -> PagePlanner | None:
-    """On the first page of a resumed walk (skipped straight to page p > 1): None if the
-    skip was safe, else the planner to continue with.
-
-    Safe means the page starts at or before ``after_uid`` and is a full page.  A short
-    page may be the last one, or a server that caps the size and so served page p at
-    another offset: it is asked again at the size it served, which the server honours.
-    A page past ``after_uid`` means records moved: the walk starts from page 1.
-    """
-    if planner.total is not None or planner.first_page == 1:
-        return None
-    items = page.items
-    if after_uid is None or not items or items[0].uid > after_uid:
-        logger.info("resume point moved (page %d): reading from page 1", page.page_no)
-        return PagePlanner(planner.page_size)
-    if len(items) < planner.page_size:
-        logger.info("resumed page %d was short: asking again at size %d", page.page_no, len(items))
-        return PagePlanner(len(items), planner.consumed)
-    return None
-
-
-def _check_complete(planner: PagePlanner, guard: UidGuard, last: AssetPage) -> None:
-    """Raise if the walk ended having seen fewer records than the server's total."""
-    # Positions read since the walk last moved back, less the ones read twice.
-    seen = planner.consumed - (guard.duplicates - guard.duplicates_at_rewind)
-    if seen < last.total:
-        raise PaginationError(
-            f"the server reported {last.total} records but the walk ended after {seen} "
-            f"(page {last.page_no} came back with {len(last.items)}): pages shifted while the "
-            "walk ran, so records may be missing. Everything yielded is correct; walk "
-            "again from the start to get them all."
+        """The assets walk: `Walk` in uid order, carried out by `_drive`."""
+        walk: Walk[InviteeAsset] = Walk(
+            ASSET_ORDER,
+            explicit_size or self._default_page_size,
+            window=self.max_concurrency,
+            fallback_size=None if explicit_size is not None else FALLBACK_PAGE_SIZE,
+            resume=None if after_uid is None else Resume(after_uid, start_offset),
         )
 
+        def fetch(page_no: int, page_size: int) -> Coroutine[Any, Any, AssetPage]:
+            return self._fetch(query, page_no, page_size)
 
-async def _cancel_all(pending: dict[int, asyncio.Task[AssetPage]]) -> None:
-    tasks = list(pending.values())
-    pending.clear()
-    for task in tasks:
+        return self._drive(walk, fetch, remember_fallback=True)
+
+    async def _drive(
+        self,
+        walk: Walk[R],
+        fetch: Callable[[int, int], Coroutine[Any, Any, PageOf[R]]],
+        *,
+        remember_fallback: bool = False,
+    ) -> AsyncGenerator[R, None]:
+        """Carry out a walk's actions: fetch, cancel, yield, finish or raise.
+
+        Every decision is `Walk`'s; this loop only does the I/O and keeps the counters.
+        It serves every endpoint: ``fetch(page_no, page_size)`` gets one page.
+        ``remember_fallback``: a fallback page size the server accepted becomes this
+        client's default (the assets walk's memory).
+        """
+        self.stats.expected_total = None
+        tasks: dict[asyncio.Task[Any], int] = {}
+        by_ticket: dict[int, asyncio.Task[Any]] = {}
+        counted = _WalkCounts()
+        try:
+            actions = walk.start()
+            while True:
+                for action in actions:
+                    if isinstance(action, Request):
+                        task = self._spawn(fetch(action.page_no, action.page_size))
+                        tasks[task] = action.ticket
+                        by_ticket[action.ticket] = task
+                    elif isinstance(action, Cancel):
+                        await _cancel([by_ticket.pop(t) for t in action.tickets], tasks)
+                    elif isinstance(action, Notice):
+                        logger.log(_NOTICE_LEVELS[action.kind], "%s", action.message)
+                    elif isinstance(action, Emit):
+                        for item in action.records:
+                            self.stats.records += 1
+                            yield item
+                    elif isinstance(action, Finish):
+                        return
+                    else:
+                        raise action.error
+                answer: Answer[R] = await self._next_answer(tasks)
+                by_ticket.pop(answer.ticket, None)
+                actions = walk.feed(answer)
+                counted = self._count(walk, counted, remember_fallback)
+        finally:
+            await _cancel(list(tasks), tasks)
+
+    async def _next_answer(self, tasks: dict[asyncio.Task[Any], int]) -> Answer[Any]:
+        """The next request to finish, as an answer for the walk (lowest ticket first)."""
+        if not tasks:  # the walk always has a request out until it ends
+            raise RuntimeError("the walk is waiting for an answer but nothing is in flight")
+        done = [task for task in tasks if task.done()]
+        if not done:
+            finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done = list(finished)
+        task = min(done, key=tasks.__getitem__)
+        ticket = tasks.pop(task)
+        if task.cancelled():
+            if self._closed:
+                # close() stopped the page, not a cancellation of the caller's task.
+                raise AssetClientError("the AssetClient was closed during the walk")
+            raise asyncio.CancelledError
+        error = task.exception()
+        if error is None:
+            page = task.result()
+            return Served(ticket, page.items, page.total)
+        if isinstance(error, AssetClientError):
+            return Failed(ticket, error)
+        raise error
+
+    def _count(self, walk: Walk[Any], before: _WalkCounts, remember_fallback: bool) -> _WalkCounts:
+        """Add what the walk counted since ``before`` to this client's stats."""
+        now = _WalkCounts(walk.duplicates, walk.total_decreases, walk.replans)
+        self.stats.duplicates_dropped += now.duplicates - before.duplicates
+        self.stats.total_decreases += now.total_decreases - before.total_decreases
+        self.stats.replans += now.replans - before.replans
+        self.stats.expected_total = walk.total
+        if walk.fell_back and remember_fallback:
+            # The smaller size was accepted: later walks start with it.
+            self._default_page_size = FALLBACK_PAGE_SIZE
+        return now
+
+
+@define(frozen=True)
+class _WalkCounts:
+    duplicates: int = 0
+    total_decreases: int = 0
+    replans: int = 0
+
+
+#: Assets are sorted by uid ascending, and a uid names one invitee.
+ASSET_ORDER: Order[InviteeAsset] = ASSETS.order
+
+_NOTICE_LEVELS = {
+    NoticeKind.TOTAL_FELL: logging.WARNING,
+    NoticeKind.RESUME_MOVED: logging.INFO,
+    NoticeKind.REASK: logging.INFO,
+    NoticeKind.REPLAN: logging.INFO,
+    NoticeKind.FALLBACK: logging.INFO,
+}
+
+
+async def _cancel(stopping: list[asyncio.Task[Any]], tasks: dict[asyncio.Task[Any], int]) -> None:
+    for task in stopping:
+        tasks.pop(task, None)
         task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+    if stopping:
+        await asyncio.gather(*stopping, return_exceptions=True)

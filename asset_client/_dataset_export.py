@@ -8,9 +8,9 @@ Sharp edges:
 - The window is resolved once, on the first run, and saved in the checkpoint: a resume
   walks the very same window ("every invitee ever" ends when the first run started; a
   volume export without dates is frozen to the server's default, 30 days ago .. today).
-- A resume reads the identities it already wrote back from the partial file and walks
-  from page 1, writing only the others: it spends the requests again but can neither
-  duplicate nor skip a record, whatever moved on the newest-first pages meanwhile.
+- A resume reads the partial file's last row back (its sort key and the identities tied
+  with it) and hands the walk that resume point: the walk skips the pages before it,
+  checks there that nothing moved, and reads from further back if something did.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -30,7 +30,7 @@ from yarl import URL
 
 from ._client import AssetClient
 from ._console import Console
-from ._dataset_rows import DATASETS, DatasetRows, read_identities
+from ._dataset_rows import DATASETS, DatasetRows, read_back
 from ._export import (
     CheckpointError,
     ExportBusyError,
@@ -48,6 +48,7 @@ from ._partner_query import InviteeQuery, VolumeQuery, resolve_invitee_window
 from ._progress import make_progress
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
+from ._walk import Resume
 from .endpoints import INVITEES, VOLUME
 
 __all__ = [
@@ -244,11 +245,13 @@ async def run_dataset_export(
                     end_time=window[1],
                 )
                 walk = client._walk_endpoint(
-                    INVITEES, invitees, settings.page_size, known=writer.known
+                    INVITEES, invitees, settings.page_size, resume=writer.resume
                 )
             else:
                 volume = VolumeQuery(uid=settings.uid, start_date=window[0], end_date=window[1])
-                walk = client._walk_endpoint(VOLUME, volume, settings.page_size, known=writer.known)
+                walk = client._walk_endpoint(
+                    VOLUME, volume, settings.page_size, resume=writer.resume
+                )
             progress = make_progress(console, initial=resumed_from)
             batch: list[Any] = []
             try:
@@ -307,7 +310,8 @@ class _Writer:
         self._partial: PartialFile | None = None
         self._checkpoint: _Checkpoint | None = None
         self._window: tuple[str, str] = ("", "")
-        self.known: set[Hashable] = set()
+        #: where a resumed walk picks up (None: from the start)
+        self.resume: Resume | None = None
         self.records = 0
         self.volume = Decimal(0)
         self.broken = False
@@ -333,14 +337,16 @@ class _Writer:
                 self._window, size = self._checkpoint.load(self._asked)
                 self._partial = PartialFile(partial_path(target), resume_at=size)
                 with open(partial_path(target), "rb") as file:
-                    self.known, self.volume = read_identities(self._rows, fmt, file.read(size))
+                    written = read_back(self._rows, fmt, file.read(size))
             except ExportBusyError as exc:
                 raise ExportError(str(exc)) from None
             except (CheckpointError, ValueError, KeyError) as exc:
                 raise ExportError(
                     f"cannot resume: {exc}; delete {self._checkpoint.path} to start over"
                 ) from None
-            self.records = len(self.known)
+            self.records, self.volume = written.records, written.total
+            if written.records:
+                self.resume = Resume(written.last_key, written.records, written.tied)
             self._state.sums = Sums(records=self.records)
             self._console.note(f"resuming {target}: {self.records} records already written")
         else:

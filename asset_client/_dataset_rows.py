@@ -1,8 +1,8 @@
 """Rows of the invitee and volume exports, and reading identities back (pure, no I/O).
 
-Sharp edge: a resumed export learns what it already wrote by reading the partial file's
-identity columns back (``uid``, or ``uid`` + ``day``), so the row format and the reader
-live together here and change together.
+Sharp edge: a resumed export learns where it stopped by reading the partial file's rows
+back (the last row's sort key and the identities tied with it: the walk's resume point),
+so the row format and the reader live together here and change together.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from attrs import frozen
 from ._export import _EXACT, OutputFormat, _csv_bytes, format_decimal
 from ._partner_models import DailyVolume, Invitee
 
-__all__ = ["DATASETS", "DatasetRows", "read_identities"]
+__all__ = ["DATASETS", "DatasetRows", "WrittenSoFar", "read_back"]
 
 
 @frozen(kw_only=True)
@@ -31,6 +31,8 @@ class DatasetRows:
     fields: tuple[str, ...]
     cells: Callable[[Any], list[str | int]]
     identity_from_row: Callable[[dict[str, str]], Hashable]
+    #: the row's sort key, as the walk's order compares it (to resume after it)
+    key_from_row: Callable[[dict[str, str]], Any]
     #: the exact sum the summary shows (volume), or None
     sum_of: Callable[[Any], Decimal] | None = None
 
@@ -70,12 +72,14 @@ DATASETS: dict[str, DatasetRows] = {
         fields=("uid", "register_time"),
         cells=_invitee_cells,
         identity_from_row=lambda row: int(row["uid"]),
+        key_from_row=lambda row: datetime.fromisoformat(row["register_time"]),
     ),
     "volume": DatasetRows(
         name="volume",
         fields=("uid", "day", "volume"),
         cells=_volume_cells,
         identity_from_row=_volume_identity,
+        key_from_row=lambda row: date.fromisoformat(row["day"]),
         sum_of=lambda record: record.volume,
     ),
 }
@@ -96,14 +100,29 @@ def _rows(fmt: OutputFormat, data: bytes, fields: Sequence[str]) -> Iterator[dic
         yield dict(zip(fields, row, strict=True))
 
 
-def read_identities(
-    rows: DatasetRows, fmt: OutputFormat, data: bytes
-) -> tuple[set[Hashable], Decimal]:
-    """The identities in a partial file's valid prefix, and their exact sum (if any)."""
-    identities: set[Hashable] = set()
+@frozen
+class WrittenSoFar:
+    """What a partial file's valid prefix holds, for a resume: how many records, their
+    exact sum (if any), the last record's sort key and the identities sharing it."""
+
+    records: int
+    total: Decimal
+    last_key: Any
+    tied: frozenset[Hashable]
+
+
+def read_back(rows: DatasetRows, fmt: OutputFormat, data: bytes) -> WrittenSoFar:
+    """Read a partial file's rows back (they are in the server's order)."""
+    records = 0
     total = Decimal(0)
+    last_key: Any = None
+    tied: set[Hashable] = set()
     for row in _rows(fmt, data, rows.fields):
-        identities.add(rows.identity_from_row(row))
+        records += 1
+        key = rows.key_from_row(row)
+        if key != last_key:
+            last_key, tied = key, set()
+        tied.add(rows.identity_from_row(row))
         if rows.sum_of is not None:
             total = _EXACT.add(total, Decimal(row[rows.fields[-1]]))
-    return identities, total
+    return WrittenSoFar(records, total, last_key, frozenset(tied))

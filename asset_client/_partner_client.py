@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
 
@@ -22,15 +22,15 @@ import aiohttp
 from yarl import URL
 
 from ._classify import classify_response
-from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
+from ._errors import AssetClientError, RateLimitError
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
 from ._partner_query import InviteeQuery, resolve_invitee_window
-from ._partner_walk import IdentityGuard, last_page
 from ._query import validate_page_no
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
 from ._transport import http_request
 from ._version import USER_AGENT
+from ._walk import Resume, Walk
 from .endpoints import INVITEES, VOLUME, Endpoint
 from .endpoints.base import PageOf
 
@@ -261,113 +261,59 @@ class PartnerCalls:
             VOLUME.limits.check(page_size)
         return self._walk_endpoint(VOLUME, query, page_size)
 
-    async def _walk_endpoint(
+    def _drive(
+        self,
+        walk: Walk[R],
+        fetch: Callable[[int, int], Coroutine[Any, Any, PageOf[R]]],
+        *,
+        remember_fallback: bool = False,
+    ) -> AsyncGenerator[R, None]:
+        raise NotImplementedError  # AssetClient's: carries out a walk's actions
+
+    def _walk_endpoint(
         self,
         endpoint: Endpoint[Q, R, P],
         query: Q,
         page_size: int | None,
         *,
-        known: Iterable[Hashable] = (),
+        resume: Resume | None = None,
     ) -> AsyncGenerator[R, None]:
-        """Every record of ``query`` once (by identity), in the server's order.
+        """Every record of ``query`` once, in the server's order: the generic `Walk`
+        (ordered and guarded as ``endpoint.order`` says), carried out by `_drive`.
 
-        Pages after the first are fetched concurrently.  An arrival mid-walk shifts later
-        pages: the copies read twice are dropped by identity.  If ``total`` falls
-        (records removed ahead of the walk may have moved behind it), the walk reads again
-        from page 1, still yielding each identity once; it gives up after 3 such restarts.
-        ``known`` identities (a resumed export's) are never yielded.
+        Records that arrive *before* the walk's position while it runs (the top of a
+        newest-first list) are not fetched by this walk: it finishes with every record
+        that was listed throughout, logs how many arrived, and counts them in
+        ``stats.arrived_during_walk``.  (A frozen window, as `invitee_query` makes, keeps
+        new registrations out of it altogether.)
         """
-        size = page_size or endpoint.limits.default
-        guard: IdentityGuard[R] = IdentityGuard(endpoint.identity, known)
-        already = len(guard)
-        pending: dict[int, asyncio.Task[P]] = {}
-        restarts = 0
-        topping_up = False
-        total: int | None = None
-        page_no = 1
-        next_request = 1
-        self.stats.expected_total = None
+        walk: Walk[R] = Walk(
+            endpoint.order,
+            page_size or endpoint.limits.default,
+            window=self.max_concurrency,
+            fallback_size=None if page_size is not None else endpoint.limits.fallback,
+            resume=resume,
+            fail_on_arrivals=False,
+        )
+
+        def fetch(page_no: int, size: int) -> Coroutine[Any, Any, P]:
+            return self._fetch_page(endpoint, query, page_no, size)
+
+        return self._report_arrivals(endpoint.name, walk, self._drive(walk, fetch))
+
+    async def _report_arrivals(
+        self, name: str, walk: Walk[R], records: AsyncGenerator[R, None]
+    ) -> AsyncGenerator[R, None]:
         try:
-            while True:
-                limit = 1 if total is None else last_page(total, size)
-                while len(pending) < self.max_concurrency and next_request <= limit:
-                    pending[next_request] = self._spawn_page(
-                        self._fetch_page(endpoint, query, next_request, size)
-                    )
-                    next_request += 1
-                try:
-                    page = await pending.pop(page_no)
-                except InvalidParameterError:
-                    fallback = endpoint.limits.fallback
-                    if total is not None or page_size is not None or fallback in (None, size):
-                        raise
-                    logger.info("server refused pageSize=%d; trying %s", size, fallback)
-                    size, next_request = fallback, 1
-                    continue
-                if total is None and page.items and len(page.items) < min(size, page.total):
-                    # The server serves less than asked: walk at the size it serves.
-                    logger.info("page 1 was short; the server serves %d", len(page.items))
-                    size = len(page.items)
-                if total is not None and page.total < total:
-                    restarts += 1
-                    if restarts > 3:
-                        raise PaginationError(
-                            f"{endpoint.name}: total kept falling during the walk "
-                            f"({total} -> {page.total}); records may be missing. Walk again."
-                        )
-                    logger.warning(
-                        "%s: total fell from %d to %d; reading again from page 1",
-                        endpoint.name,
-                        total,
-                        page.total,
-                    )
-                    await _cancel(pending)
-                    total, page_no, next_request = page.total, 1, 1
-                    continue
-                total = page.total
-                self.stats.expected_total = total
-                before = guard.duplicates
-                admitted = guard.admit(page.items)
-                self.stats.duplicates_dropped += guard.duplicates - before
-                done = not page.items or page_no >= last_page(total, size)
-                if not done:
-                    page_no += 1
-                for item in admitted:
-                    self.stats.records += 1
-                    yield item
-                if done and len(guard) < total and not topping_up:
-                    # Records arrived where the walk had already been (the top of a
-                    # newest-first list): read from page 1 again to collect them.
-                    logger.info(
-                        "%s: total grew to %d during the walk; reading the top again",
-                        endpoint.name,
-                        total,
-                    )
-                    topping_up, done, page_no, next_request = True, False, 1, 1
-                    await _cancel(pending)
-                    continue
-                if done or (topping_up and len(guard) >= total):
-                    break
-            if len(guard) < total:
-                raise PaginationError(
-                    f"{endpoint.name}: the server reported {total} records but the walk ended "
-                    f"with {len(guard) - already} new and {already} already had; records may "
-                    "be missing. Walk again."
-                )
+            async for record in records:
+                yield record
         finally:
-            await _cancel(pending)
-
-    def _spawn_page(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-
-async def _cancel(pending: dict[int, asyncio.Task[Any]]) -> None:
-    tasks = list(pending.values())
-    pending.clear()
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+            await records.aclose()
+        if walk.arrived_behind:
+            self.stats.arrived_during_walk += walk.arrived_behind
+            logger.warning(
+                "%s: %d record(s) were added before the walk's position while it ran; "
+                "they are not in this walk (walk again to get them)",
+                name,
+                walk.arrived_behind,
+            )

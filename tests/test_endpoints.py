@@ -12,8 +12,9 @@ from asset_client import AssetClient, InvalidParameterError
 from asset_client._partner_query import InviteeQuery, VolumeQuery, build_invitee_params
 from asset_client._query import AssetQuery, decoded_query_string
 from asset_client._signing import INVITEES_PATH, VOLUME_PATH, sign, sign_body
+from asset_client._walk import Order
 from asset_client.endpoints import ASSETS, ENDPOINTS, INVITEES, VOLUME
-from asset_client.endpoints.base import Endpoint, Order, PageLimits, WireRequest
+from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
 from asset_client.sandbox import SandboxConfig, run_sandbox
 
 
@@ -53,7 +54,8 @@ def test_identities() -> None:
     page = VOLUME.decode(
         {"total": 1, "list": [{"uid": 3, "time": "2026-01-02", "volume": "1"}]}, 1, 10, UTC
     )
-    assert VOLUME.identity(page.items[0]) == (3, page.items[0].day)
+    assert VOLUME.order.identity(page.items[0]) == (3, page.items[0].day)
+    assert INVITEES.order.sort_key is not None and not INVITEES.order.unique
     assets = ASSETS.build(AssetQuery(), 1, 10)
     assert assets.method == "GET" and assets.body is None
 
@@ -93,8 +95,7 @@ UIDS_ONLY: Endpoint[InviteeQuery, Registered, RegisteredPage] = Endpoint(
     validate=lambda **_: InviteeQuery(),
     build=lambda q, n, s: WireRequest("GET", INVITEES_PATH, tuple(build_invitee_params(q, n, s))),
     decode=_decode_uids,
-    identity=attrgetter("uid"),
-    order=Order(key=attrgetter("uid"), descending=True, description="as the list"),
+    order=Order(identity=attrgetter("uid"), sort_key=attrgetter("uid"), unique=True),
     limits=PageLimits(default=100, fallback=None, max=1000, single=100),
     limit_bucket="invitees",
 )

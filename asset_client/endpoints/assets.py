@@ -9,7 +9,8 @@ from asset_client._decode import decode_page
 from asset_client._models import AssetPage, InviteeAsset
 from asset_client._query import AssetQuery, build_query, validate_query
 from asset_client._signing import ASSETS_PATH
-from asset_client.endpoints.base import Endpoint, Order, PageLimits, WireRequest
+from asset_client._walk import Order
+from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
 
 __all__ = ["ASSETS"]
 
@@ -30,8 +31,8 @@ ASSETS: Endpoint[AssetQuery, InviteeAsset, AssetPage] = Endpoint(
     validate=validate_query,
     build=_build,
     decode=_decode,
-    identity=attrgetter("uid"),
-    order=Order(key=attrgetter("uid"), descending=False, description="uid ascending"),
+    # uid ascending, and a uid names one invitee.
+    order=Order(identity=attrgetter("uid"), sort_key=attrgetter("uid"), unique=True, noun="uid"),
     # The docs give 1000 and 100 as the maximum: ask 1000, fall back to 100 if refused.
     limits=PageLimits(default=1000, fallback=100, max=1000, single=100),
     limit_bucket="assets",

@@ -8,7 +8,7 @@ come from that one object, so what is signed is always what is sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -17,6 +17,7 @@ from attrs import frozen
 from asset_client._errors import InvalidParameterError
 from asset_client._query import decoded_query_string, encoded_query_string, validate_page_size
 from asset_client._signing import sign, sign_body
+from asset_client._walk import Order
 
 __all__ = ["Endpoint", "Order", "PageLimits", "PageOf", "WireRequest"]
 
@@ -60,15 +61,6 @@ class WireRequest:
 
 
 @frozen
-class Order:
-    """How the server sorts records: by ``key``, ``descending`` or not (ties: see identity)."""
-
-    key: Callable[[Any], Any]
-    descending: bool
-    description: str
-
-
-@frozen
 class PageLimits:
     """Page sizes: what a walk asks for, what it falls back to if refused, the most allowed."""
 
@@ -101,7 +93,7 @@ class Endpoint(Generic[Q, R, P]):
     build: Callable[[Q, int, int], WireRequest]
     #: (data, page_no, page_size, server_tz) -> decoded page; raises `ResponseDecodeError`
     decode: Callable[[object, int, int, tzinfo], P]
-    identity: Callable[[R], Hashable]  #: one record per identity in a walk
-    order: Order
+    #: how the server sorts, and what identifies a record: what `Walk` needs
+    order: Order[R]
     limits: PageLimits
     limit_bucket: str  #: which per-interface rate limit it draws from

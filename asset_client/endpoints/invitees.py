@@ -13,7 +13,8 @@ from asset_client._partner_decode import decode_invitee_page
 from asset_client._partner_models import Invitee, InviteePage
 from asset_client._partner_query import InviteeQuery, build_invitee_params, validate_invitee_query
 from asset_client._signing import INVITEES_PATH
-from asset_client.endpoints.base import Endpoint, Order, PageLimits, WireRequest
+from asset_client._walk import Order
+from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
 
 __all__ = ["INVITEES"]
 
@@ -34,11 +35,13 @@ INVITEES: Endpoint[InviteeQuery, Invitee, InviteePage] = Endpoint(
     validate=validate_invitee_query,
     build=_build,
     decode=_decode,
-    identity=attrgetter("uid"),
+    # registerTime descending, then "by id" (which way is undocumented: ties are told
+    # apart by uid, never by position).
     order=Order(
-        key=attrgetter("register_time"),
+        identity=attrgetter("uid"),
+        sort_key=attrgetter("register_time"),
         descending=True,
-        description="registerTime descending, then by id (direction undocumented)",
+        noun="uid",
     ),
     limits=PageLimits(default=1000, fallback=100, max=1000, single=100),
     limit_bucket="invitees",

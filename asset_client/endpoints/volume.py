@@ -12,7 +12,8 @@ from asset_client._partner_decode import decode_volume_page
 from asset_client._partner_models import DailyVolume, VolumePage
 from asset_client._partner_query import VolumeQuery, build_volume_body, validate_volume_query
 from asset_client._signing import VOLUME_PATH
-from asset_client.endpoints.base import Endpoint, Order, PageLimits, WireRequest
+from asset_client._walk import Order
+from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
 
 __all__ = ["VOLUME"]
 
@@ -37,12 +38,8 @@ VOLUME: Endpoint[VolumeQuery, DailyVolume, VolumePage] = Endpoint(
     validate=validate_volume_query,
     build=_build,
     decode=_decode,
-    identity=_identity,
-    order=Order(
-        key=attrgetter("day"),
-        descending=True,
-        description="trade day descending, then by id (direction undocumented)",
-    ),
+    # trade day descending, then "by id" (direction undocumented); one record per uid a day.
+    order=Order(identity=_identity, sort_key=attrgetter("day"), descending=True, noun="(uid, day)"),
     limits=PageLimits(default=1000, fallback=100, max=1000, single=100),
     limit_bucket="volume",
 )

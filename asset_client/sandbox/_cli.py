@@ -113,6 +113,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--invitees", type=int, default=3000, help="invitees per quote")
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
     parser.add_argument(
+        "--days", type=int, default=0, help="serve the data this many simulated days later"
+    )
+    parser.add_argument(
         "--max-page-size", type=int, default=1000, help="largest pageSize accepted (docs: 1000/100)"
     )
     parser.add_argument(
@@ -153,6 +156,7 @@ def sandbox_config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
         invitees=args.invitees,
         seed=args.seed,
+        days=args.days,
         api_key=args.api_key,
         secret_key=args.secret_key,
         non_affiliate_keys=(

@@ -92,6 +92,8 @@ class SandboxConfig:
 
     invitees: int = attrs.field(default=3000, validator=attrs.validators.ge(0))
     seed: int = 1
+    # Simulated days after the seeded data: deposits, withdrawals, joins and leaves.
+    days: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     api_key: str = DEMO_API_KEY
     secret_key: str = DEMO_SECRET_KEY
     # api_key -> secret: keys that authenticate but lack the Affiliate permission (6003).
@@ -278,7 +280,7 @@ class Sandbox:
         self.secret_key = config.secret_key
         self.base_url = ""  # set once the site is bound
         self.stats = SandboxStats(window=config.window)
-        self.data = SandboxData(config.seed, config.invitees)
+        self.data = SandboxData(config.seed, config.invitees, config.days)
         self._window = SlidingWindow(config.rate_limit, config.window)
         self._plan = FaultPlan(config.faults)
         self._secrets: dict[str, str] = dict(config.non_affiliate_keys)
@@ -447,10 +449,11 @@ class Sandbox:
     def _accept(self) -> None:
         self.stats.accepted += 1
         plan = self._plan
+        config = plan.config
         if plan.should_grow(self.stats.accepted):
-            self.data.grow(plan.config.grow_by)
+            self.data.grow(config.grow_by, anywhere=config.grow_at == "anywhere")
         if plan.should_shrink(self.stats.accepted):
-            self.data.shrink(plan.config.shrink_by)
+            self.data.shrink(config.shrink_by, anywhere=config.shrink_at == "anywhere")
 
     async def _answer(
         self,

@@ -1,4 +1,4 @@
-"""One signed, limited, retried request to any `Endpoint`, and the partner single-page calls.
+"""One signed, limited, retried request to any `Endpoint`; the partner calls and walks.
 
 `AssetClient` inherits this: ``_fetch_page`` is the one request loop for every endpoint
 (limiter -> sign -> send -> classify -> decode -> retry), so GET and POST, assets, invitees
@@ -210,7 +210,8 @@ class PartnerCalls:
         """The list filters checked, with the window resolved and frozen *now*.
 
         Freezing the end at the walk's start keeps later registrations outside the
-        window, so they cannot shift its pages (the identity guard covers clock skew).
+        window, so they cannot shift its pages (if the server's clock lags, the walk still
+        drops the repeats of shifted pages by uid).
         """
         query = INVITEES.validate(
             uid=uid,

@@ -112,9 +112,14 @@ async def test_interrupted_export_resumes_without_duplicates_or_gaps(
     assert checkpoint["window"] == ["2017-01-01 00:00:00", "2026-06-15 12:00:00"]
     # Registrations after the first run started lie outside its frozen window.
     sandbox.partner.register(5, at=NOW + timedelta(minutes=1))
+    first_run = len(sandbox.stats.requests)
     result, err = await export(sandbox, settings(sandbox, out, max_retries=0, resume=True))
     assert "resuming" in err
     assert result.records == 400 and 0 < result.resumed_from < 400
+    # The resume point held: the walk skipped the pages before it.
+    resumed = [dict(r.params) for r in sandbox.stats.requests[first_run:]]
+    assert int(resumed[0]["pageNo"]) == result.resumed_from // 50 + (result.resumed_from % 50 > 0)
+    assert "1" not in {r["pageNo"] for r in resumed}
     assert rows(out) == expected_invitees(sandbox)
     assert names(tmp_path) == ["inv.csv"]
 

@@ -199,7 +199,7 @@ class PartnerCalls:
 
     # -- walks ---------------------------------------------------------------------------
 
-    def invitee_query(
+    def _invitee_query(
         self,
         *,
         start_time: object = None,
@@ -236,7 +236,7 @@ class PartnerCalls:
         With no window: every invitee ever (2017-01-01 up to now, server time) — never the
         server's current-month default.  Arguments are checked now, before any request.
         """
-        query = self.invitee_query(
+        query = self._invitee_query(
             start_time=start_time, end_time=end_time, uid=uid, referral_code=referral_code
         )
         if page_size is not None:
@@ -285,7 +285,7 @@ class PartnerCalls:
         Records that arrive *before* the walk's position while it runs (the top of a
         newest-first list) are not fetched by this walk: it finishes with every record
         that was listed throughout, logs how many arrived, and counts them in
-        ``stats.arrived_during_walk``.  (A frozen window, as `invitee_query` makes, keeps
+        ``stats.arrived_during_walk``.  (A frozen window, as `_invitee_query` makes, keeps
         new registrations out of it altogether.)
         """
         walk: Walk[R] = Walk(

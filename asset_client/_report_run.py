@@ -98,7 +98,7 @@ async def run_report(
             # With a registration window the report is about that cohort only.
             cohort = settings.start is not None or settings.end is not None
             builder = ReportBuilder(volume_since=since, volume_until=until, invitees_only=cohort)
-            invitee_query = client.invitee_query(start_time=settings.start, end_time=settings.end)
+            invitee_query = client._invitee_query(start_time=settings.start, end_time=settings.end)
             page_size = settings.page_size
 
             async def assets() -> None:

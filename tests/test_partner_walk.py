@@ -7,11 +7,19 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_type
 
 import pytest
 
-from asset_client import AssetClient, InvalidParameterError, RateLimit
+from asset_client import (
+    AssetClient,
+    DailyVolume,
+    InvalidParameterError,
+    Invitee,
+    InviteePage,
+    RateLimit,
+    VolumePage,
+)
 from asset_client.sandbox import SandboxConfig, run_sandbox
 
 WINDOW = 0.05
@@ -165,3 +173,18 @@ async def test_bad_walk_arguments_raise_at_the_call() -> None:
         with pytest.raises(InvalidParameterError, match="end_date"):
             client.iter_trading_volume(end_date="2026-13-01")
         assert sandbox.stats.requests == []
+
+
+async def test_public_partner_api_types_as_documented() -> None:
+    async with connected(invitees=20) as (_, client):
+        async with contextlib.aclosing(client.iter_invitees()) as walk:
+            async for invitee in walk:
+                assert_type(invitee, Invitee)
+                assert_type(invitee.register_time, datetime)
+        async with contextlib.aclosing(client.iter_trading_volume()) as days:
+            async for day in days:
+                assert_type(day, DailyVolume)
+                assert_type(day.volume, Decimal)
+                assert_type(day.day, date)
+        assert_type(await client.get_invitees_page(), InviteePage)
+        assert_type(await client.get_trading_volume_page(), VolumePage)

@@ -26,8 +26,17 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import _logging
+from ._cli_partner import (
+    add_dataset_arguments,
+    add_report_parser,
+    dataset_settings,
+    report_settings,
+    time_or_day,
+)
 from ._client import DEFAULT_BASE_URL, checked_base_url
 from ._console import FORMATS, Console, plural
+from ._dataset_export import run_dataset_export
+from ._dataset_export import summary_line as dataset_summary
 from ._env import ENV_API_KEY, ENV_SECRET_KEY, checked_proxy
 from ._errors import (
     AssetClientError,
@@ -53,6 +62,7 @@ from ._export_run import (
 from ._logging import redact
 from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
+from ._report_run import report_summary, run_report
 from ._summary import summary_document
 from ._version import VERSION
 
@@ -213,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_export_parser(subparsers)
+    add_report_parser(subparsers, _add_connection_args)
     _add_sandbox_parser(subparsers)
     from ._cli_store import add_store_parsers  # sync, changes, history, snapshots
 
@@ -242,14 +253,30 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         choices=[f.value for f in OutputFormat],
         help="default: from the extension (.csv, .jsonl, .ndjson); csv for stdout",
     )
-    export.add_argument("--quote", choices=["usdt", "usdc"], default="usdt", help="default usdt")
+    export.add_argument("--quote", choices=["usdt", "usdc"], help="default usdt (assets only)")
     export.add_argument("--uid", type=_uid, help="export this one invitee only")
     export.add_argument(
-        "--start", type=_time, metavar="TIME", help="window start, 'yyyy-MM-dd HH:mm:ss'"
+        "--start",
+        type=time_or_day,
+        metavar="TIME",
+        help="window start, 'yyyy-MM-dd HH:mm:ss' (volume: a day, yyyy-MM-dd)",
     )
     export.add_argument(
-        "--end", type=_time, metavar="TIME", help="window end, 'yyyy-MM-dd HH:mm:ss'"
+        "--end",
+        type=time_or_day,
+        metavar="TIME",
+        help="window end, 'yyyy-MM-dd HH:mm:ss' (volume: a day, yyyy-MM-dd)",
     )
+    add_dataset_arguments(export)
+    export.add_argument(
+        "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
+    )
+    _add_connection_args(export)
+
+
+def _add_connection_args(parser: argparse.ArgumentParser) -> None:
+    """Where to connect, with which credentials, how fast: shared by export and report."""
+    export = parser
     export.add_argument(
         "--page-size",
         type=_page_size,
@@ -258,9 +285,6 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     )
     export.add_argument(
         "--base-url", default=DEFAULT_BASE_URL, help=f"API server (default {DEFAULT_BASE_URL})"
-    )
-    export.add_argument(
-        "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
     )
     export.add_argument(
         "--sandbox",
@@ -434,13 +458,17 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
     if not args.sandbox:
         checked_base_url(args.base_url)
     # Cross-field checks (start after end) with the library's own rules, before any I/O.
+    for option, value in (("--start", args.start), ("--end", args.end)):
+        if value is not None and len(value) != len("yyyy-MM-dd HH:mm:ss"):
+            raise ExportError(f"{option} must be a time like '2026-03-01 00:00:00', got {value!r}")
+    quote = args.quote or "usdt"
     validate_query(
-        quote=args.quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
+        quote=quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
     )
     return ExportSettings(
         out=out,
         fmt=fmt,
-        quote=args.quote,
+        quote=quote,
         uid=args.uid,
         start=args.start,
         end=args.end,
@@ -561,6 +589,60 @@ async def _until_signal(work: Callable[[], Awaitable[int]]) -> tuple[int | None,
             loop.remove_signal_handler(signum)
 
 
+def _work(
+    args: argparse.Namespace, console: Console, state: ExportState
+) -> Callable[[], Awaitable[int]]:
+    """The command's run, its settings checked (raises before any I/O)."""
+    zone_name, zone = args.server_timezone
+    if args.command == "report":
+        report = report_settings(args, zone=zone)
+        if not args.sandbox:
+            checked_base_url(args.base_url)
+        credentials = _credentials(args)
+
+        async def run_the_report() -> int:
+            result = await run_report(report, credentials, stderr=console.stream, state=state)
+            console.emit("summary", report_summary(result, report.out))
+            return EXIT_OK
+
+        return run_the_report
+    if args.dataset != "assets":
+        dataset = dataset_settings(args, zone_name=zone_name, zone=zone)
+        if not args.sandbox:
+            checked_base_url(args.base_url)
+        credentials = _credentials(args)
+
+        async def export_dataset() -> int:
+            result = await run_dataset_export(
+                dataset,
+                credentials,
+                stdout=sys.stdout.buffer,
+                stderr=console.stream,
+                state=state,
+                console=console,
+            )
+            console.emit("summary", dataset_summary(result, dataset.dataset))
+            return EXIT_OK
+
+        return export_dataset
+    settings = _settings(args)
+    credentials = _credentials(args)
+
+    async def work() -> int:
+        result = await run_export(
+            settings,
+            credentials,
+            stdout=sys.stdout.buffer,
+            stderr=console.stream,
+            state=state,
+            console=console,
+        )
+        console.emit("summary", _summary_line(result))
+        return EXIT_OK
+
+    return work
+
+
 def _export(args: argparse.Namespace, console: Console) -> int:
     state = ExportState()
     started = time.monotonic()
@@ -577,20 +659,7 @@ def _run_export(args: argparse.Namespace, console: Console, state: ExportState) 
     """The exit status, or the error that stopped the run (already reported)."""
     interrupted = False
     try:
-        settings = _settings(args)
-        credentials = _credentials(args)
-
-        async def work() -> int:
-            result = await run_export(
-                settings,
-                credentials,
-                stdout=sys.stdout.buffer,
-                stderr=console.stream,
-                state=state,
-                console=console,
-            )
-            console.emit("summary", _summary_line(result))
-            return EXIT_OK
+        work = _work(args, console, state)
 
         status, interrupted = asyncio.run(_until_signal(work))
         if status is not None:
@@ -603,7 +672,7 @@ def _run_export(args: argparse.Namespace, console: Console, state: ExportState) 
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except Exception as exc:
-        if isinstance(exc, AssetClientError) and args.uid is not None:
+        if isinstance(exc, AssetClientError) and getattr(args, "uid", None) is not None:
             relabel_for_lookup(exc, args.uid)  # one invitee: "uid N", not "page 1"
         details: dict[str, object] = {"exit_status": exit_code_for(exc)}
         if args.debug:

@@ -15,28 +15,23 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import UTC, tzinfo
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from attrs import define, evolve
 from yarl import URL
 
 from . import _logging
-from ._classify import classify_response
-from ._decode import decode_page
 from ._env import checked_proxy, client_from_env
 from ._errors import (
     AssetClientError,
     InvalidParameterError,
-    RateLimitError,
     relabel_for_lookup,
 )
 from ._models import AssetPage, InviteeAsset
+from ._partner_client import PartnerCalls
 from ._query import (
     AssetQuery,
-    build_query,
-    decoded_query_string,
-    encoded_query_string,
     validate_page_no,
     validate_page_size,
     validate_query,
@@ -44,9 +39,6 @@ from ._query import (
 )
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
-from ._signing import ASSETS_PATH, sign
-from ._transport import http_get
-from ._version import USER_AGENT
 from ._walk import (
     Answer,
     Cancel,
@@ -61,6 +53,8 @@ from ._walk import (
     Served,
     Walk,
 )
+from .endpoints import ASSETS
+from .endpoints.base import PageOf
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -72,6 +66,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("asset_client")
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.coinw.com"
 #: Requests are the scarce resource, so walks ask for the largest page the docs allow...
@@ -96,6 +93,7 @@ class ClientStats:
     duplicates_dropped: int = 0  #: records a walk saw twice and yielded once
     total_decreases: int = 0  #: times the server's total shrank mid-walk
     replans: int = 0  #: times a walk re-planned because pages came back short
+    arrived_during_walk: int = 0  #: records added before a walk's position while it ran
     expected_total: int | None = None  #: the server's latest ``total`` in the current walk
 
 
@@ -150,7 +148,7 @@ def _mask(value: str) -> str:
     return f"…{value[-4:]}" if len(value) > 8 else "…"
 
 
-class AssetClient:
+class AssetClient(PartnerCalls):
     """Async client for CoinW's "Get Direct Invitee User Asset" endpoint.
 
     ::
@@ -161,7 +159,8 @@ class AssetClient:
 
     - Pass ``session`` to share an `aiohttp.ClientSession`; the client then never
       closes it.  Without one it opens its own and closes it on exit.
-    - Requests are limited per (host, API key) for the whole process; see `RateLimit`.
+    - Requests are limited per (host, API key, endpoint) for the whole process; see
+      `RateLimit`.  ``global_rate_limit`` adds CoinW's account-wide limit across endpoints.
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
@@ -179,6 +178,7 @@ class AssetClient:
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
+        global_rate_limit: RateLimit | None = None,
         server_timezone: tzinfo = UTC,
         max_concurrency: int = 8,
         sleep: Sleep = asyncio.sleep,
@@ -191,6 +191,7 @@ class AssetClient:
         _logging.client_created(api_key, secret_key)  # redaction, ASSET_CLIENT_LOG
         _check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
         _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
+        _check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
         _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
         if not isinstance(timeout, int | float) or timeout <= 0:
             raise InvalidParameterError(
@@ -226,6 +227,12 @@ class AssetClient:
         host = URL(self.base_url).host or ""
         self._limiter: KeyLimiter = limiter_for(
             f"{host}:{URL(self.base_url).port}", api_key, self.rate_limit
+        )
+        # CoinW's account-wide limit on top of the per-interface ones (off unless set).
+        self._global_limiter = (
+            limiter_for(f"{host}:{URL(self.base_url).port}#global", api_key, global_rate_limit)
+            if global_rate_limit is not None
+            else None
         )
         self.server_timezone = server_timezone
         self.max_concurrency = max_concurrency
@@ -291,70 +298,10 @@ class AssetClient:
     # -- one request ---------------------------------------------------------
 
     async def _fetch(self, query: AssetQuery, page_no: int, page_size: int) -> AssetPage:
-        """One page, with limiter, signing, classification, decoding and retries."""
-        params = build_query(query, page_no, page_size)
-        decoded = decoded_query_string(params)
-        url = f"{self.base_url}{ASSETS_PATH}?{encoded_query_string(params)}"
-        session = self._get_session()
-        retry_no = 0
-        while True:
-            self.stats.limiter_wait += await self._limiter.acquire(self._sleep, page_no)
-            # Timestamp after the wait: a stale one is refused as a bad signature.
-            timestamp = str(int(self._wall_clock() * 1000))
-            headers = {
-                "api_key": self._api_key,
-                "timestamp": timestamp,
-                "sign": sign(self._secret_key, timestamp, "GET", ASSETS_PATH, decoded),
-                "User-Agent": USER_AGENT,
-            }
-            self.stats.requests += 1
-            started = time.monotonic()
-            status: int | str = "-"
-            try:
-                status, answer_headers, body = await http_get(session, url, headers, self._timeout)
-                data = classify_response(
-                    status, answer_headers, body, page_no=page_no, now=self._wall_clock()
-                )
-                page = decode_page(
-                    data, page_no=page_no, page_size=page_size, server_tz=self.server_timezone
-                )
-            except AssetClientError as exc:
-                logger.debug(
-                    "page %d attempt %d: %s after %.3fs: %s",
-                    page_no,
-                    retry_no + 1,
-                    status,
-                    time.monotonic() - started,
-                    exc,
-                )
-                delay = self.retry_policy.delay_for(
-                    exc, retry_no + 1, self._rng, self.rate_limit.period
-                )
-                if delay is None:
-                    raise
-                retry_no += 1
-                self.stats.retries += 1
-                if isinstance(exc, RateLimitError):
-                    # The server's window is closed for every task of this key: pause them
-                    # all, not just this one.
-                    self.stats.rate_limit_waits += 1
-                    self._limiter.pause(delay)
-                    logger.warning("rate limited on page %d; pausing %.2fs", page_no, delay)
-                else:
-                    await self._sleep(delay)
-                continue
-            logger.debug(
-                "page %d attempt %d: HTTP %s, %d records after %.3fs",
-                page_no,
-                retry_no + 1,
-                status,
-                len(page.items),
-                time.monotonic() - started,
-            )
-            self.stats.pages += 1
-            return page
+        """One assets page, with limiter, signing, classification, decoding and retries."""
+        return await self._fetch_page(ASSETS, query, page_no, page_size)
 
-    def _spawn(self, coro: Coroutine[Any, Any, AssetPage]) -> asyncio.Task[AssetPage]:
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -428,17 +375,14 @@ class AssetClient:
         start_offset = validate_resume_point(after_uid, start_offset)
         return self._walk(query, page_size, after_uid, start_offset)
 
-    async def _walk(
+    def _walk(
         self,
         query: AssetQuery,
         explicit_size: int | None,
         after_uid: int | None,
         start_offset: int,
     ) -> AsyncGenerator[InviteeAsset, None]:
-        """Carry out the walk's actions: fetch, cancel, yield, finish or raise.
-
-        Every decision is `Walk`'s; this loop only does the I/O and keeps the counters.
-        """
+        """The assets walk: `Walk` in uid order, carried out by `_drive`."""
         walk: Walk[InviteeAsset] = Walk(
             ASSET_ORDER,
             explicit_size or self._default_page_size,
@@ -446,16 +390,36 @@ class AssetClient:
             fallback_size=None if explicit_size is not None else FALLBACK_PAGE_SIZE,
             resume=None if after_uid is None else Resume(after_uid, start_offset),
         )
+
+        def fetch(page_no: int, page_size: int) -> Coroutine[Any, Any, AssetPage]:
+            return self._fetch(query, page_no, page_size)
+
+        return self._drive(walk, fetch, remember_fallback=True)
+
+    async def _drive(
+        self,
+        walk: Walk[R],
+        fetch: Callable[[int, int], Coroutine[Any, Any, PageOf[R]]],
+        *,
+        remember_fallback: bool = False,
+    ) -> AsyncGenerator[R, None]:
+        """Carry out a walk's actions: fetch, cancel, yield, finish or raise.
+
+        Every decision is `Walk`'s; this loop only does the I/O and keeps the counters.
+        It serves every endpoint: ``fetch(page_no, page_size)`` gets one page.
+        ``remember_fallback``: a fallback page size the server accepted becomes this
+        client's default (the assets walk's memory).
+        """
         self.stats.expected_total = None
-        tasks: dict[asyncio.Task[AssetPage], int] = {}
-        by_ticket: dict[int, asyncio.Task[AssetPage]] = {}
+        tasks: dict[asyncio.Task[Any], int] = {}
+        by_ticket: dict[int, asyncio.Task[Any]] = {}
         counted = _WalkCounts()
         try:
             actions = walk.start()
             while True:
                 for action in actions:
                     if isinstance(action, Request):
-                        task = self._spawn(self._fetch(query, action.page_no, action.page_size))
+                        task = self._spawn(fetch(action.page_no, action.page_size))
                         tasks[task] = action.ticket
                         by_ticket[action.ticket] = task
                     elif isinstance(action, Cancel):
@@ -470,14 +434,14 @@ class AssetClient:
                         return
                     else:
                         raise action.error
-                answer = await self._next_answer(tasks)
+                answer: Answer[R] = await self._next_answer(tasks)
                 by_ticket.pop(answer.ticket, None)
                 actions = walk.feed(answer)
-                counted = self._count(walk, counted)
+                counted = self._count(walk, counted, remember_fallback)
         finally:
             await _cancel(list(tasks), tasks)
 
-    async def _next_answer(self, tasks: dict[asyncio.Task[AssetPage], int]) -> Answer[InviteeAsset]:
+    async def _next_answer(self, tasks: dict[asyncio.Task[Any], int]) -> Answer[Any]:
         """The next request to finish, as an answer for the walk (lowest ticket first)."""
         if not tasks:  # the walk always has a request out until it ends
             raise RuntimeError("the walk is waiting for an answer but nothing is in flight")
@@ -500,14 +464,14 @@ class AssetClient:
             return Failed(ticket, error)
         raise error
 
-    def _count(self, walk: Walk[InviteeAsset], before: _WalkCounts) -> _WalkCounts:
+    def _count(self, walk: Walk[Any], before: _WalkCounts, remember_fallback: bool) -> _WalkCounts:
         """Add what the walk counted since ``before`` to this client's stats."""
         now = _WalkCounts(walk.duplicates, walk.total_decreases, walk.replans)
         self.stats.duplicates_dropped += now.duplicates - before.duplicates
         self.stats.total_decreases += now.total_decreases - before.total_decreases
         self.stats.replans += now.replans - before.replans
         self.stats.expected_total = walk.total
-        if walk.fell_back:
+        if walk.fell_back and remember_fallback:
             # The smaller size was accepted: later walks start with it.
             self._default_page_size = FALLBACK_PAGE_SIZE
         return now
@@ -521,9 +485,7 @@ class _WalkCounts:
 
 
 #: Assets are sorted by uid ascending, and a uid names one invitee.
-ASSET_ORDER: Order[InviteeAsset] = Order(
-    identity=lambda asset: asset.uid, sort_key=lambda asset: asset.uid, unique=True, noun="uid"
-)
+ASSET_ORDER: Order[InviteeAsset] = ASSETS.order
 
 _NOTICE_LEVELS = {
     NoticeKind.TOTAL_FELL: logging.WARNING,
@@ -534,9 +496,7 @@ _NOTICE_LEVELS = {
 }
 
 
-async def _cancel(
-    stopping: list[asyncio.Task[AssetPage]], tasks: dict[asyncio.Task[AssetPage], int]
-) -> None:
+async def _cancel(stopping: list[asyncio.Task[Any]], tasks: dict[asyncio.Task[Any], int]) -> None:
     for task in stopping:
         tasks.pop(task, None)
         task.cancel()

@@ -150,12 +150,15 @@ def _record_structurer(server_tz: tzinfo) -> Any:
     return make_converter(server_tz).get_structure_hook(InviteeAsset)
 
 
-def _first_field_error(exc: BaseException) -> tuple[str | None, object, str]:
-    """Dig the first failing field, its value and the reason out of a cattrs error."""
+def _first_field_error(
+    exc: BaseException, renames: Mapping[str, str] = _RENAMES
+) -> tuple[str | None, object, str]:
+    """Dig the first failing field (by its wire name), its value and the reason out of a
+    cattrs error."""
     if isinstance(exc, cattrs.ClassValidationError):
         with_notes, _ = exc.group_exceptions()
         for inner, note in with_notes:
-            wire = _RENAMES.get(note.name, note.name)
+            wire = renames.get(note.name, note.name)
             if isinstance(inner, KeyError):
                 return wire, None, "missing"
             if isinstance(inner, _FieldValueError):

@@ -1,5 +1,5 @@
-"""asset_client: async client, bulk exporter and sandbox for CoinW's
-"Get Direct Invitee User Asset" partner API."""
+"""asset_client: async client, bulk exporter and sandbox for CoinW's partner (affiliate) API:
+invitee assets, the invited user list and their daily trading volume."""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -18,6 +18,7 @@ from ._errors import (
     TransportError,
 )
 from ._models import AssetPage, InviteeAsset
+from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
 
@@ -35,8 +36,11 @@ __all__ = [
     "AssetPage",
     "AuthenticationError",
     "ClientStats",
+    "DailyVolume",
     "InvalidParameterError",
+    "Invitee",
     "InviteeAsset",
+    "InviteePage",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimit",
@@ -46,5 +50,6 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "TransportError",
+    "VolumePage",
     "__version__",
 ]

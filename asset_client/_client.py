@@ -9,27 +9,29 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import UTC, tzinfo
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from attrs import define, evolve
 from yarl import URL
 
-from ._classify import classify_response
-from ._decode import decode_page
-from ._errors import AssetClientError, InvalidParameterError, PaginationError, RateLimitError
+from . import _logging
+from ._env import checked_proxy, client_from_env
+from ._errors import (
+    AssetClientError,
+    InvalidParameterError,
+    relabel_for_lookup,
+)
 from ._models import AssetPage, InviteeAsset
-from ._pages import PagePlanner, Step, UidGuard
+from ._partner_client import PartnerCalls
 from ._query import (
     AssetQuery,
-    build_query,
-    decoded_query_string,
-    encoded_query_string,
     is_int,
     validate_page_no,
     validate_page_size,
@@ -38,14 +40,28 @@ from ._query import (
 )
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for
 from ._retry import RetryPolicy
-from ._signing import ASSETS_PATH, sign
 from ._transport import (
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_PAGE_TIMEOUT,
     DEFAULT_TIMEOUT,
     AnswerLimits,
-    http_get,
 )
+from ._walk import (
+    Answer,
+    Cancel,
+    Emit,
+    Failed,
+    Finish,
+    Notice,
+    NoticeKind,
+    Order,
+    Request,
+    Resume,
+    Served,
+    Walk,
+)
+from .endpoints import ASSETS
+from .endpoints.base import PageOf
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -57,6 +73,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("asset_client")
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.coinw.com"
 #: Requests are the scarce resource, so walks ask for the largest page the docs allow...
@@ -82,6 +101,7 @@ class ClientStats:
     duplicates_dropped: int = 0  #: records a walk saw twice and yielded once
     total_decreases: int = 0  #: times the server's total shrank mid-walk
     replans: int = 0  #: times a walk re-planned because pages came back short
+    arrived_during_walk: int = 0  #: records added before a walk's position while it ran
     expected_total: int | None = None  #: the server's latest ``total`` in the current walk
 
 
@@ -149,7 +169,7 @@ def _mask(value: str) -> str:
     return f"…{value[-4:]}" if len(value) > 8 else "…"
 
 
-class AssetClient:
+class AssetClient(PartnerCalls):
     """Async client for CoinW's "Get Direct Invitee User Asset" endpoint.
 
     ::
@@ -160,7 +180,8 @@ class AssetClient:
 
     - Pass ``session`` to share an `aiohttp.ClientSession`; the client then never
       closes it.  Without one it opens its own and closes it on exit.
-    - Requests are limited per (host, API key) for the whole process; see `RateLimit`.
+    - Requests are limited per (host, API key, endpoint) for the whole process; see
+      `RateLimit`.  ``global_rate_limit`` adds CoinW's account-wide limit across endpoints.
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
@@ -168,7 +189,7 @@ class AssetClient:
       attempts at one page together (limiter waits and backoff not counted), so a
       server that drips its answer fails in bounded time.  ``max_body_size`` (16 MiB)
       caps an answer's body, decompressed; a larger one is `ResponseTooLargeError`,
-      never retried.
+      never retried.  Both hold for every endpoint, GET and POST.
     - ``sleep`` and ``rng`` are injectable so tests never wait for real backoff.
     """
 
@@ -185,16 +206,20 @@ class AssetClient:
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
+        global_rate_limit: RateLimit | None = None,
         server_timezone: tzinfo = UTC,
         max_concurrency: int = 8,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
+        proxy: str | None = None,
     ) -> None:
         _check_credential(api_key, "api_key")
         _check_credential(secret_key, "secret_key")
+        _logging.client_created(api_key, secret_key)  # redaction, ASSET_CLIENT_LOG
         _check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
         _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
+        _check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
         _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
         limits = AnswerLimits(
             timeout=timeout, page_timeout=page_timeout, max_body_size=max_body_size
@@ -213,12 +238,24 @@ class AssetClient:
         self._secret_key = secret_key
         self._session = session
         self._owns_session = session is None
+        if proxy is not None and session is not None:
+            raise InvalidParameterError(
+                "proxy applies to the session the client opens; set it on your session",
+                field="proxy",
+            )
+        self._proxy = None if proxy is None else checked_proxy(proxy)
         self._limits = limits
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
         host = URL(self.base_url).host or ""
         self._limiter: KeyLimiter = limiter_for(
             f"{host}:{URL(self.base_url).port}", api_key, self.rate_limit
+        )
+        # CoinW's account-wide limit on top of the per-interface ones (off unless set).
+        self._global_limiter = (
+            limiter_for(f"{host}:{URL(self.base_url).port}#global", api_key, global_rate_limit)
+            if global_rate_limit is not None
+            else None
         )
         self.server_timezone = server_timezone
         self.max_concurrency = max_concurrency
@@ -229,6 +266,15 @@ class AssetClient:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self.stats = ClientStats()
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """A client from ``COINW_API_KEY``, ``COINW_SECRET_KEY`` and (optionally)
+        ``ASSET_CLIENT_BASE_URL``; keyword ``overrides`` win over the environment.
+
+        A missing variable raises `InvalidParameterError` naming it (never a value).
+        """
+        return client_from_env(cls, os.environ, overrides)
 
     def __repr__(self) -> str:
         return f"AssetClient(base_url={self.base_url!r}, api_key={_mask(self._api_key)!r})"
@@ -260,7 +306,11 @@ class AssetClient:
         if self._closed:
             raise AssetClientError("this AssetClient is closed")
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # trust_env: HTTP(S)_PROXY and NO_PROXY apply, except to a loopback sandbox.
+            options: dict[str, Any] = {"trust_env": not _is_loopback(URL(self.base_url).host or "")}
+            if self._proxy is not None:
+                options["proxy"] = self._proxy  # a session-wide proxy (aiohttp >= 3.10)
+            self._session = aiohttp.ClientSession(**options)
             # aiohttp resends a GET once by itself when the server drops the connection.
             # That resend would bypass the rate limiter, so on a session of our own it is
             # switched off and the client retries on its own, metered terms.
@@ -271,80 +321,10 @@ class AssetClient:
     # -- one request ---------------------------------------------------------
 
     async def _fetch(self, query: AssetQuery, page_no: int, page_size: int) -> AssetPage:
-        """One page, with limiter, signing, classification, decoding and retries."""
-        params = build_query(query, page_no, page_size)
-        decoded = decoded_query_string(params)
-        url = f"{self.base_url}{ASSETS_PATH}?{encoded_query_string(params)}"
-        session = self._get_session()
-        retry_no = 0
-        budget = self._limits.budget()  # all attempts at this page share one time budget
-        while True:
-            self.stats.limiter_wait += await self._limiter.acquire(self._sleep, page_no)
-            # Timestamp after the wait: a stale one is refused as a bad signature.
-            timestamp = str(int(self._wall_clock() * 1000))
-            headers = {
-                "api_key": self._api_key,
-                "timestamp": timestamp,
-                "sign": sign(self._secret_key, timestamp, "GET", ASSETS_PATH, decoded),
-            }
-            self.stats.requests += 1
-            started = time.monotonic()
-            status: int | str = "-"
-            try:
-                status, answer_headers, body = await http_get(session, url, headers, budget)
-                secrets = (self._api_key, self._secret_key, headers["sign"])
-                data = classify_response(
-                    status,
-                    answer_headers,
-                    body,
-                    page_no=page_no,
-                    now=self._wall_clock(),
-                    secrets=secrets,
-                )
-                page = decode_page(
-                    data,
-                    page_no=page_no,
-                    page_size=page_size,
-                    server_tz=self.server_timezone,
-                    secrets=secrets,
-                )
-            except AssetClientError as exc:
-                logger.debug(
-                    "page %d attempt %d: %s after %.3fs: %s",
-                    page_no,
-                    retry_no + 1,
-                    status,
-                    time.monotonic() - started,
-                    exc,
-                )
-                delay = self.retry_policy.delay_for(
-                    exc, retry_no + 1, self._rng, self.rate_limit.period
-                )
-                if delay is None:
-                    raise
-                retry_no += 1
-                self.stats.retries += 1
-                if isinstance(exc, RateLimitError):
-                    # The server's window is closed for every task of this key: pause them
-                    # all, not just this one.
-                    self.stats.rate_limit_waits += 1
-                    self._limiter.pause(delay)
-                    logger.warning("rate limited on page %d; pausing %.2fs", page_no, delay)
-                else:
-                    await self._sleep(delay)
-                continue
-            logger.debug(
-                "page %d attempt %d: HTTP %s, %d records after %.3fs",
-                page_no,
-                retry_no + 1,
-                status,
-                len(page.items),
-                time.monotonic() - started,
-            )
-            self.stats.pages += 1
-            return page
+        """One assets page, with limiter, signing, classification, decoding and retries."""
+        return await self._fetch_page(ASSETS, query, page_no, page_size)
 
-    def _spawn(self, coro: Coroutine[Any, Any, AssetPage]) -> asyncio.Task[AssetPage]:
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -374,11 +354,19 @@ class AssetClient:
         start_time: object = None,
         end_time: object = None,
     ) -> AssetPage:
-        """Fetch one page exactly as asked (no fallback, no re-planning)."""
+        """Fetch one page exactly as asked (no fallback, no re-planning).
+
+        With ``uid`` it is a lookup of one invitee: errors name the uid, not a page.
+        """
         validate_page_no(page_no)
         validate_page_size(page_size)
         query = self._query(quote, uid, start_time, end_time)
-        return await self._fetch(query, page_no, page_size)
+        try:
+            return await self._fetch(query, page_no, page_size)
+        except AssetClientError as exc:
+            if query.uid is not None and page_no == 1:
+                relabel_for_lookup(exc, query.uid)
+            raise
 
     def iter_invitee_assets(
         self,
@@ -410,159 +398,130 @@ class AssetClient:
         start_offset = validate_resume_point(after_uid, start_offset)
         return self._walk(query, page_size, after_uid, start_offset)
 
-    async def _walk(
+    def _walk(
         self,
         query: AssetQuery,
         explicit_size: int | None,
         after_uid: int | None,
         start_offset: int,
     ) -> AsyncGenerator[InviteeAsset, None]:
-        planner = PagePlanner(explicit_size or self._default_page_size, start_offset)
-        guard = UidGuard(after_uid)
-        fell_back = False
-        self.stats.expected_total = None
-        pending: dict[int, asyncio.Task[AssetPage]] = {}
-        try:
-            while True:
-                self._request_ahead(query, planner, pending)
-                try:
-                    page = await self._next_page(planner, pending)
-                except InvalidParameterError:
-                    if not _may_fall_back(planner, explicit_size):
-                        raise
-                    logger.info(
-                        "server refused pageSize=%d; trying %d",
-                        planner.page_size,
-                        FALLBACK_PAGE_SIZE,
-                    )
-                    planner = PagePlanner(FALLBACK_PAGE_SIZE, start_offset)
-                    fell_back = True
-                    continue
-                if fell_back:
-                    # The smaller size was accepted: later walks start with it.
-                    self._default_page_size = FALLBACK_PAGE_SIZE
-                    fell_back = False
-                if (checked := _check_resume_point(planner, page, after_uid)) is not None:
-                    await _cancel_all(pending)
-                    planner = checked
-                    continue
-                step = self._consume(planner, page)
-                if step in (Step.REPLAN, Step.REWIND):
-                    await _cancel_all(pending)
-                if step is Step.REWIND:
-                    guard.rewind()
-                    continue  # this page belongs to the new ordering: read it again
-                if step is not Step.DONE:
-                    # Ask for the next pages before handing records over, so they load
-                    # while the caller works through this one.
-                    self._request_ahead(query, planner, pending)
-                duplicates_before = guard.duplicates
-                admitted = guard.admit(page.items, page.page_no)
-                self.stats.duplicates_dropped += guard.duplicates - duplicates_before
-                for item in admitted:
-                    self.stats.records += 1
-                    yield item
-                if step is Step.DONE:
-                    _check_complete(planner, guard, page)
-                    return
-        finally:
-            await _cancel_all(pending)
-
-    async def _next_page(
-        self, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
-    ) -> AssetPage:
-        task = pending.pop(planner.next_to_consume)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._closed and current is not None and not current.cancelling():
-                # close() stopped the page, not a cancellation of the caller's task.
-                raise AssetClientError("the AssetClient was closed during the walk") from None
-            raise
-
-    def _request_ahead(
-        self, query: AssetQuery, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
-    ) -> None:
-        """Start fetching planned pages, up to ``max_concurrency`` not yet consumed."""
-        while len(pending) < self.max_concurrency:
-            page_no = planner.next_request()
-            if page_no is None:
-                return
-            pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size))
-
-    def _consume(self, planner: PagePlanner, page: AssetPage) -> Step:
-        """Feed one page to the planner; count and report what looks inconsistent."""
-        previous_total = planner.total
-        self.stats.expected_total = page.total
-        step = planner.consume(page.page_no, len(page.items), page.total)
-        if step is Step.REWIND:
-            self.stats.total_decreases += 1
-            logger.warning(
-                "total fell from %s to %d during the walk (page %d): records may have moved "
-                "onto pages already read; reading again from record %d",
-                previous_total,
-                page.total,
-                page.page_no,
-                planner.consumed,
-            )
-        if step is Step.REPLAN:
-            self.stats.replans += 1
-            logger.info(
-                "page %d was short; the server serves at most %d: re-planning",
-                page.page_no,
-                planner.page_size,
-            )
-        return step
-
-
-def _may_fall_back(planner: PagePlanner, explicit_size: int | None) -> bool:
-    """Whether a refused first page may be asked again at the fallback size."""
-    return (
-        planner.total is None and explicit_size is None and planner.page_size != FALLBACK_PAGE_SIZE
-    )
-
-
-def _check_resume_point(
-    planner: PagePlanner, page: AssetPage, after_uid: int | None
-) -> PagePlanner | None:
-    """On the first page of a resumed walk (skipped straight to page p > 1): None if the
-    skip was safe, else the planner to continue with.
-
-    Safe means the page starts at or before ``after_uid`` and is a full page.  A short
-    page may be the last one, or a server that caps the size and so served page p at
-    another offset: it is asked again at the size it served, which the server honours.
-    A page past ``after_uid`` means records moved: the walk starts from page 1.
-    """
-    if planner.total is not None or planner.first_page == 1:
-        return None
-    items = page.items
-    if after_uid is None or not items or items[0].uid > after_uid:
-        logger.info("resume point moved (page %d): reading from page 1", page.page_no)
-        return PagePlanner(planner.page_size)
-    if len(items) < planner.page_size:
-        logger.info("resumed page %d was short: asking again at size %d", page.page_no, len(items))
-        return PagePlanner(len(items), planner.consumed)
-    return None
-
-
-def _check_complete(planner: PagePlanner, guard: UidGuard, last: AssetPage) -> None:
-    """Raise if the walk ended having seen fewer records than the server's total."""
-    # Positions read since the walk last moved back, less the ones read twice.
-    seen = planner.consumed - (guard.duplicates - guard.duplicates_at_rewind)
-    if seen < last.total:
-        raise PaginationError(
-            f"the server reported {last.total} records but the walk ended after {seen} "
-            f"(page {last.page_no} came back with {len(last.items)}): pages shifted while the "
-            "walk ran, so records may be missing. Everything yielded is correct; walk "
-            "again from the start to get them all."
+        """The assets walk: `Walk` in uid order, carried out by `_drive`."""
+        walk: Walk[InviteeAsset] = Walk(
+            ASSET_ORDER,
+            explicit_size or self._default_page_size,
+            window=self.max_concurrency,
+            fallback_size=None if explicit_size is not None else FALLBACK_PAGE_SIZE,
+            resume=None if after_uid is None else Resume(after_uid, start_offset),
         )
 
+        def fetch(page_no: int, page_size: int) -> Coroutine[Any, Any, AssetPage]:
+            return self._fetch(query, page_no, page_size)
 
-async def _cancel_all(pending: dict[int, asyncio.Task[AssetPage]]) -> None:
-    tasks = list(pending.values())
-    pending.clear()
-    for task in tasks:
+        return self._drive(walk, fetch, remember_fallback=True)
+
+    async def _drive(
+        self,
+        walk: Walk[R],
+        fetch: Callable[[int, int], Coroutine[Any, Any, PageOf[R]]],
+        *,
+        remember_fallback: bool = False,
+    ) -> AsyncGenerator[R, None]:
+        """Carry out a walk's actions: fetch, cancel, yield, finish or raise.
+
+        Every decision is `Walk`'s; this loop only does the I/O and keeps the counters.
+        It serves every endpoint: ``fetch(page_no, page_size)`` gets one page.
+        ``remember_fallback``: a fallback page size the server accepted becomes this
+        client's default (the assets walk's memory).
+        """
+        self.stats.expected_total = None
+        tasks: dict[asyncio.Task[Any], int] = {}
+        by_ticket: dict[int, asyncio.Task[Any]] = {}
+        counted = _WalkCounts()
+        try:
+            actions = walk.start()
+            while True:
+                for action in actions:
+                    if isinstance(action, Request):
+                        task = self._spawn(fetch(action.page_no, action.page_size))
+                        tasks[task] = action.ticket
+                        by_ticket[action.ticket] = task
+                    elif isinstance(action, Cancel):
+                        await _cancel([by_ticket.pop(t) for t in action.tickets], tasks)
+                    elif isinstance(action, Notice):
+                        logger.log(_NOTICE_LEVELS[action.kind], "%s", action.message)
+                    elif isinstance(action, Emit):
+                        for item in action.records:
+                            self.stats.records += 1
+                            yield item
+                    elif isinstance(action, Finish):
+                        return
+                    else:
+                        raise action.error
+                answer: Answer[R] = await self._next_answer(tasks)
+                by_ticket.pop(answer.ticket, None)
+                actions = walk.feed(answer)
+                counted = self._count(walk, counted, remember_fallback)
+        finally:
+            await _cancel(list(tasks), tasks)
+
+    async def _next_answer(self, tasks: dict[asyncio.Task[Any], int]) -> Answer[Any]:
+        """The next request to finish, as an answer for the walk (lowest ticket first)."""
+        if not tasks:  # the walk always has a request out until it ends
+            raise RuntimeError("the walk is waiting for an answer but nothing is in flight")
+        done = [task for task in tasks if task.done()]
+        if not done:
+            finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done = list(finished)
+        task = min(done, key=tasks.__getitem__)
+        ticket = tasks.pop(task)
+        if task.cancelled():
+            if self._closed:
+                # close() stopped the page, not a cancellation of the caller's task.
+                raise AssetClientError("the AssetClient was closed during the walk")
+            raise asyncio.CancelledError
+        error = task.exception()
+        if error is None:
+            page = task.result()
+            return Served(ticket, page.items, page.total)
+        if isinstance(error, AssetClientError):
+            return Failed(ticket, error)
+        raise error
+
+    def _count(self, walk: Walk[Any], before: _WalkCounts, remember_fallback: bool) -> _WalkCounts:
+        """Add what the walk counted since ``before`` to this client's stats."""
+        now = _WalkCounts(walk.duplicates, walk.total_decreases, walk.replans)
+        self.stats.duplicates_dropped += now.duplicates - before.duplicates
+        self.stats.total_decreases += now.total_decreases - before.total_decreases
+        self.stats.replans += now.replans - before.replans
+        self.stats.expected_total = walk.total
+        if walk.fell_back and remember_fallback:
+            # The smaller size was accepted: later walks start with it.
+            self._default_page_size = FALLBACK_PAGE_SIZE
+        return now
+
+
+@define(frozen=True)
+class _WalkCounts:
+    duplicates: int = 0
+    total_decreases: int = 0
+    replans: int = 0
+
+
+#: Assets are sorted by uid ascending, and a uid names one invitee.
+ASSET_ORDER: Order[InviteeAsset] = ASSETS.order
+
+_NOTICE_LEVELS = {
+    NoticeKind.TOTAL_FELL: logging.WARNING,
+    NoticeKind.RESUME_MOVED: logging.INFO,
+    NoticeKind.REASK: logging.INFO,
+    NoticeKind.REPLAN: logging.INFO,
+    NoticeKind.FALLBACK: logging.INFO,
+}
+
+
+async def _cancel(stopping: list[asyncio.Task[Any]], tasks: dict[asyncio.Task[Any], int]) -> None:
+    for task in stopping:
+        tasks.pop(task, None)
         task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+    if stopping:
+        await asyncio.gather(*stopping, return_exceptions=True)

@@ -179,12 +179,15 @@ def _record_structurer(server_tz: tzinfo) -> Any:
     return make_converter(server_tz).get_structure_hook(InviteeAsset)
 
 
-def _first_field_error(exc: BaseException) -> tuple[str | None, object, str]:
-    """Dig the first failing field, its value and the reason out of a cattrs error."""
+def _first_field_error(
+    exc: BaseException, renames: Mapping[str, str] = _RENAMES
+) -> tuple[str | None, object, str]:
+    """Dig the first failing field (by its wire name), its value and the reason out of a
+    cattrs error."""
     if isinstance(exc, cattrs.ClassValidationError):
         with_notes, _ = exc.group_exceptions()
         for inner, note in with_notes:
-            wire = _RENAMES.get(note.name, note.name)
+            wire = renames.get(note.name, note.name)
             if isinstance(inner, KeyError):
                 return wire, None, "missing"
             if isinstance(inner, _FieldValueError):
@@ -266,29 +269,38 @@ def decode_page(
                 field=field,
                 value=value,
             ) from None
-        earlier = by_uid.setdefault(item.uid, item)
-        if earlier is not item and _differs(earlier, item):
-            raise ResponseDecodeError(
-                f"data.list[{index}]: uid {item.uid} is listed twice in this page with "
-                f"different values ({_difference(earlier, item)}); refusing to choose one",
-                page_no=page_no,
-                field="uid",
-                value=item.uid,
-            )
+        conflicting_copy(by_uid, item.uid, item, index=index, noun="uid", page_no=page_no)
         items.append(item)
     return AssetPage(page_no=page_no, page_size=page_size, total=total, items=items)
 
 
-def _fields(item: InviteeAsset) -> dict[str, str]:
+def _fields(item: Any) -> dict[str, str]:
     # str(), not ==: Decimal("1.0") == Decimal("1.00") but they export differently.
-    return {a.name: str(getattr(item, a.name)) for a in attrs.fields(InviteeAsset)}
+    return {a.name: str(getattr(item, a.name)) for a in attrs.fields(type(item))}
 
 
-def _differs(a: InviteeAsset, b: InviteeAsset) -> bool:
+def _differs(a: Any, b: Any) -> bool:
     return _fields(a) != _fields(b)
 
 
-def _difference(a: InviteeAsset, b: InviteeAsset) -> str:
+def conflicting_copy(
+    seen: dict[Any, Any], ident: Any, item: Any, *, index: int, noun: str, page_no: int
+) -> None:
+    """The one rule for one record listed twice in a page, for every endpoint: identical
+    copies pass (the walk yields the record once), different ones raise
+    `ResponseDecodeError` naming the record and the fields that differ."""
+    earlier = seen.setdefault(ident, item)
+    if earlier is not item and _differs(earlier, item):
+        raise ResponseDecodeError(
+            f"data.list[{index}]: {noun} {ident} is listed twice in this page with "
+            f"different values ({_difference(earlier, item)}); refusing to choose one",
+            page_no=page_no,
+            field="uid",
+            value=ident,
+        )
+
+
+def _difference(a: Any, b: Any) -> str:
     first, second = _fields(a), _fields(b)
     names = [name for name in first if first[name] != second[name]]
     return ", ".join(f"{name}: {first[name][:40]!r} vs {second[name][:40]!r}" for name in names)

@@ -2,6 +2,10 @@
 
 Server text enters a message only through `excerpt` or `shown`, which redact the
 credentials and bound the length (and, for `shown`, the nesting depth).
+
+``str(e)`` is the message alone (the class name is what ``repr`` and tracebacks add);
+the parts of it (code, status, page) are attributes, so the message can be re-told for a
+single lookup, where "page 1" means nothing to the caller (see `relabel_for_lookup`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ __all__ = [
     "ResponseTooLargeError",
     "ServerError",
     "TransportError",
+    "numeric_code",
+    "relabel_for_lookup",
 ]
 
 _EXCERPT = 200
@@ -63,11 +69,25 @@ def shown(value: object, secrets: Iterable[str] = ()) -> str:
     return redact(text, secrets)
 
 
+def numeric_code(code: str | None) -> int | str | None:
+    """The server's code as an ``int`` when it is a whole number (``"6003"`` -> 6003),
+    else as sent (a text code stays text; no code stays None)."""
+    if code is None:
+        return None
+    text = code.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if digits.isascii() and digits.isdigit():
+        return int(text)
+    return code
+
+
 class AssetClientError(Exception):
     """Base class of every error asset_client raises."""
 
     #: Whether asking again may succeed (server hiccup, rate limit, broken body).
     retryable: bool = False
+    #: Set for a single lookup (``uid N``): the message names it instead of the page.
+    lookup: str | None = None
 
 
 class ApiError(AssetClientError):
@@ -77,11 +97,14 @@ class ApiError(AssetClientError):
         self,
         message: str,
         *,
-        code: str | None = None,
+        code: str | int | None = None,
         status: int | None = None,
         page_no: int | None = None,
     ) -> None:
-        self.code = code
+        #: The code exactly as the server sent it, as text (``"29001"``), or None.
+        self.raw_code: str | None = None if code is None else str(code)
+        #: The code as an ``int`` when numeric (what to compare against), else as sent.
+        self.code: int | str | None = numeric_code(self.raw_code)
         self.message = message
         self.status = status
         self.page_no = page_no
@@ -89,13 +112,18 @@ class ApiError(AssetClientError):
 
     def _describe(self) -> str:
         parts = [self.message]
-        if self.code is not None:
-            parts.append(f"code={self.code}")
+        if self.raw_code is not None:
+            parts.append(f"code={self.raw_code}")
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
-        if self.page_no is not None:
+        if self.lookup is not None:
+            parts.append(self.lookup)
+        elif self.page_no is not None:
             parts.append(f"page {self.page_no}")
-        return f"{type(self).__name__}: " + ", ".join(parts)
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return self._describe()
 
 
 class AuthenticationError(ApiError):
@@ -115,7 +143,7 @@ class RateLimitError(ApiError):
         self,
         message: str,
         *,
-        code: str | None = None,
+        code: str | int | None = None,
         status: int | None = None,
         page_no: int | None = None,
         retry_after: float | None = None,
@@ -138,7 +166,7 @@ class InvalidParameterError(ApiError, ValueError):
         message: str,
         *,
         field: str | None = None,
-        code: str | None = None,
+        code: str | int | None = None,
         status: int | None = None,
         page_no: int | None = None,
     ) -> None:
@@ -169,8 +197,15 @@ class ResponseDecodeError(AssetClientError):
         self.value = value
         self.status = status
         self.retryable = retryable
-        where = f" (page {page_no})" if page_no is not None else ""
-        super().__init__(f"{message}{where}")
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.lookup is not None:
+            return f"{self.message} ({self.lookup})"
+        if self.page_no is not None:
+            return f"{self.message} (page {self.page_no})"
+        return self.message
 
 
 class ResponseTooLargeError(ResponseDecodeError):
@@ -188,6 +223,7 @@ class ResponseTooLargeError(ResponseDecodeError):
 class TransportError(AssetClientError):
     """The request did not get an answer: connection refused or reset, or a timeout.
 
+    The message ends with what to check next (DNS, host and port, proxy, firewall).
     Retryable, except when the page's whole time budget (``page_timeout``) is spent.
     """
 
@@ -199,3 +235,9 @@ class TransportError(AssetClientError):
 class PaginationError(AssetClientError):
     """The server's pages contradict each other (uids out of order), so the walk cannot
     promise every record exactly once."""
+
+
+def relabel_for_lookup(exc: AssetClientError, uid: int) -> AssetClientError:
+    """Tell ``exc`` as the failure of a lookup of ``uid``: "uid N", not "page 1"."""
+    exc.lookup = f"uid {uid}"
+    return exc

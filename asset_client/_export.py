@@ -51,10 +51,13 @@ __all__ = [
     "checkpoint_path",
     "encode_header",
     "encode_records",
+    "finish_completed",
     "format_decimal",
+    "fsync_dir",
     "key_fingerprint",
     "load_checkpoint",
     "param_differences",
+    "partial_is_busy",
     "partial_path",
     "remove_stale_temp_files",
     "row_values",
@@ -468,3 +471,53 @@ class PartialFile:
     def discard(self) -> None:
         self._file.close()
         self.path.unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def finish_completed(target: Path, checkpoint: Path, partial_bytes: int) -> None:
+    """Finish an export whose checkpoint says ``complete`` (its run was killed around
+    the final rename): do the rename if the kill came before it, check the target has
+    the recorded size, and remove the checkpoint.  Shared by every exporter.
+
+    Raises `CheckpointError` if the target is missing or of another size.
+    """
+    partial = partial_path(target)
+    if _size(partial) == partial_bytes:
+        os.replace(partial, target)  # killed just before the rename: finish it
+        _fsync_dir(target.parent)
+    if _size(target) != partial_bytes:
+        raise CheckpointError(
+            f"{checkpoint} says the export to {target} completed, but that file is "
+            f"missing or has another size"
+        )
+    checkpoint.unlink(missing_ok=True)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (public name for the other writers)."""
+    _fsync_dir(directory)
+
+
+def partial_is_busy(path: Path) -> bool:
+    """Whether another export holds the lock on the partial file ``path`` right now."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False  # no partial file: nobody is writing it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import stat
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -21,7 +19,8 @@ from typing import BinaryIO, TextIO
 from attrs import define, field, frozen
 from yarl import URL
 
-from ._client import DEFAULT_PAGE_SIZE, AssetClient
+from ._client import DEFAULT_PAGE_SIZE, AssetClient, ClientStats
+from ._console import Console, format_age
 from ._errors import PaginationError
 from ._export import (
     DEFAULT_FILE_MODE,
@@ -36,13 +35,16 @@ from ._export import (
     checkpoint_path,
     encode_header,
     encode_records,
+    finish_completed,
     key_fingerprint,
     load_checkpoint,
     param_differences,
+    partial_is_busy,
     partial_path,
     remove_stale_temp_files,
 )
 from ._models import InviteeAsset
+from ._outpath import OutTargetError, open_stream
 from ._progress import make_progress
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
@@ -86,6 +88,7 @@ class ExportSettings:
     stream: Path | None = None
     #: Mode of the files created (export, partial, checkpoint); the umask still applies.
     file_mode: int = DEFAULT_FILE_MODE
+    proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
 
 
 class ExportError(Exception):
@@ -105,6 +108,8 @@ class ExportState:
     checkpoint: str | None = None  #: where the checkpoint is, for the advice on failure
     resumable: bool = False  #: a checkpoint is in place for --resume
     stdout_started: bool = False  #: some records already went to stdout
+    stats: ClientStats | None = None  #: the client's counters, live (for --summary-json)
+    sums: Sums | None = None  #: what the output holds so far, live (for --summary-json)
 
 
 @frozen(kw_only=True)
@@ -161,7 +166,7 @@ class _FileSink:
         *,
         resume: bool,
         state: ExportState,
-        stderr: TextIO,
+        console: Console,
         mode: int = DEFAULT_FILE_MODE,
     ) -> None:
         self._target = target
@@ -172,10 +177,13 @@ class _FileSink:
         self._checkpoint_path = checkpoint_path(target)
         state.checkpoint = str(self._checkpoint_path)
         self.broken = False
+        if partial_is_busy(partial_path(target)):
+            # Before looking at the checkpoint: it is the live run's, not one to resume.
+            raise ExportError(_busy(target))
         #: The checkpoint showed the same export already complete (--resume): no walk.
         self.already_complete = False
         remove_stale_temp_files(self._checkpoint_path)
-        prior = self._prior_checkpoint(resume, stderr)
+        prior = self._prior_checkpoint(resume, console)
         if prior is not None and prior.complete:
             self.sums = prior.sums.copy()
             self.last_uid = prior.last_uid
@@ -183,26 +191,28 @@ class _FileSink:
             self.already_complete = True
             return
         if prior is not None:
+            age = _age(self._checkpoint_path)
             try:
                 self._partial = PartialFile(
                     partial_path(target), resume_at=prior.partial_bytes, mode=mode
                 )
-            except ExportBusyError as exc:
-                raise ExportError(str(exc)) from None  # never advise deleting a live run's files
+            except ExportBusyError:
+                raise ExportError(_busy(target)) from None  # never advise deleting its files
             except CheckpointError as exc:
                 raise ExportError(
                     f"cannot resume: {exc}; delete {self._checkpoint_path} to start over"
                 ) from None
             self.sums = prior.sums.copy()
             self.last_uid = prior.last_uid
-            print(
-                f"asset-client: resuming {target}: {self.sums.records} records already "
-                f"written (last uid {self.last_uid})",
-                file=stderr,
+            console.note(
+                f"resuming {target} from a checkpoint saved {age} ago: {self.sums.records} "
+                f"records already written (last uid {self.last_uid})"
             )
         else:
             try:
                 self._partial = PartialFile(partial_path(target), mode=mode)
+            except ExportBusyError:
+                raise ExportError(_busy(target)) from None
             except CheckpointError as exc:
                 raise ExportError(str(exc)) from None
             self._partial.write(encode_header(fmt))
@@ -211,7 +221,7 @@ class _FileSink:
         self.resumed_from = self.sums.records
         self._save_checkpoint()
 
-    def _finished_earlier(self, resume: bool, stderr: TextIO) -> Checkpoint | None:
+    def _finished_earlier(self, resume: bool, console: Console) -> Checkpoint | None:
         """A checkpoint saying ``complete`` (a run killed after it wrote it) is finished
         here: the rename is done if the kill came before it, and the checkpoint goes.
         Returned if a --resume of the same export may report it; None otherwise."""
@@ -222,39 +232,31 @@ class _FileSink:
             return None  # the usual refusal explains it
         if not checkpoint.complete:
             return None
-        partial = partial_path(self._target)
-        if _size(partial) == checkpoint.partial_bytes:
-            os.replace(partial, self._target)  # killed just before the rename: finish it
-        if _size(self._target) != checkpoint.partial_bytes:
-            raise ExportError(
-                f"{path} says the export to {self._target} completed, but that file is "
-                f"missing or has another size; delete {path} to start over"
-            )
-        path.unlink(missing_ok=True)
-        print(
-            f"asset-client: the earlier export to {self._target} had completed "
-            f"({checkpoint.sums.records} records); removed its leftover checkpoint",
-            file=stderr,
+        try:
+            finish_completed(self._target, path, checkpoint.partial_bytes)
+        except CheckpointError as exc:
+            raise ExportError(f"{exc}; delete {path} to start over") from None
+        console.note(
+            f"the earlier export to {self._target} had completed "
+            f"({checkpoint.sums.records} records); removed its leftover checkpoint"
         )
         if resume and not param_differences(checkpoint.params, self._params):
             return checkpoint
         return None
 
-    def _prior_checkpoint(self, resume: bool, stderr: TextIO) -> Checkpoint | None:
+    def _prior_checkpoint(self, resume: bool, console: Console) -> Checkpoint | None:
         path = self._checkpoint_path
-        if path.exists() and (done := self._finished_earlier(resume, stderr)) is not None:
+        if path.exists() and (done := self._finished_earlier(resume, console)) is not None:
             return done
         if not path.exists():
             if resume:
-                print(
-                    f"asset-client: --resume: no checkpoint at {path}; starting a fresh export",
-                    file=stderr,
-                )
+                console.note(f"--resume: no checkpoint at {path}; starting a fresh export")
             return None
         if not resume:
             # Overwriting it would throw away an interrupted export the user may want.
             raise ExportError(
-                f"{path} exists: an earlier export to {self._target} did not finish. "
+                f"{path} exists: an earlier export to {self._target} stopped "
+                f"{_age(path)} ago without finishing. "
                 f"Pass --resume to continue it, or delete {path} to start over"
             )
         try:
@@ -318,11 +320,19 @@ class _FileSink:
             self._partial.close()
 
 
-def _size(path: Path) -> int | None:
+def _busy(target: Path) -> str:
+    return (
+        f"another export is writing {target} right now; wait for it to finish (or stop it), "
+        "then run this command again"
+    )
+
+
+def _age(path: Path) -> str:
+    """How long ago ``path`` was last written, for people."""
     try:
-        return path.stat().st_size
+        return format_age(time.time() - path.stat().st_mtime)
     except OSError:
-        return None
+        return "an unknown time"
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -342,18 +352,12 @@ def _check_against_total(records: int, total: int | None) -> None:
 
 
 async def _open_stream(path: Path) -> BinaryIO:
-    """Open a device or FIFO named by --out for writing, without ever creating or
-    truncating a regular file (it must still be what the CLI saw).  A FIFO blocks until
-    a reader opens it, so the open runs in a thread."""
-
-    def open_it() -> BinaryIO:
-        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise ExportError(f"--out {path} became a regular file; run again")
-        return os.fdopen(fd, "wb")
-
-    return await asyncio.to_thread(open_it)
+    """Open a device or FIFO named by --out (a FIFO blocks until a reader opens it, so
+    the open runs in a thread)."""
+    try:
+        return await asyncio.to_thread(open_stream, path)
+    except OutTargetError as exc:
+        raise ExportError(str(exc)) from None
 
 
 @asynccontextmanager
@@ -385,8 +389,13 @@ async def run_export(
     stdout: BinaryIO,
     stderr: TextIO,
     state: ExportState,
+    console: Console | None = None,
 ) -> ExportResult:
-    """Export every matching record; raise what stopped it (the checkpoint is saved)."""
+    """Export every matching record; raise what stopped it (the checkpoint is saved).
+
+    Messages go through ``console`` (default: plain text on ``stderr``).
+    """
+    console = console or Console(stderr)
     started = time.monotonic()
     async with _server(settings, credentials) as (base_url, creds, source):
         params = ExportParams(
@@ -410,7 +419,9 @@ async def run_export(
             rate_limit=settings.rate,
             retry_policy=retry_policy,
             server_timezone=settings.server_timezone,
+            proxy=None if settings.sandbox else settings.proxy,
         ) as client:
+            state.stats = client.stats
             # The CLI validated every filter before this point, so a bad argument never
             # gets as far as creating files.
             sink: _FileSink | _StreamSink
@@ -424,13 +435,14 @@ async def run_export(
                     params,
                     resume=settings.resume,
                     state=state,
-                    stderr=stderr,
+                    console=console,
                     mode=settings.file_mode,
                 )
+            state.sums = sink.sums
             resumed_from = sink.sums.records
             if isinstance(sink, _FileSink) and sink.already_complete:
                 state.completed = True
-                print(f"asset-client: {settings.out} is already complete", file=stderr)
+                console.note(f"{settings.out} is already complete")
                 return ExportResult(
                     sums=sink.sums,
                     resumed_from=resumed_from,
@@ -448,7 +460,7 @@ async def run_export(
                 after_uid=sink.last_uid,
                 start_offset=sink.sums.records,
             )
-            progress = make_progress(stderr, initial=resumed_from)
+            progress = make_progress(console, initial=resumed_from)
             # One checkpoint per page's worth of records (what a walk page holds).
             flush_every = settings.page_size or DEFAULT_PAGE_SIZE
             batch: list[InviteeAsset] = []

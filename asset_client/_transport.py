@@ -1,4 +1,4 @@
-"""The whole aiohttp adapter: one GET, its body read within bounds, response released.
+"""The whole aiohttp adapter: one request, its body read within bounds, response released.
 
 The sharp edges are the bounds.  The body is read in chunks and decompressed here
 (aiohttp's own decompression is switched off for these requests), counting the
@@ -6,6 +6,8 @@ decompressed bytes as they come, so an oversized answer or a gzip bomb stops at
 ``max_body_size`` without ever holding more.  Each attempt has a total time limit
 (``timeout``) and all attempts at one page share a budget (``page_timeout``), so a
 server that drips its answer byte by byte fails in bounded time, retries included.
+A POST body is sent as the exact bytes given (they are what was signed): nothing here
+may serialise, re-encode or reorder it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import aiohttp
 from attrs import field, frozen
 from yarl import URL
 
+from ._advice import connection_advice
 from ._errors import (
     InvalidParameterError,
     ResponseDecodeError,
@@ -35,6 +38,7 @@ __all__ = [
     "AnswerLimits",
     "PageBudget",
     "http_get",
+    "http_request",
 ]
 
 Answer = tuple[int, Mapping[str, str], bytes]
@@ -126,31 +130,51 @@ async def http_get(
     budget: PageBudget,
 ) -> Answer:
     """GET ``url`` exactly as given (already encoded: aiohttp must not re-encode it)."""
+    return await http_request(session, "GET", url, headers, None, budget)
+
+
+async def http_request(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    budget: PageBudget,
+) -> Answer:
+    """Send ``method`` to ``url`` exactly as given, with ``body`` as its exact bytes;
+    the answer's body is read within ``budget``'s limits."""
     limits = budget.limits
     remaining = budget.remaining
     if remaining <= 0:
         raise _budget_spent(limits)
     attempt_timeout = min(limits.timeout, remaining)
+    sent = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
+    if body is not None:
+        sent["Content-Type"] = "application/json"
     started = time.monotonic()
     try:
-        async with session.get(
+        async with session.request(
+            method,
             URL(url, encoded=True),
-            headers={**headers, "Accept-Encoding": ACCEPT_ENCODING},
+            data=body,
+            headers=sent,
             timeout=aiohttp.ClientTimeout(total=attempt_timeout),
             allow_redirects=False,
             raise_for_status=False,
             auto_decompress=False,
         ) as response:
-            body = await _read_body(response, limits.max_body_size)
-            return response.status, response.headers, body
+            answer = await _read_body(response, limits.max_body_size)
+            return response.status, response.headers, answer
     except TimeoutError as exc:
         if attempt_timeout < limits.timeout:
             raise _budget_spent(limits) from exc
-        raise TransportError(f"no complete answer within {attempt_timeout:g} s") from exc
+        advice = connection_advice(exc, url)
+        raise TransportError(f"no complete answer within {attempt_timeout:g} s; {advice}") from exc
     except aiohttp.ClientError as exc:
         # Only the class name and aiohttp's text, redacted: no request header gets out.
+        advice = connection_advice(exc, url)
         text = redact(f"{type(exc).__name__}: {exc}", headers.values())
-        raise TransportError(text) from None
+        raise TransportError(f"{text}; {advice}") from None
     finally:
         budget.spent += time.monotonic() - started
 

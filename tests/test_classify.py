@@ -67,7 +67,7 @@ def test_codes_map_to_typed_errors(
 def test_message_is_read_from_msg_or_message() -> None:
     with pytest.raises(PermissionDeniedError, match="require more permission") as info:
         classify(200, {"code": 6003, "message": "require more permission"})
-    assert info.value.code == "6003"
+    assert info.value.code == 6003 and info.value.raw_code == "6003"
 
 
 def test_http_429_is_a_rate_limit_with_retry_after() -> None:

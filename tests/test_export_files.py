@@ -264,3 +264,114 @@ def test_a_base_url_with_query_fragment_or_user_is_refused(
     assert code == 2
     assert "base_url must" in err and "hunter2" not in err
     assert not list(tmp_path.iterdir())
+
+
+# -- the same file rules for every command that writes --out -------------------------------
+
+
+async def _command(cwd: Path, *args: str) -> Result:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "asset_client",
+        *args,
+        cwd=cwd,
+        env=_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode is not None
+    return Result(proc.returncode, out, err.decode())
+
+
+async def _through_fifo(cwd: Path, *args: str) -> tuple[Result, bytes]:
+    """Run a command whose ``--out`` is the FIFO ``cwd/pipe``; what the reader got."""
+    fifo = cwd / "pipe"
+    os.mkfifo(fifo)
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[bytes] = loop.create_future()
+
+    def read_all() -> None:
+        with open(fifo, "rb") as reader:
+            data = reader.read()
+        loop.call_soon_threadsafe(received.set_result, data)
+
+    threading.Thread(target=read_all, daemon=True).start()
+    try:
+        result = await _command(cwd, *args, "--out", str(fifo))
+        data = await asyncio.wait_for(received, timeout=10)
+    finally:
+        with contextlib.suppress(OSError):  # no reader waiting: nothing to release
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced"
+    os.unlink(fifo)
+    return result, data
+
+
+async def test_dataset_report_and_changes_follow_the_file_rules(
+    tmp_path: Path, umask_022: None
+) -> None:
+    sandbox = ["--sandbox", *FAST]
+    invitees = await _command(
+        tmp_path, "export", *sandbox, "--dataset", "invitees", "--out", "inv.csv"
+    )
+    assert invitees.code == 0, invitees.stderr
+    assert _mode(tmp_path / "inv.csv") == 0o600
+    volume = await _command(
+        tmp_path,
+        "export",
+        *sandbox,
+        "--dataset",
+        "volume",
+        "--out",
+        "vol.csv",
+        "--file-mode",
+        "640",
+    )
+    assert volume.code == 0, volume.stderr
+    assert _mode(tmp_path / "vol.csv") == 0o640
+    report = await _command(tmp_path, "report", *sandbox, "--out", "report.csv")
+    assert report.code == 0, report.stderr
+    assert _mode(tmp_path / "report.csv") == 0o600
+    for sync in range(2):
+        synced = await _command(tmp_path, "sync", *sandbox, "--db", "h.sqlite")
+        assert synced.code == 0, (sync, synced.stderr)
+    changes = await _command(tmp_path, "changes", "--db", "h.sqlite", "--out", "changes.csv")
+    assert changes.code == 0, changes.stderr
+    assert _mode(tmp_path / "changes.csv") == 0o600
+
+    # A FIFO is written through and stays a FIFO, for each of them.  (The sandbox's
+    # registration times follow the clock: compare rows, not bytes.)
+    for args, expected in (
+        (["export", *sandbox, "--dataset", "invitees"], (tmp_path / "inv.csv").read_bytes()),
+        (["report", *sandbox], (tmp_path / "report.csv").read_bytes()),
+        (["changes", "--db", "h.sqlite"], (tmp_path / "changes.csv").read_bytes()),
+    ):
+        result, data = await _through_fifo(tmp_path, *args)
+        assert result.code == 0, (args, result.stderr)
+        assert len(data.splitlines()) == len(expected.splitlines()) > 1, args
+        assert data.splitlines()[0] == expected.splitlines()[0], args
+    # --resume into a pipe is refused; a socket is refused; nothing written.
+    refused = await _command(
+        tmp_path, "export", *sandbox, "--dataset", "volume", "--out", "/dev/null", "--resume"
+    )
+    assert refused.code == 2 and "--resume needs a regular file" in refused.stderr
+    assert not [n for n in _names(tmp_path) if "partial" in n or "checkpoint" in n]
+
+
+async def test_a_dataset_export_killed_around_the_rename_is_recognised(
+    tmp_path: Path, umask_022: None
+) -> None:
+    for when in ("before", "after"):
+        await _killed_run(tmp_path, when, "--dataset", "invitees", "--out", "inv.csv")
+        checkpoint = tmp_path / "inv.csv.checkpoint.json"
+        saved = json.loads(checkpoint.read_text())
+        assert saved["complete"] is True and _mode(checkpoint) == 0o600
+        again = await export(tmp_path, "--dataset", "invitees", "--out", "inv.csv", "--resume")
+        assert again.code == 0, again.stderr
+        assert f"had completed ({saved['records']} records)" in again.stderr
+        assert "inv.csv is already complete" in again.stderr
+        assert _names(tmp_path) == ["inv.csv"]
+        lines = (tmp_path / "inv.csv").read_text().splitlines()
+        assert len(lines) == saved["records"] + 1

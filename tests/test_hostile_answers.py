@@ -340,3 +340,119 @@ async def test_an_echoing_server_never_gets_a_credential_into_cli_stderr(
     signature = server.requests[0].headers["sign"]
     for secret in (API_KEY, SECRET, signature):
         assert secret not in stderr
+
+
+# -- the same guarantees on the partner endpoints (GET invitees, POST volume) -----------------
+
+
+def _invitee(uid: object, when: str = "2026-01-02 03:04:05") -> dict[str, object]:
+    return {"uid": uid, "registerTime": when}
+
+
+def _volume(uid: object, day: str = "2026-01-02", volume: str = "1.5") -> dict[str, object]:
+    return {"uid": uid, "time": day, "volume": volume}
+
+
+async def _first_page(client: AssetClient, endpoint: str) -> Any:
+    if endpoint == "invitees":
+        return await client.get_invitees_page()
+    return await client.get_trading_volume_page()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "rows", "named"),
+    [
+        ("invitees", [_invitee(5), _invitee(5, "2026-01-03 00:00:00")], "uid 5 is listed twice"),
+        ("volume", [_volume(5), _volume(5, volume="2")], "(uid, day) (5, "),
+    ],
+)
+async def test_partner_pages_refuse_conflicting_copies(
+    api_key: str, endpoint: str, rows: list[Any], named: str
+) -> None:
+    async with (
+        raw_server(answer(200, body(envelope(2, rows)))) as server,
+        make_client(server.base_url, api_key) as client,
+    ):
+        with pytest.raises(ResponseDecodeError) as info:
+            await _first_page(client, endpoint)
+        assert named in str(info.value) and client.stats.requests == 1
+    # Identical copies are one record, as for assets.
+    same = body(envelope(2, [rows[0], rows[0]]))
+    async with (
+        raw_server(answer(200, same)) as server,
+        make_client(server.base_url, api_key) as client,
+    ):
+        page = await _first_page(client, endpoint)
+    assert len(page.items) == 2
+
+
+def _echo_in_record(endpoint: str) -> Any:
+    async def handle(request: Request, writer: asyncio.StreamWriter) -> None:
+        echo = " ".join(f"{k}={v}" for k, v in request.headers.items()) + f" secret={SECRET}"
+        row = _invitee(1, echo) if endpoint == "invitees" else _volume(1, day=echo)
+        data = body(envelope(1, [row]))
+        writer.write(response_head(200, {"Content-Type": "application/json"}, len(data)))
+        writer.write(data)
+        await writer.drain()
+
+    return handle
+
+
+@pytest.mark.parametrize("endpoint", ["invitees", "volume"])
+async def test_partner_endpoints_are_capped_typed_and_redacted(api_key: str, endpoint: str) -> None:
+    # The body cap, on GET and on POST, decompressed.
+    bomb = gzip_of_zeros(8 * MIB)
+    async with (
+        raw_server(answer(200, bomb, {"Content-Encoding": "gzip"})) as server,
+        make_client(server.base_url, api_key, max_body_size=MIB) as client,
+    ):
+        with pytest.raises(ResponseTooLargeError):
+            await _first_page(client, endpoint)
+        assert client.stats.requests == 1
+    method = "GET" if endpoint == "invitees" else "POST"
+    assert server.requests[0].line.startswith(method)
+    # Absurd numbers: Java-long bounds, typed and not retried.
+    for rows, total in (([], LONG_DIGITS), ([_volume(2**63)], "1"), ([_invitee(2**63)], "1")):
+        if endpoint == "invitees" and rows and "time" in rows[0]:
+            continue
+        if endpoint == "volume" and rows and "registerTime" in rows[0]:
+            continue
+        raw = json.dumps({"code": "0", "data": {"total": 0, "list": rows}}).encode()
+        raw = raw.replace(b'"total": 0', f'"total": {total}'.encode())
+        async with (
+            raw_server(answer(200, raw)) as server,
+            make_client(server.base_url, api_key) as client,
+        ):
+            with pytest.raises(ResponseDecodeError) as info:
+                await _first_page(client, endpoint)
+        assert not info.value.retryable and client.stats.requests == 1
+        assert len(str(info.value)) < 1000
+    # An echo of the request (key, sign) and the secret in a record: redacted.
+    async with (
+        raw_server(_echo_in_record(endpoint)) as server,
+        make_client(server.base_url, api_key, max_retries=0) as client,
+    ):
+        with pytest.raises(ResponseDecodeError) as info:
+            await _first_page(client, endpoint)
+    signature = server.requests[0].headers["sign"]
+    message = f"{info.value} {info.value!r}"
+    for secret in (api_key, SECRET, signature):
+        assert secret not in message
+    assert "[REDACTED]" in message
+
+
+async def test_a_dripping_server_fails_within_the_page_budget_on_post(api_key: str) -> None:
+    async with (
+        raw_server(dripping(0.02)) as server,
+        make_client(
+            server.base_url,
+            api_key,
+            timeout=0.2,
+            page_timeout=0.5,
+            retry_policy=RetryPolicy(max_retries=5, base_delay=0.001),
+        ) as client,
+    ):
+        with pytest.raises(TransportError) as info:
+            await client.get_trading_volume_page()
+    assert client.stats.requests == 3 and not info.value.retryable
+    assert server.requests[0].line.startswith("POST")

@@ -16,7 +16,12 @@ from ._dataset_export import DatasetSettings
 from ._export import OutputFormat
 from ._export_run import ExportError
 from ._outpath import OutTarget, OutTargetError, checked_out
-from ._partner_query import REFERRAL_CODE_RE, validate_invitee_query, validate_volume_query
+from ._partner_query import (
+    MAX_VOLUME_DAYS,
+    REFERRAL_CODE_RE,
+    validate_invitee_query,
+    validate_volume_query,
+)
 from ._report_run import ReportSettings
 
 __all__ = [
@@ -62,8 +67,10 @@ def referral_code(text: str) -> str:
 
 
 def _volume_days(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 3650:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 3650, got {text!r}")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_VOLUME_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 1 to {MAX_VOLUME_DAYS}, got {text!r}"
+        )
     return int(text)
 
 

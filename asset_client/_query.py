@@ -33,6 +33,7 @@ __all__ = [
     "validate_page_size",
     "validate_query",
     "validate_resume_point",
+    "validate_uid",
 ]
 
 Quote = Literal["usdt", "usdc"]
@@ -119,6 +120,16 @@ def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, dat
     )
 
 
+def validate_uid(uid: object) -> int | None:
+    """None, or a uid the server can hold: 1 .. 2**63-1 (its Java ``long``).  One rule
+    for every endpoint's ``uid``."""
+    if uid is not None and (not is_int(uid) or not 1 <= uid <= JAVA_LONG_MAX):
+        raise InvalidParameterError(
+            f"uid must be an integer from 1 to {JAVA_LONG_MAX}, got {uid!r}", field="uid"
+        )
+    return uid
+
+
 def validate_query(
     *,
     quote: object = "usdt",
@@ -134,10 +145,7 @@ def validate_query(
     known = _QUOTES.get(quote.lower()) if isinstance(quote, str) else None
     if known is None:
         raise InvalidParameterError(f"quote must be one of {QUOTES}, got {quote!r}", field="quote")
-    if uid is not None and (not is_int(uid) or not 1 <= uid <= JAVA_LONG_MAX):
-        raise InvalidParameterError(
-            f"uid must be an integer from 1 to {JAVA_LONG_MAX}, got {uid!r}", field="uid"
-        )
+    uid = validate_uid(uid)
     start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
     end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
     if start and end and start[1] > end[1]:

@@ -152,3 +152,88 @@ def test_out_of_range_resume_points_are_refused(
     with pytest.raises(InvalidParameterError) as info:
         client.iter_invitee_assets(**call)
     assert info.value.field == field
+
+
+# -- the same bounds on the partner endpoints -----------------------------------------------
+
+NEAR_YEAR_1 = datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+NEAR_YEAR_9999 = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+
+
+@pytest.mark.parametrize(
+    ("method", "call", "field"),
+    [
+        ("get_invitees_page", {"uid": 2**63}, "uid"),
+        ("get_invitees_page", {"uid": True}, "uid"),
+        ("get_invitees_page", {"page_no": 10**12}, "page_no"),
+        ("get_invitees_page", {"page_size": 10**6}, "page_size"),
+        ("get_invitees_page", {"referral_code": "x" * 33}, "referral_code"),
+        ("get_invitees_page", {"start_time": NEAR_YEAR_1}, "start_time"),
+        ("get_invitees_page", {"end_time": NEAR_YEAR_9999}, "end_time"),
+        ("get_trading_volume_page", {"uid": 2**63}, "uid"),
+        ("get_trading_volume_page", {"page_no": JAVA_INT_MAX + 1}, "page_no"),
+        ("get_trading_volume_page", {"page_size": 0}, "page_size"),
+        ("get_trading_volume_page", {"start_date": NEAR_YEAR_1}, "start_date"),
+        ("get_trading_volume_page", {"end_date": NEAR_YEAR_9999}, "end_date"),
+        ("get_trading_volume_page", {"start_date": "2026-02-30"}, "start_date"),
+    ],
+)
+async def test_out_of_range_partner_calls_send_nothing(
+    api_key: str, method: str, call: dict[str, Any], field: str
+) -> None:
+    with aioresponses():  # nothing registered: a request would fail loudly
+        async with AssetClient(api_key, SECRET, base_url=BASE) as client:
+            with pytest.raises(InvalidParameterError) as info:
+                await getattr(client, method)(**call)
+            assert client.stats.requests == 0
+    assert info.value.field == field
+
+
+def test_early_years_are_sent_as_four_digit_days() -> None:
+    from asset_client._partner_query import validate_volume_query
+
+    query = validate_volume_query(
+        start_date=datetime(999, 1, 2, tzinfo=UTC), end_date=None, server_tz=UTC
+    )
+    assert query.start_date == "0999-01-02"
+
+
+@pytest.mark.parametrize("days", [-1, 3651, 10**12, 1.5, True])
+def test_volume_days_are_bounded(days: object) -> None:
+    from asset_client._partner_query import volume_window
+
+    with pytest.raises(InvalidParameterError) as info:
+        volume_window(days, datetime(2026, 1, 1, tzinfo=UTC), UTC)
+    assert info.value.field == "volume_days"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["export", "--dataset", "invitees", "--uid", str(2**63)], "--uid"),
+        (["export", "--dataset", "volume", "--page-size", "\uff11\uff10\uff10"], "--page-size"),
+        (["export", "--dataset", "invitees", "--referral-code", "a b"], "--referral-code"),
+        (["export", "--dataset", "volume", "--start", "2026-02-30"], "--start"),
+        (["report", "--out", "r.csv", "--volume-days", "3651"], "--volume-days"),
+        (["report", "--out", "r.csv", "--volume-days", "+7"], "--volume-days"),
+        (["report", "--out", "r.csv", "--start", "2026-13-01 00:00:00"], "--start"),
+    ],
+)
+def test_partner_cli_values_exit_2_naming_option(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], args: list[str], named: str
+) -> None:
+    import os
+
+    from asset_client._cli import main
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        if args[0] == "export":
+            args = [*args, "--out", "x.csv"]
+        code = main([*args, "--sandbox"])
+    finally:
+        os.chdir(cwd)
+    assert code == 2
+    assert named in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -60,7 +60,7 @@ from ._export_run import (
     run_export,
 )
 from ._logging import redact
-from ._outpath import OutTargetError, resolve_out
+from ._outpath import OutTargetError, checked_out
 from ._query import JAVA_LONG_MAX, MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
 from ._report_run import report_summary, run_report
@@ -462,7 +462,7 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 def _settings(args: argparse.Namespace) -> ExportSettings:
     try:
-        target = resolve_out(args.out)
+        target = checked_out(args.out, resume=args.resume)  # the rules of every --out
     except OutTargetError as exc:
         raise ExportError(str(exc)) from None
     if args.format is not None:
@@ -477,13 +477,6 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
                 f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl"
             )
         fmt = guessed
-    if target.is_stdout and args.resume:
-        raise ExportError("--resume needs a file: --out - (stdout) keeps no checkpoint")
-    if target.stream is not None and args.resume:
-        raise ExportError(
-            f"--resume needs a regular file: --out {args.out!r} is a device or pipe, "
-            "written through with no checkpoint"
-        )
     out = target.file
     if target.is_stdout and args.summary_json == "-":
         raise ExportError("--summary-json - and --out - would share stdout: name a file for one")

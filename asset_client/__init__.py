@@ -13,6 +13,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "TransportError",

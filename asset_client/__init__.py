@@ -1,5 +1,5 @@
-"""asset_client: async client, bulk exporter and sandbox for CoinW's
-"Get Direct Invitee User Asset" partner API."""
+"""asset_client: async client, bulk exporter and sandbox for CoinW's partner (affiliate) API:
+invitee assets, the invited user list and their daily trading volume."""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -13,10 +13,12 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
 )
 from ._models import AssetPage, InviteeAsset
+from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
 from ._transport import slot_trace_config
@@ -42,9 +44,12 @@ __all__ = [
     "AssetPage",
     "AuthenticationError",
     "ClientStats",
+    "DailyVolume",
     "HostLimiter",
     "InvalidParameterError",
+    "Invitee",
     "InviteeAsset",
+    "InviteePage",
     "LimiterBackend",
     "LimiterUnavailableError",
     "PaginationError",
@@ -54,9 +59,11 @@ __all__ = [
     "RateLimitError",
     "RedisLimiter",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "TransportError",
+    "VolumePage",
     "__version__",
     "slot_trace_config",
 ]

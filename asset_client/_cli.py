@@ -17,14 +17,28 @@ import re
 import signal
 import stat
 import sys
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import _logging
+from ._cli_partner import (
+    add_dataset_arguments,
+    add_report_parser,
+    checked_limiter,
+    dataset_settings,
+    report_settings,
+    time_or_day,
+)
 from ._client import DEFAULT_BASE_URL, checked_base_url
+from ._console import FORMATS, Console, plural
+from ._dataset_export import run_dataset_export
+from ._dataset_export import summary_line as dataset_summary
+from ._env import ENV_API_KEY, ENV_SECRET_KEY, checked_proxy
 from ._errors import (
     AssetClientError,
     AuthenticationError,
@@ -35,8 +49,9 @@ from ._errors import (
     ResponseDecodeError,
     ServerError,
     TransportError,
+    relabel_for_lookup,
 )
-from ._export import OutputFormat
+from ._export import DEFAULT_FILE_MODE, OutputFormat, atomic_write, partial_path
 from ._export_run import (
     Credentials,
     ExportError,
@@ -45,15 +60,19 @@ from ._export_run import (
     ExportState,
     run_export,
 )
-from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
+from ._logging import redact
+from ._outpath import OutTargetError, checked_out
+from ._query import JAVA_LONG_MAX, MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
-from .limit import LIMITER_ENV, LimiterUnavailableError, resolve_limiter
+from ._report_run import report_summary, run_report
+from ._retry import MAX_RETRIES
+from ._summary import summary_document
+from ._version import VERSION
+from .limit import LIMITER_ENV, LimiterUnavailableError
 
 __all__ = ["EXIT_CODES", "exit_code_for", "load_credentials_file", "main"]
 
 PROG = "asset-client"
-ENV_API_KEY = "COINW_API_KEY"
-ENV_SECRET_KEY = "COINW_SECRET_KEY"  # noqa: S105 - a variable name, not a secret
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -62,6 +81,9 @@ EXIT_AUTH = 3
 EXIT_GAVE_UP = 4
 EXIT_UNTRUSTED = 5
 EXIT_INTERRUPTED = 130
+#: A reader closed the pipe (``... --out - | head``): what a shell reports for a
+#: command killed by SIGPIPE (128 + 13), quietly, as other tools do.
+EXIT_BROKEN_PIPE = 141
 
 EXIT_CODES = f"""\
 exit statuses:
@@ -76,6 +98,7 @@ exit statuses:
   {EXIT_UNTRUSTED}    the server sent data that cannot be trusted (unreadable answers,
        inconsistent pages); retrying will probably not help
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); continue with --resume
+  {EXIT_BROKEN_PIPE}  the reader of --out - closed the pipe (e.g. | head): no message
 """
 
 EXPORT_EPILOG = f"""\
@@ -91,10 +114,13 @@ output:
   "NAME.checkpoint.json" records the progress (never any credentials).
   If a checkpoint exists, pass --resume to continue it (the result is the
   same file a clean run would write), or delete it to start over.
+  Files are created owner-only (mode 600; see --file-mode). A device or
+  FIFO (/dev/null, /dev/stdout, a named pipe) is written through like
+  "--out -", never replaced; other non-regular files are refused.
 
 {EXIT_CODES}"""
 
-logger = logging.getLogger("asset_client")
+logger = _logging.get_logger()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,22 +138,23 @@ class _UsageError(Exception):
 # -- argument types ------------------------------------------------------------------------
 
 
-def _page_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_PAGE_SIZE:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer from 1 to {MAX_PAGE_SIZE}, got {text!r}"
-        )
+def _ascii_int(text: str, low: int, high: int) -> int:
+    """A plain ASCII decimal integer in ``[low, high]``: no sign, no spaces, no "_",
+    no full-width digits (all of which Python's int() would take)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))):
+        raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}, got {text!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}, got {text!r}")
     return value
 
 
+def _page_size(text: str) -> int:
+    return _ascii_int(text, 1, MAX_PAGE_SIZE)
+
+
 def _uid(text: str) -> int:
-    if not (text.isascii() and text.isdigit() and int(text) > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return int(text)
+    return _ascii_int(text, 1, JAVA_LONG_MAX)
 
 
 def _time(text: str) -> str:
@@ -164,24 +191,42 @@ def _zone(text: str) -> tuple[str, tzinfo]:
         ) from None
 
 
+_PERIOD_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+
+
 def _rate(text: str) -> RateLimit:
     """``REQUESTS/SECONDS``; the margin scales with the period like the default's."""
+    requests_text, _, period_text = text.partition("/")
     try:
-        requests_text, _, period_text = text.partition("/")
-        requests, period = int(requests_text), float(period_text)
-        if requests < 1 or not period > 0:
+        requests = _ascii_int(requests_text, 1, 1_000_000)
+        if not _PERIOD_RE.fullmatch(period_text):
             raise ValueError
-    except ValueError:
+        period = float(period_text)
+        return RateLimit(requests=requests, period=period, margin=period * RateLimit().margin)
+    except (ValueError, argparse.ArgumentTypeError):  # InvalidParameterError is a ValueError
         raise argparse.ArgumentTypeError(
-            f"must be REQUESTS/SECONDS like 5/1, got {text!r}"
+            f"must be REQUESTS/SECONDS like 5/1, got {text!r} (a whole number of "
+            "requests, then a period in seconds above 0 and at most 3600)"
         ) from None
-    return RateLimit(requests=requests, period=period, margin=period * RateLimit().margin)
+
+
+def _proxy(text: str) -> str:
+    try:
+        return checked_proxy(text)
+    except InvalidParameterError as exc:
+        raise argparse.ArgumentTypeError(exc.message.removeprefix("proxy ")) from None
 
 
 def _retries(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return int(text)
+    return _ascii_int(text, 0, MAX_RETRIES)
+
+
+def _file_mode(text: str) -> int:
+    if not re.fullmatch(r"0?[0-7]{3}", text) or int(text, 8) & ~0o666:
+        raise argparse.ArgumentTypeError(
+            f"must be an octal mode without execute bits like 600 or 640, got {text!r}"
+        )
+    return int(text, 8)
 
 
 # -- parser ------------------------------------------------------------------------------
@@ -194,9 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_CODES,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_export_parser(subparsers)
+    add_report_parser(subparsers, _add_connection_args)
     _add_sandbox_parser(subparsers)
+    from ._cli_store import add_store_parsers  # sync, changes, history, snapshots
+
+    add_store_parsers(subparsers)
     return parser
 
 
@@ -222,14 +272,30 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         choices=[f.value for f in OutputFormat],
         help="default: from the extension (.csv, .jsonl, .ndjson); csv for stdout",
     )
-    export.add_argument("--quote", choices=["usdt", "usdc"], default="usdt", help="default usdt")
+    export.add_argument("--quote", choices=["usdt", "usdc"], help="default usdt (assets only)")
     export.add_argument("--uid", type=_uid, help="export this one invitee only")
     export.add_argument(
-        "--start", type=_time, metavar="TIME", help="window start, 'yyyy-MM-dd HH:mm:ss'"
+        "--start",
+        type=time_or_day,
+        metavar="TIME",
+        help="window start, 'yyyy-MM-dd HH:mm:ss' (volume: a day, yyyy-MM-dd)",
     )
     export.add_argument(
-        "--end", type=_time, metavar="TIME", help="window end, 'yyyy-MM-dd HH:mm:ss'"
+        "--end",
+        type=time_or_day,
+        metavar="TIME",
+        help="window end, 'yyyy-MM-dd HH:mm:ss' (volume: a day, yyyy-MM-dd)",
     )
+    add_dataset_arguments(export)
+    export.add_argument(
+        "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
+    )
+    _add_connection_args(export)
+
+
+def _add_connection_args(parser: argparse.ArgumentParser) -> None:
+    """Where to connect, with which credentials, how fast: shared by export and report."""
+    export = parser
     export.add_argument(
         "--page-size",
         type=_page_size,
@@ -238,9 +304,6 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     )
     export.add_argument(
         "--base-url", default=DEFAULT_BASE_URL, help=f"API server (default {DEFAULT_BASE_URL})"
-    )
-    export.add_argument(
-        "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
     )
     export.add_argument(
         "--sandbox",
@@ -261,6 +324,31 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         help="zone of the server's times: IANA name, UTC or +08:00 (default UTC)",
     )
     export.add_argument(
+        "--proxy",
+        type=_proxy,
+        metavar="URL",
+        help="HTTP proxy, http://[user:password@]host:port (default: HTTPS_PROXY from the "
+        "environment)",
+    )
+    export.add_argument(
+        "--summary-json",
+        metavar="FILE",
+        help="also write the final summary (counts, exact sums, requests, retries, elapsed, "
+        "exit status) as JSON to FILE, or - for stdout; written on failure too",
+    )
+    export.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress and no summary line; warnings and errors still shown",
+    )
+    export.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="stderr as timestamped text (default) or one JSON object per line",
+    )
+    export.add_argument(
         "--debug", action="store_true", help="log every request; tracebacks on errors"
     )
     advanced = export.add_argument_group("advanced (tests, benchmarks, special agreements)")
@@ -278,7 +366,18 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         f"using that Redis); overrides {LIMITER_ENV}",
     )
     advanced.add_argument(
-        "--max-retries", type=_retries, metavar="N", help="retries per request (default 5)"
+        "--max-retries",
+        type=_retries,
+        metavar="N",
+        help=f"retries per request, 0..{MAX_RETRIES} (default 5)",
+    )
+    export.add_argument(
+        "--file-mode",
+        type=_file_mode,
+        default=DEFAULT_FILE_MODE,
+        metavar="MODE",
+        help="octal mode of the files created, e.g. 640 (default 600: owner only; "
+        "the umask still applies)",
     )
 
 
@@ -371,11 +470,15 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _settings(args: argparse.Namespace) -> ExportSettings:
-    to_stdout = args.out == "-"
+    try:
+        target = checked_out(args.out, resume=args.resume)  # the rules of every --out
+    except OutTargetError as exc:
+        raise ExportError(str(exc)) from None
     if args.format is not None:
         fmt = OutputFormat(args.format)
-    elif to_stdout:
-        fmt = OutputFormat.CSV
+    elif target.file is None:
+        # stdout, a device or a pipe: csv unless the name says otherwise
+        fmt = OutputFormat.from_path(args.out) or OutputFormat.CSV
     else:
         guessed = OutputFormat.from_path(args.out)
         if guessed is None:
@@ -383,22 +486,26 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
                 f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl"
             )
         fmt = guessed
-    if to_stdout and args.resume:
-        raise ExportError("--resume needs a file: --out - (stdout) keeps no checkpoint")
-    out = None if to_stdout else Path(args.out)
-    if out is not None and out.is_dir():
-        raise ExportError(f"--out {args.out!r} is a directory; name a file")
+    out = target.file
+    if target.is_stdout and args.summary_json == "-":
+        raise ExportError("--summary-json - and --out - would share stdout: name a file for one")
+    if args.sandbox and args.proxy:
+        raise ExportError("--proxy has no use with --sandbox: the sandbox runs on this machine")
     zone_name, zone = args.server_timezone
     if not args.sandbox:
         checked_base_url(args.base_url)
     # Cross-field checks (start after end) with the library's own rules, before any I/O.
+    for option, value in (("--start", args.start), ("--end", args.end)):
+        if value is not None and len(value) != len("yyyy-MM-dd HH:mm:ss"):
+            raise ExportError(f"{option} must be a time like '2026-03-01 00:00:00', got {value!r}")
+    quote = args.quote or "usdt"
     validate_query(
-        quote=args.quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
+        quote=quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
     )
     return ExportSettings(
         out=out,
         fmt=fmt,
-        quote=args.quote,
+        quote=quote,
         uid=args.uid,
         start=args.start,
         end=args.end,
@@ -410,15 +517,11 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
         server_timezone_name=zone_name,
         rate=args.rate,
         max_retries=args.max_retries,
-        limiter=_limiter(args.limiter),
+        stream=target.stream,
+        file_mode=args.file_mode,
+        proxy=args.proxy,
+        limiter=checked_limiter(args.limiter),
     )
-
-
-def _limiter(spec: str | None) -> str | None:
-    """The --limiter value, checked now (a bad one is a usage error before any I/O)."""
-    if spec is not None:
-        resolve_limiter(spec)
-    return spec
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -455,12 +558,24 @@ def _hint(exc: BaseException) -> str:
     return ""
 
 
-def _failure_line(exc: BaseException, state: ExportState) -> str:
+def _user_path(filename: object, out: str | None) -> object:
+    """The user's --out instead of the hidden partial file they never named."""
+    if out is not None and out != "-" and str(filename) == str(partial_path(Path(out))):
+        return out
+    return filename
+
+
+def _failure_line(exc: BaseException, state: ExportState, out: str | None = None) -> str:
     what = str(exc) or type(exc).__name__
-    if isinstance(exc, AssetClientError) and not what.startswith(type(exc).__name__):
-        what = f"{type(exc).__name__}: {what}"  # the kind of failure first, as ApiError does
+    if isinstance(exc, AssetClientError):
+        what = f"{type(exc).__name__}: {what}"  # the kind of failure first
     elif isinstance(exc, OSError) and exc.strerror:
-        what = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+        if exc.filename:
+            what = f"cannot write {_user_path(exc.filename, out)}: {exc.strerror}"
+        else:
+            what = exc.strerror
+            if out is not None and out != "-":
+                what = f"cannot write {out}: {what}"
     parts = [f"{PROG}: error: {what}"]
     if hint := _hint(exc):
         parts.append(hint)
@@ -472,7 +587,8 @@ def _failure_line(exc: BaseException, state: ExportState) -> str:
         )
     elif state.resumable:
         parts.append(
-            f"{state.records_saved} records saved; run the same command with --resume to continue"
+            f"{plural(state.records_saved, 'record')} saved; "
+            "run the same command with --resume to continue"
         )
     elif state.stdout_started:
         parts.append("the output on stdout is incomplete")
@@ -483,10 +599,10 @@ def _summary_line(result: ExportResult) -> str:
     sums = result.sums
     resumed = f" ({result.resumed_from} from the checkpoint)" if result.resumed_from else ""
     return (
-        f"{PROG}: exported {sums.records} records{resumed} to {result.destination}; "
+        f"{PROG}: exported {plural(sums.records, 'record')}{resumed} to {result.destination}; "
         f"sums: total_deposit={sums.total_deposit:f} total_withdrawal={sums.total_withdrawal:f} "
-        f"current_balance={sums.current_balance:f}; {result.requests} requests, "
-        f"{result.retries} retries, {result.elapsed:.1f} s"
+        f"current_balance={sums.current_balance:f}; {plural(result.requests, 'request')}, "
+        f"{plural(result.retries, 'retry')}, {result.elapsed:.1f} s"
     )
 
 
@@ -520,45 +636,147 @@ async def _until_signal(work: Callable[[], Awaitable[int]]) -> tuple[int | None,
             loop.remove_signal_handler(signum)
 
 
-def _export(args: argparse.Namespace, stderr: TextIO) -> int:
-    state = ExportState()
-    interrupted = False
-    try:
-        settings = _settings(args)
+def _work(
+    args: argparse.Namespace, console: Console, state: ExportState
+) -> Callable[[], Awaitable[int]]:
+    """The command's run, its settings checked (raises before any I/O)."""
+    zone_name, zone = args.server_timezone
+    if args.command == "report":
+        report = report_settings(args, zone=zone)
+        if not args.sandbox:
+            checked_base_url(args.base_url)
         credentials = _credentials(args)
 
-        async def work() -> int:
-            result = await run_export(
-                settings, credentials, stdout=sys.stdout.buffer, stderr=stderr, state=state
-            )
-            print(_summary_line(result), file=stderr)
+        async def run_the_report() -> int:
+            result = await run_report(report, credentials, stderr=console.stream, state=state)
+            console.emit("summary", report_summary(result, report.out))
             return EXIT_OK
+
+        return run_the_report
+    if args.dataset != "assets":
+        dataset = dataset_settings(args, zone_name=zone_name, zone=zone)
+        if not args.sandbox:
+            checked_base_url(args.base_url)
+        credentials = _credentials(args)
+
+        async def export_dataset() -> int:
+            result = await run_dataset_export(
+                dataset,
+                credentials,
+                stdout=sys.stdout.buffer,
+                stderr=console.stream,
+                state=state,
+                console=console,
+            )
+            console.emit("summary", dataset_summary(result, dataset.dataset))
+            return EXIT_OK
+
+        return export_dataset
+    settings = _settings(args)
+    credentials = _credentials(args)
+
+    async def work() -> int:
+        result = await run_export(
+            settings,
+            credentials,
+            stdout=sys.stdout.buffer,
+            stderr=console.stream,
+            state=state,
+            console=console,
+        )
+        console.emit("summary", _summary_line(result))
+        return EXIT_OK
+
+    return work
+
+
+def _export(args: argparse.Namespace, console: Console) -> int:
+    state = ExportState()
+    started = time.monotonic()
+    error: BaseException | None = None
+    status = _run_export(args, console, state)
+    if isinstance(status, BaseException):
+        error, status = status, exit_code_for(status)
+    if args.summary_json is not None and status != EXIT_BROKEN_PIPE:
+        _write_summary(args, console, state, status, error, time.monotonic() - started)
+    return status
+
+
+def _run_export(args: argparse.Namespace, console: Console, state: ExportState) -> int | Exception:
+    """The exit status, or the error that stopped the run (already reported)."""
+    interrupted = False
+    try:
+        work = _work(args, console, state)
 
         status, interrupted = asyncio.run(_until_signal(work))
         if status is not None:
             return status
     except KeyboardInterrupt:  # a Ctrl-C before the handlers were in place
         interrupted = True
+    except BrokenPipeError:
+        if args.out != "-":
+            raise
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:
+        if isinstance(exc, AssetClientError) and getattr(args, "uid", None) is not None:
+            relabel_for_lookup(exc, args.uid)  # one invitee: "uid N", not "page 1"
+        details: dict[str, object] = {"exit_status": exit_code_for(exc)}
         if args.debug:
-            traceback.print_exc(file=stderr)
-        print(_failure_line(exc, state), file=stderr)
-        return exit_code_for(exc)
+            if console.json:
+                details["traceback"] = redact(traceback.format_exc())
+            else:
+                traceback.print_exc(file=console.stream)
+        console.error(_failure_line(exc, state, args.out), **details)
+        return exc
     if interrupted and state.completed:
         # The signal came while closing down: the file is already complete and in place.
-        print(
-            f"{PROG}: interrupted after the export completed; the output is complete", file=stderr
-        )
+        console.note("interrupted after the export completed; the output is complete")
         return EXIT_OK
     if interrupted:
         line = f"{PROG}: interrupted"
         if state.resumable:
             line += (
-                f"; {state.records_saved} records saved; "
+                f"; {plural(state.records_saved, 'record')} saved; "
                 "run the same command with --resume to continue"
             )
-        print(line, file=stderr)
+        console.error(line, exit_status=EXIT_INTERRUPTED)
     return EXIT_INTERRUPTED
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush
+    does not raise again (the recipe in Python's signal docs)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _write_summary(
+    args: argparse.Namespace,
+    console: Console,
+    state: ExportState,
+    status: int,
+    error: BaseException | None,
+    elapsed: float,
+) -> None:
+    doc = summary_document(
+        state=state,
+        exit_status=status,
+        error=None if error is None else _failure_line(error, state, args.out),
+        elapsed=elapsed,
+        destination=None if args.out in (None, "-") else args.out,
+    )
+    data = (json.dumps(doc, indent=2) + "\n").encode()
+    try:
+        if args.summary_json == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            atomic_write(Path(args.summary_json), data)
+    except OSError as exc:
+        console.error(f"{PROG}: error: cannot write --summary-json {args.summary_json}: {exc}")
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -571,15 +789,17 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _logging_to(stderr: TextIO, debug: bool) -> Iterator[None]:
-    """The library's warnings (and with --debug every request) as plain stderr lines,
+def _logging_to(console: Console, debug: bool) -> Iterator[None]:
+    """The library's warnings (with --debug or ASSET_CLIENT_LOG more) through the console,
     for this run only: an embedding program's logging is left as it was."""
-    handler = logging.StreamHandler(stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+    handler = console.handler()
     saved = logger.level, logger.propagate
+    env_level = os.environ.get(_logging.ENV_LOG, "").strip().upper()
+    level = logging.DEBUG if debug else logging.getLevelName(env_level or "WARNING")
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    logger.setLevel(level if isinstance(level, int) else logging.WARNING)
     logger.propagate = False
+    _logging.mark_configured()  # ASSET_CLIENT_LOG adds no second handler
     try:
         yield
     finally:
@@ -598,7 +818,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    with _logging_to(stderr, getattr(args, "debug", False)):
+    console = Console(
+        stderr,
+        fmt=getattr(args, "log_format", "text"),
+        quiet=getattr(args, "quiet", False),
+        prog=PROG,
+    )
+    with _logging_to(console, getattr(args, "debug", False)):
         if args.command == "sandbox":
             return _sandbox(args)
-        return _export(args, stderr)
+        if hasattr(args, "store_command"):
+            from ._cli_store import run_store_command
+
+            return run_store_command(args, stderr)
+        return _export(args, console)

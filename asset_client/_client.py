@@ -7,54 +7,62 @@ HTTP -> classified answer -> decoded page -> page planner -> records.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
+import os
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import UTC, tzinfo
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from attrs import define, evolve
 from yarl import URL
 
-from ._classify import classify_response
-from ._decode import decode_page
+from . import _logging
+from ._env import checked_proxy, client_from_env
 from ._errors import (
     AssetClientError,
-    AuthenticationError,
     InvalidParameterError,
-    PaginationError,
-    PermissionDeniedError,
-    RateLimitError,
+    relabel_for_lookup,
 )
 from ._models import AssetPage, InviteeAsset
-from ._pages import PagePlanner, Step, UidGuard
+from ._partner_client import PartnerCalls
 from ._query import (
     AssetQuery,
-    build_query,
-    decoded_query_string,
-    encoded_query_string,
+    is_int,
     validate_page_no,
     validate_page_size,
     validate_query,
     validate_resume_point,
 )
-from ._ratelimit import (
-    KeyLimiter,
-    Permit,
-    RateLimit,
-    SlotLost,
-    Ticket,
-    limiter_for,
-    pause_after_rejection,
-)
+from ._ratelimit import KeyLimiter, RateLimit, Ticket, limiter_for
 from ._retry import RetryPolicy
-from ._signing import ASSETS_PATH, sign
-from ._transport import Answer, claims_on_connection, http_get, open_session
+from ._transport import (
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_PAGE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    AnswerLimits,
+    open_session,
+)
+from ._walk import (
+    Answer,
+    Cancel,
+    Emit,
+    Failed,
+    Finish,
+    Notice,
+    NoticeKind,
+    Order,
+    Request,
+    Resume,
+    Served,
+    Walk,
+)
+from .endpoints import ASSETS
+from .endpoints.base import PageOf
 from .limit import LimiterBackend, resolve_limiter
 
 __all__ = [
@@ -68,12 +76,16 @@ __all__ = [
 
 logger = logging.getLogger("asset_client")
 
+R = TypeVar("R")
+T = TypeVar("T")
+
 DEFAULT_BASE_URL = "https://api.coinw.com"
 #: Requests are the scarce resource, so walks ask for the largest page the docs allow...
 DEFAULT_PAGE_SIZE = 1000
 #: ...and fall back to the other reading of the docs if the server refuses it.
 FALLBACK_PAGE_SIZE = 100
 _SINGLE_PAGE_SIZE = 100  # get_invitee_assets_page: valid under both readings of the docs
+MAX_CONCURRENCY = 1000
 
 Sleep = Callable[[float], Awaitable[object]]
 
@@ -91,6 +103,7 @@ class ClientStats:
     duplicates_dropped: int = 0  #: records a walk saw twice and yielded once
     total_decreases: int = 0  #: times the server's total shrank mid-walk
     replans: int = 0  #: times a walk re-planned because pages came back short
+    arrived_during_walk: int = 0  #: records added before a walk's position while it ran
     expected_total: int | None = None  #: the server's latest ``total`` in the current walk
 
 
@@ -113,9 +126,22 @@ def checked_base_url(base_url: object) -> str:
         url = URL(base_url)
     except ValueError:
         url = URL()
+    # First, and without echoing the URL: a password in it must not reach a message.
+    if url.user is not None or url.password is not None or "@" in url.raw_authority:
+        raise InvalidParameterError(
+            "base_url must not hold a user name or password (credentials go in api_key and "
+            "secret_key)",
+            field="base_url",
+        )
     if url.scheme not in ("https", "http") or not url.host:
         raise InvalidParameterError(
             f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
+        )
+    if url.raw_query_string or url.raw_fragment or "?" in base_url or "#" in base_url:
+        # The query is signed: anything here would go unsigned or break the signature.
+        raise InvalidParameterError(
+            f"base_url must have no query string or fragment, got {base_url!r}",
+            field="base_url",
         )
     if url.scheme == "http" and not _is_loopback(url.host):
         raise InvalidParameterError(
@@ -145,7 +171,7 @@ def _mask(value: str) -> str:
     return f"…{value[-4:]}" if len(value) > 8 else "…"
 
 
-class AssetClient:
+class AssetClient(PartnerCalls):
     """Async client for CoinW's "Get Direct Invitee User Asset" endpoint.
 
     ::
@@ -156,14 +182,20 @@ class AssetClient:
 
     - Pass ``session`` to share an `aiohttp.ClientSession`; the client then never
       closes it.  Without one it opens its own and closes it on exit.
-    - Requests are limited per API key, shared by every process that uses the key
-      through ``limiter``: ``"host"`` (the default: every process of this user on this
-      machine), ``"process"`` (this process only) or ``"redis://host:port/db"`` (every
-      host that uses that Redis); else the ``ASSET_CLIENT_LIMITER`` environment
-      variable.  See `RateLimit` and the README.
+    - Requests are limited per API key and endpoint, shared by every process that uses
+      the key through ``limiter``: ``"host"`` (the default: every process of this user
+      on this machine), ``"process"`` (this process only) or ``"redis://host:port/db"``
+      (every host that uses that Redis); else the ``ASSET_CLIENT_LIMITER`` environment
+      variable.  ``global_rate_limit`` adds CoinW's account-wide limit across endpoints
+      (one more lane of the same budget).  See `RateLimit` and docs/limits.md.
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
+    - ``timeout`` bounds one attempt, start to last byte; ``page_timeout`` bounds all
+      attempts at one page together (limiter waits and backoff not counted), so a
+      server that drips its answer fails in bounded time.  ``max_body_size`` (16 MiB)
+      caps an answer's body, decompressed; a larger one is `ResponseTooLargeError`,
+      never retried.  Both hold for every endpoint, GET and POST.
     - ``sleep`` and ``rng`` are injectable so tests never wait for real backoff.
     """
 
@@ -174,50 +206,65 @@ class AssetClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         session: aiohttp.ClientSession | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        page_timeout: float = DEFAULT_PAGE_TIMEOUT,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
+        global_rate_limit: RateLimit | None = None,
         server_timezone: tzinfo = UTC,
         max_concurrency: int = 8,
         limiter: str | LimiterBackend | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
+        proxy: str | None = None,
     ) -> None:
         _check_credential(api_key, "api_key")
         _check_credential(secret_key, "secret_key")
+        _logging.client_created(api_key, secret_key)  # redaction, ASSET_CLIENT_LOG
         _check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
         _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
+        _check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
         _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
-        if not isinstance(timeout, int | float) or timeout <= 0:
+        limits = AnswerLimits(
+            timeout=timeout, page_timeout=page_timeout, max_body_size=max_body_size
+        )
+        if not is_int(max_concurrency) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
             raise InvalidParameterError(
-                f"timeout must be a positive number of seconds, got {timeout!r}", field="timeout"
-            )
-        if not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise InvalidParameterError(
-                f"max_concurrency must be an integer >= 1, got {max_concurrency!r}",
+                f"max_concurrency must be an integer from 1 to {MAX_CONCURRENCY}, "
+                f"got {max_concurrency!r}",
                 field="max_concurrency",
             )
         policy = retry_policy or RetryPolicy()
         if max_retries is not None:
-            if not isinstance(max_retries, int) or max_retries < 0:
-                raise InvalidParameterError(
-                    f"max_retries must be an integer >= 0, got {max_retries!r}",
-                    field="max_retries",
-                )
-            policy = evolve(policy, max_retries=max_retries)
+            policy = evolve(policy, max_retries=max_retries)  # validated by RetryPolicy
         self.base_url = checked_base_url(base_url)
         self._api_key = api_key
         self._secret_key = secret_key
         self._session = session
         self._owns_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        if proxy is not None and session is not None:
+            raise InvalidParameterError(
+                "proxy applies to the session the client opens; set it on your session",
+                field="proxy",
+            )
+        self._proxy = None if proxy is None else checked_proxy(proxy)
+        self._limits = limits
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
-        # One key is one budget however the host is spelled: keyed by the key, not the URL.
+        # One key is one budget however the host is spelled: keyed by the key, not the
+        # URL.  Each endpoint draws on its own lane; CoinW's account-wide limit, if set,
+        # is a "global" lane every endpoint's send also claims.
+        self._backend: LimiterBackend = resolve_limiter(limiter)
+        self._global_rate = global_rate_limit
         self._limiter: KeyLimiter = limiter_for(
-            api_key, self.rate_limit, resolve_limiter(limiter), bucket=ASSETS_PATH
+            api_key,
+            self.rate_limit,
+            self._backend,
+            bucket=ASSETS.limit_bucket,
+            global_rate=global_rate_limit,
         )
         self.server_timezone = server_timezone
         self.max_concurrency = max_concurrency
@@ -228,6 +275,15 @@ class AssetClient:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self.stats = ClientStats()
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """A client from ``COINW_API_KEY``, ``COINW_SECRET_KEY`` and (optionally)
+        ``ASSET_CLIENT_BASE_URL``; keyword ``overrides`` win over the environment.
+
+        A missing variable raises `InvalidParameterError` naming it (never a value).
+        """
+        return client_from_env(cls, os.environ, overrides)
 
     def __repr__(self) -> str:
         return f"AssetClient(base_url={self.base_url!r}, api_key={_mask(self._api_key)!r})"
@@ -259,7 +315,12 @@ class AssetClient:
         if self._closed:
             raise AssetClientError("this AssetClient is closed")
         if self._session is None:
-            self._session = open_session()
+            # trust_env: HTTP(S)_PROXY and NO_PROXY apply, except to a loopback sandbox.
+            # The session claims each send slot once its connection is in hand and never
+            # resends on its own (that resend would bypass the limiter).
+            self._session = open_session(
+                trust_env=not _is_loopback(URL(self.base_url).host or ""), proxy=self._proxy
+            )
         return self._session
 
     # -- one request ---------------------------------------------------------
@@ -267,123 +328,13 @@ class AssetClient:
     async def _fetch(
         self, query: AssetQuery, page_no: int, page_size: int, ticket: Ticket | None = None
     ) -> AssetPage:
-        """One page, with limiter, signing, classification, decoding and retries.
+        """One assets page, with limiter, signing, classification, decoding and retries.
 
         ``ticket`` is the caller's place in the limiter's line (a walk passes its own).
         """
-        params = build_query(query, page_no, page_size)
-        decoded = decoded_query_string(params)
-        url = f"{self.base_url}{ASSETS_PATH}?{encoded_query_string(params)}"
-        session = self._get_session()
-        # The slot is claimed once the connection is in hand, if the session tells us.
-        on_connection = claims_on_connection(session)
-        ticket = ticket or self._limiter.ticket()
-        retry_no = 0
-        while True:
-            permit = await self._limiter.acquire(ticket, page_no, self._sleep)
-            # Timestamp after the wait: a stale one is refused as a bad signature.
-            timestamp = str(int(self._wall_clock() * 1000))
-            headers = {
-                "api_key": self._api_key,
-                "timestamp": timestamp,
-                "sign": sign(self._secret_key, timestamp, "GET", ASSETS_PATH, decoded),
-            }
-            started = time.monotonic()
-            status: int | str = "-"
-            try:
-                try:
-                    status, answer_headers, body = await self._send(
-                        session, url, headers, permit, on_connection
-                    )
-                except SlotLost:
-                    continue  # nothing was sent: sign again and queue anew
-                data = classify_response(
-                    status, answer_headers, body, page_no=page_no, now=self._wall_clock()
-                )
-                page = decode_page(
-                    data, page_no=page_no, page_size=page_size, server_tz=self.server_timezone
-                )
-            except AssetClientError as exc:
-                logger.debug(
-                    "page %d attempt %d: %s after %.3fs: %s",
-                    page_no,
-                    retry_no + 1,
-                    status,
-                    time.monotonic() - started,
-                    exc,
-                )
-                if isinstance(exc, AuthenticationError | PermissionDeniedError):
-                    # The key is refused: calls queued behind this one fail now, not later.
-                    self._limiter.refuse(exc)
-                delay = self.retry_policy.delay_for(
-                    exc, retry_no + 1, self._rng, self.rate_limit.period
-                )
-                if isinstance(exc, RateLimitError):
-                    # The server's window is closed for every sender of this key: pause
-                    # them all, whether or not this call gives up.
-                    pause = delay
-                    if pause is None:
-                        pause = pause_after_rejection(
-                            self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
-                        )
-                    self.stats.rate_limit_waits += 1
-                    await self._limiter.pause(pause)
-                    logger.warning("rate limited on page %d; pausing %.2fs", page_no, pause)
-                if delay is None:
-                    raise
-                retry_no += 1
-                self.stats.retries += 1
-                if not isinstance(exc, RateLimitError):
-                    await self._sleep(delay)
-                continue
-            logger.debug(
-                "page %d attempt %d: HTTP %s, %d records after %.3fs",
-                page_no,
-                retry_no + 1,
-                status,
-                len(page.items),
-                time.monotonic() - started,
-            )
-            self.stats.pages += 1
-            return page
+        return await self._fetch_page(ASSETS, query, page_no, page_size, ticket)
 
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        headers: dict[str, str],
-        permit: Permit,
-        on_connection: bool,
-    ) -> Answer:
-        """One HTTP request under ``permit``: its slot is claimed once the connection is
-        in hand (before asking for one, on a session without that signal).
-
-        Raises `SlotLost` when nothing was sent.
-        """
-        try:
-            if not on_connection:
-                await permit.commit()
-            try:
-                answer = await http_get(
-                    session, url, headers, self._timeout, permit if on_connection else None
-                )
-            except SlotLost:
-                raise  # given up before anything was written
-            except BaseException:
-                self.stats.requests += 1  # an attempt, answered or not
-                raise
-            self.stats.requests += 1
-            if not permit.committed:
-                # Sent without the connection signal (a mocking or custom connector):
-                # record the send late rather than never.
-                with contextlib.suppress(SlotLost):
-                    await permit.commit()
-            return answer
-        finally:
-            permit.release()
-            self.stats.limiter_wait += permit.waited
-
-    def _spawn(self, coro: Coroutine[Any, Any, AssetPage]) -> asyncio.Task[AssetPage]:
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -413,11 +364,19 @@ class AssetClient:
         start_time: object = None,
         end_time: object = None,
     ) -> AssetPage:
-        """Fetch one page exactly as asked (no fallback, no re-planning)."""
+        """Fetch one page exactly as asked (no fallback, no re-planning).
+
+        With ``uid`` it is a lookup of one invitee: errors name the uid, not a page.
+        """
         validate_page_no(page_no)
         validate_page_size(page_size)
         query = self._query(quote, uid, start_time, end_time)
-        return await self._fetch(query, page_no, page_size)
+        try:
+            return await self._fetch(query, page_no, page_size)
+        except AssetClientError as exc:
+            if query.uid is not None and page_no == 1:
+                relabel_for_lookup(exc, query.uid)
+            raise
 
     def iter_invitee_assets(
         self,
@@ -449,164 +408,134 @@ class AssetClient:
         start_offset = validate_resume_point(after_uid, start_offset)
         return self._walk(query, page_size, after_uid, start_offset)
 
-    async def _walk(
+    def _walk(
         self,
         query: AssetQuery,
         explicit_size: int | None,
         after_uid: int | None,
         start_offset: int,
     ) -> AsyncGenerator[InviteeAsset, None]:
-        planner = PagePlanner(explicit_size or self._default_page_size, start_offset)
-        guard = UidGuard(after_uid)
-        ticket = self._limiter.ticket()  # the walk's place in line, for all its pages
-        fell_back = False
-        self.stats.expected_total = None
-        pending: dict[int, asyncio.Task[AssetPage]] = {}
-        try:
-            while True:
-                self._request_ahead(query, planner, pending, ticket)
-                try:
-                    page = await self._next_page(planner, pending)
-                except InvalidParameterError:
-                    if not _may_fall_back(planner, explicit_size):
-                        raise
-                    logger.info(
-                        "server refused pageSize=%d; trying %d",
-                        planner.page_size,
-                        FALLBACK_PAGE_SIZE,
-                    )
-                    planner = PagePlanner(FALLBACK_PAGE_SIZE, start_offset)
-                    fell_back = True
-                    continue
-                if fell_back:
-                    # The smaller size was accepted: later walks start with it.
-                    self._default_page_size = FALLBACK_PAGE_SIZE
-                    fell_back = False
-                if (checked := _check_resume_point(planner, page, after_uid)) is not None:
-                    await _cancel_all(pending)
-                    planner = checked
-                    continue
-                step = self._consume(planner, page)
-                if step in (Step.REPLAN, Step.REWIND):
-                    await _cancel_all(pending)
-                if step is Step.REWIND:
-                    guard.rewind()
-                    continue  # this page belongs to the new ordering: read it again
-                if step is not Step.DONE:
-                    # Ask for the next pages before handing records over, so they load
-                    # while the caller works through this one.
-                    self._request_ahead(query, planner, pending, ticket)
-                duplicates_before = guard.duplicates
-                admitted = guard.admit(page.items, page.page_no)
-                self.stats.duplicates_dropped += guard.duplicates - duplicates_before
-                for item in admitted:
-                    self.stats.records += 1
-                    yield item
-                if step is Step.DONE:
-                    _check_complete(planner, guard, page)
-                    return
-        finally:
-            await _cancel_all(pending)
-
-    async def _next_page(
-        self, planner: PagePlanner, pending: dict[int, asyncio.Task[AssetPage]]
-    ) -> AssetPage:
-        task = pending.pop(planner.next_to_consume)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._closed and current is not None and not current.cancelling():
-                # close() stopped the page, not a cancellation of the caller's task.
-                raise AssetClientError("the AssetClient was closed during the walk") from None
-            raise
-
-    def _request_ahead(
-        self,
-        query: AssetQuery,
-        planner: PagePlanner,
-        pending: dict[int, asyncio.Task[AssetPage]],
-        ticket: Ticket,
-    ) -> None:
-        """Start fetching planned pages, up to ``max_concurrency`` not yet consumed."""
-        while len(pending) < self.max_concurrency:
-            page_no = planner.next_request()
-            if page_no is None:
-                return
-            pending[page_no] = self._spawn(self._fetch(query, page_no, planner.page_size, ticket))
-
-    def _consume(self, planner: PagePlanner, page: AssetPage) -> Step:
-        """Feed one page to the planner; count and report what looks inconsistent."""
-        previous_total = planner.total
-        self.stats.expected_total = page.total
-        step = planner.consume(page.page_no, len(page.items), page.total)
-        if step is Step.REWIND:
-            self.stats.total_decreases += 1
-            logger.warning(
-                "total fell from %s to %d during the walk (page %d): records may have moved "
-                "onto pages already read; reading again from record %d",
-                previous_total,
-                page.total,
-                page.page_no,
-                planner.consumed,
-            )
-        if step is Step.REPLAN:
-            self.stats.replans += 1
-            logger.info(
-                "page %d was short; the server serves at most %d: re-planning",
-                page.page_no,
-                planner.page_size,
-            )
-        return step
-
-
-def _may_fall_back(planner: PagePlanner, explicit_size: int | None) -> bool:
-    """Whether a refused first page may be asked again at the fallback size."""
-    return (
-        planner.total is None and explicit_size is None and planner.page_size != FALLBACK_PAGE_SIZE
-    )
-
-
-def _check_resume_point(
-    planner: PagePlanner, page: AssetPage, after_uid: int | None
-) -> PagePlanner | None:
-    """On the first page of a resumed walk (skipped straight to page p > 1): None if the
-    skip was safe, else the planner to continue with.
-
-    Safe means the page starts at or before ``after_uid`` and is a full page.  A short
-    page may be the last one, or a server that caps the size and so served page p at
-    another offset: it is asked again at the size it served, which the server honours.
-    A page past ``after_uid`` means records moved: the walk starts from page 1.
-    """
-    if planner.total is not None or planner.first_page == 1:
-        return None
-    items = page.items
-    if after_uid is None or not items or items[0].uid > after_uid:
-        logger.info("resume point moved (page %d): reading from page 1", page.page_no)
-        return PagePlanner(planner.page_size)
-    if len(items) < planner.page_size:
-        logger.info("resumed page %d was short: asking again at size %d", page.page_no, len(items))
-        return PagePlanner(len(items), planner.consumed)
-    return None
-
-
-def _check_complete(planner: PagePlanner, guard: UidGuard, last: AssetPage) -> None:
-    """Raise if the walk ended having seen fewer records than the server's total."""
-    # Positions read since the walk last moved back, less the ones read twice.
-    seen = planner.consumed - (guard.duplicates - guard.duplicates_at_rewind)
-    if seen < last.total:
-        raise PaginationError(
-            f"the server reported {last.total} records but the walk ended after {seen} "
-            f"(page {last.page_no} came back with {len(last.items)}): pages shifted while the "
-            "walk ran, so records may be missing. Everything yielded is correct; walk "
-            "again from the start to get them all."
+        """The assets walk: `Walk` in uid order, carried out by `_drive`."""
+        walk: Walk[InviteeAsset] = Walk(
+            ASSET_ORDER,
+            explicit_size or self._default_page_size,
+            window=self.max_concurrency,
+            fallback_size=None if explicit_size is not None else FALLBACK_PAGE_SIZE,
+            resume=None if after_uid is None else Resume(after_uid, start_offset),
         )
 
+        def fetch(page_no: int, page_size: int, ticket: Ticket) -> Coroutine[Any, Any, AssetPage]:
+            return self._fetch(query, page_no, page_size, ticket)
 
-async def _cancel_all(pending: dict[int, asyncio.Task[AssetPage]]) -> None:
-    tasks = list(pending.values())
-    pending.clear()
-    for task in tasks:
+        return self._drive(walk, fetch, self._limiter, remember_fallback=True)
+
+    async def _drive(
+        self,
+        walk: Walk[R],
+        fetch: Callable[[int, int, Ticket], Coroutine[Any, Any, PageOf[R]]],
+        limiter: KeyLimiter,
+        *,
+        remember_fallback: bool = False,
+    ) -> AsyncGenerator[R, None]:
+        """Carry out a walk's actions: fetch, cancel, yield, finish or raise.
+
+        Every decision is `Walk`'s; this loop only does the I/O and keeps the counters.
+        It serves every endpoint: ``fetch(page_no, page_size, ticket)`` gets one page.
+        The walk takes one place in ``limiter``'s line when it starts, for all its pages
+        (walks are served in the order they started, lower pages of one walk first).
+        ``remember_fallback``: a fallback page size the server accepted becomes this
+        client's default (the assets walk's memory).
+        """
+        self.stats.expected_total = None
+        tasks: dict[asyncio.Task[Any], int] = {}
+        by_ticket: dict[int, asyncio.Task[Any]] = {}
+        counted = _WalkCounts()
+        place = limiter.ticket()  # the walk's place in the limiter's line (not a Walk ticket)
+        try:
+            actions = walk.start()
+            while True:
+                for action in actions:
+                    if isinstance(action, Request):
+                        task = self._spawn(fetch(action.page_no, action.page_size, place))
+                        tasks[task] = action.ticket
+                        by_ticket[action.ticket] = task
+                    elif isinstance(action, Cancel):
+                        await _cancel([by_ticket.pop(t) for t in action.tickets], tasks)
+                    elif isinstance(action, Notice):
+                        logger.log(_NOTICE_LEVELS[action.kind], "%s", action.message)
+                    elif isinstance(action, Emit):
+                        for item in action.records:
+                            self.stats.records += 1
+                            yield item
+                    elif isinstance(action, Finish):
+                        return
+                    else:
+                        raise action.error
+                answer: Answer[R] = await self._next_answer(tasks)
+                by_ticket.pop(answer.ticket, None)
+                actions = walk.feed(answer)
+                counted = self._count(walk, counted, remember_fallback)
+        finally:
+            await _cancel(list(tasks), tasks)
+
+    async def _next_answer(self, tasks: dict[asyncio.Task[Any], int]) -> Answer[Any]:
+        """The next request to finish, as an answer for the walk (lowest ticket first)."""
+        if not tasks:  # the walk always has a request out until it ends
+            raise RuntimeError("the walk is waiting for an answer but nothing is in flight")
+        done = [task for task in tasks if task.done()]
+        if not done:
+            finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done = list(finished)
+        task = min(done, key=tasks.__getitem__)
+        ticket = tasks.pop(task)
+        if task.cancelled():
+            if self._closed:
+                # close() stopped the page, not a cancellation of the caller's task.
+                raise AssetClientError("the AssetClient was closed during the walk")
+            raise asyncio.CancelledError
+        error = task.exception()
+        if error is None:
+            page = task.result()
+            return Served(ticket, page.items, page.total)
+        if isinstance(error, AssetClientError):
+            return Failed(ticket, error)
+        raise error
+
+    def _count(self, walk: Walk[Any], before: _WalkCounts, remember_fallback: bool) -> _WalkCounts:
+        """Add what the walk counted since ``before`` to this client's stats."""
+        now = _WalkCounts(walk.duplicates, walk.total_decreases, walk.replans)
+        self.stats.duplicates_dropped += now.duplicates - before.duplicates
+        self.stats.total_decreases += now.total_decreases - before.total_decreases
+        self.stats.replans += now.replans - before.replans
+        self.stats.expected_total = walk.total
+        if walk.fell_back and remember_fallback:
+            # The smaller size was accepted: later walks start with it.
+            self._default_page_size = FALLBACK_PAGE_SIZE
+        return now
+
+
+@define(frozen=True)
+class _WalkCounts:
+    duplicates: int = 0
+    total_decreases: int = 0
+    replans: int = 0
+
+
+#: Assets are sorted by uid ascending, and a uid names one invitee.
+ASSET_ORDER: Order[InviteeAsset] = ASSETS.order
+
+_NOTICE_LEVELS = {
+    NoticeKind.TOTAL_FELL: logging.WARNING,
+    NoticeKind.RESUME_MOVED: logging.INFO,
+    NoticeKind.REASK: logging.INFO,
+    NoticeKind.REPLAN: logging.INFO,
+    NoticeKind.FALLBACK: logging.INFO,
+}
+
+
+async def _cancel(stopping: list[asyncio.Task[Any]], tasks: dict[asyncio.Task[Any], int]) -> None:
+    for task in stopping:
+        tasks.pop(task, None)
         task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+    if stopping:
+        await asyncio.gather(*stopping, return_exceptions=True)

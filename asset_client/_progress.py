@@ -2,7 +2,8 @@
 
 A bar redraws in place, which turns a CI log or a cron mail into noise, so a
 stream that is not a TTY gets a line now and then instead
-(``progress: 12000/250000 records, 13 requests, 4.5 req/s``).
+(``2026-05-01T02:00:00.000Z progress: 12000/250000 records, 13 requests, 4.5 req/s``,
+timestamped, or a JSON object with ``--log-format json``; nothing with ``--quiet``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Protocol, TextIO
 
 from tqdm import tqdm
 
-__all__ = ["BarProgress", "PlainProgress", "Progress", "make_progress"]
+from ._console import Console, plural
+
+__all__ = ["BarProgress", "NoProgress", "PlainProgress", "Progress", "make_progress"]
 
 Clock = Callable[[], float]
 
@@ -31,17 +34,18 @@ def _requests_text(requests: int, elapsed: float) -> str:
     """``13 requests, 4.5 req/s``.  The rate counts the gaps between requests (the
     first goes out at once) over at least a second, so a walk held to 5 req/s never
     reads as faster than that to someone watching the limit."""
-    noun = "request" if requests == 1 else "requests"
     if requests < 2:
-        return f"{requests} {noun}"
-    return f"{requests} {noun}, {(requests - 1) / max(elapsed, 1.0):.1f} req/s"
+        return plural(requests, "request")
+    return f"{plural(requests, 'request')}, {(requests - 1) / max(elapsed, 1.0):.1f} req/s"
 
 
 class PlainProgress:
     """One line at the first update, then at most one every ``interval`` seconds."""
 
-    def __init__(self, stream: TextIO, *, interval: float = 2.0, clock: Clock = time.monotonic):
-        self._stream = stream
+    def __init__(
+        self, console: Console | TextIO, *, interval: float = 2.0, clock: Clock = time.monotonic
+    ):
+        self._console = console if isinstance(console, Console) else Console(console)
         self._interval = interval
         self._clock = clock
         self._started = clock()
@@ -53,10 +57,12 @@ class PlainProgress:
             return
         self._last = now
         done = f"{records}/{total}" if total is not None else f"{records}"
-        print(
+        self._console.emit(
+            "progress",
             f"progress: {done} records, {_requests_text(requests, now - self._started)}",
-            file=self._stream,
-            flush=True,
+            records=records,
+            total=total,
+            requests=requests,
         )
 
     def close(self) -> None:
@@ -98,12 +104,22 @@ class BarProgress:
         self._bar.close()
 
 
-def make_progress(stream: TextIO, *, initial: int = 0) -> Progress:
-    """A bar on a terminal, plain lines anywhere else."""
-    try:
-        interactive = stream.isatty()
-    except (AttributeError, ValueError):  # closed or exotic streams
-        interactive = False
-    if interactive:
-        return BarProgress(stream, initial=initial)
-    return PlainProgress(stream)
+class NoProgress:
+    """``--quiet``: nothing at all."""
+
+    def update(self, records: int, total: int | None, requests: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def make_progress(console: Console | TextIO, *, initial: int = 0) -> Progress:
+    """A bar on a terminal, plain lines anywhere else, nothing when quiet."""
+    if not isinstance(console, Console):
+        console = Console(console)
+    if console.quiet:
+        return NoProgress()
+    if console.wants_bar:
+        return BarProgress(console.stream, initial=initial)
+    return PlainProgress(console)

@@ -31,10 +31,10 @@ import weakref
 from collections.abc import Awaitable, Callable
 
 from attrs import field, frozen
-from attrs.validators import ge, gt
 
 from ._errors import ApiError, AssetClientError, InvalidParameterError, RateLimitError
 from ._retry import RetryPolicy
+from ._validators import bounded_int, bounded_seconds
 from .limit.base import Lane, LimiterBackend, Verdict
 from .limit.gate import Gate
 
@@ -64,9 +64,10 @@ class RateLimit:
     arrivals can move 60 ms closer than their sends.
     """
 
-    requests: int = field(default=5, validator=gt(0))
-    period: float = field(default=1.0, validator=gt(0))
-    margin: float = field(default=0.065, validator=ge(0))
+    #: Checked like every setting: ``5/inf`` would never send again, ``nan`` never compares.
+    requests: int = field(default=5, validator=bounded_int(1, 1_000_000))
+    period: float = field(default=1.0, validator=bounded_seconds(0, 3600, low_inclusive=False))
+    margin: float = field(default=0.065, validator=bounded_seconds(0, 3600))
 
     @property
     def interval(self) -> float:
@@ -130,6 +131,7 @@ class KeyLimiter:
 
             backend = ProcessLimiter()
         self.rate = rate
+        self.global_rate = global_rate
         self.backend = backend
         self.bucket = bucket
         self._key = key or key_id(f"anonymous-{id(self)}")
@@ -338,11 +340,12 @@ def limiter_for(
     *,
     bucket: str = "assets",
     scope: str | None = None,
+    global_rate: RateLimit | None = None,
 ) -> KeyLimiter:
     """The process-wide limiter of ``(api_key, bucket)``, created on first use.
 
     One key is one budget however the server's host is spelled.  The first client to
-    use a key sets its rate and backend; asking for another for the same key raises
+    use a key sets its rate, global rate and backend; asking for another for the same key raises
     `InvalidParameterError` (a `ValueError`): two clocks for one server-side limit
     cannot both hold.
     """
@@ -351,12 +354,20 @@ def limiter_for(
     with _REGISTRY_LOCK:
         limiter = _REGISTRY.get((name, bucket))
         if limiter is None:
-            limiter = _REGISTRY[(name, bucket)] = KeyLimiter(rate, backend, key=name, bucket=bucket)
+            limiter = _REGISTRY[(name, bucket)] = KeyLimiter(
+                rate, backend, key=name, bucket=bucket, global_rate=global_rate
+            )
         elif limiter.rate != rate:
             raise InvalidParameterError(
                 f"this API key is already limited at {limiter.rate} in this process; "
                 f"cannot also use {rate}",
                 field="rate_limit",
+            )
+        elif limiter.global_rate != global_rate:
+            raise InvalidParameterError(
+                f"this API key already has global_rate_limit={limiter.global_rate} in this "
+                f"process; cannot also use {global_rate}",
+                field="global_rate_limit",
             )
         elif limiter.backend is not backend:
             raise InvalidParameterError(

@@ -34,11 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
     results = run_suite(profile)
     report = render(results, command)
+    from benchmarks.store import render_store, run_store  # the history store's section
+
+    store = run_store(40_000 if args.quick else 250_000, 1 if args.quick else 3)
+    report += "\n" + render_store(store)
     print(report)
     if args.out is not None:
         args.out.write_text(report)
         print(f"written to {args.out}", file=sys.stderr)
     problems = failures(results)
+    if not store.exact:
+        problems.append("history store: counts or changes differ from what was synced")
     for problem in problems:
         print(f"FAIL: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -25,6 +25,30 @@ os.environ.pop("ASSET_CLIENT_LIMITER", None)
 _key_numbers = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test is a process of its own as far as limiting goes: a runtime directory of
+    its own (so the host clock of one test never holds another's sends or pauses) and no
+    per-key limiter left over, since many tests use the sandbox's one demo key at their
+    own rates.  Tests of sharing choose their directories and keys themselves."""
+    from asset_client import _ratelimit
+    from asset_client.limit import select as _select
+
+    previous = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
+    _ratelimit._REGISTRY.clear()
+    for spec in ("host", "process"):
+        _select._SHARED.pop(spec, None)
+    try:
+        yield
+    finally:
+        _ratelimit._REGISTRY.clear()
+        _select._SHARED.pop("host", None)
+        _select._SHARED.pop("process", None)
+        if previous is not None:
+            os.environ["XDG_RUNTIME_DIR"] = previous
+
+
 @pytest.fixture
 def api_key() -> str:
     # One key per test: the process-wide limiter registry must not couple tests.

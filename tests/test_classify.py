@@ -67,7 +67,7 @@ def test_codes_map_to_typed_errors(
 def test_message_is_read_from_msg_or_message() -> None:
     with pytest.raises(PermissionDeniedError, match="require more permission") as info:
         classify(200, {"code": 6003, "message": "require more permission"})
-    assert info.value.code == "6003"
+    assert info.value.code == 6003 and info.value.raw_code == "6003"
 
 
 def test_http_429_is_a_rate_limit_with_retry_after() -> None:
@@ -129,7 +129,7 @@ def test_error_statuses_without_json(status: int, error: type[Exception]) -> Non
 def test_long_bodies_are_cut_in_messages() -> None:
     with pytest.raises(ServerError) as info:
         classify(502, raw=b"x" * 5000)
-    assert len(str(info.value)) < 400 and "5000 chars" in str(info.value)
+    assert len(str(info.value)) < 400 and "5000 bytes" in str(info.value)
 
 
 def test_retry_after_forms() -> None:

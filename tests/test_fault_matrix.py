@@ -122,11 +122,17 @@ async def test_shape_faults_surface_as_decode_errors(
 
 
 async def test_the_same_uid_on_two_pages_is_yielded_once(client: AssetClient) -> None:
+    # Page 2 repeating uid 2 means a record arrived before the walk's position: it is
+    # yielded once, and the walk ends with an error, since it cannot fetch the newcomer.
+    uids: list[int] = []
     with aioresponses() as mocked:
         mocked.get(URL_RE, payload=envelope(5, [record(1), record(2)]))
         mocked.get(URL_RE, payload=envelope(5, [record(2), record(3)]))
         mocked.get(URL_RE, payload=envelope(5, [record(4), record(5)]))
-        uids = [a.uid async for a in client.iter_invitee_assets(page_size=2)]
+        mocked.get(URL_RE, payload=envelope(5, []))  # 6 records seen: one more page
+        with pytest.raises(PaginationError, match="appeared before the walk's position"):
+            async for asset in client.iter_invitee_assets(page_size=2):
+                uids.append(asset.uid)
     assert uids == [1, 2, 3, 4, 5]
     assert client.stats.duplicates_dropped == 1
 

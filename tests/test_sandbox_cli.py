@@ -24,7 +24,7 @@ def _parse(*argv: str) -> argparse.Namespace:
 
 def test_defaults_use_demo_credentials_on_loopback() -> None:
     args = _parse()
-    assert args.host is None and args.port == 8765
+    assert args.host == "127.0.0.1" and args.port == 8765
     config = sandbox_config_from_args(args)
     assert (config.api_key, config.secret_key) == (DEMO_API_KEY, DEMO_SECRET_KEY)
     assert config.max_page_size == 1000 and config.clamp_page_size is None

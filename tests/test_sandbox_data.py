@@ -125,3 +125,26 @@ def test_parse_time_is_strict(text: str) -> None:
 @given(st.integers(min_value=-(10**8), max_value=10**8))
 def test_time_round_trip(seconds: int) -> None:
     assert parse_time(format_time(seconds)) == seconds
+
+
+def test_changes_anywhere_are_seeded_and_never_reuse_a_uid() -> None:
+    def run() -> tuple[list[int], list[int]]:
+        data = SandboxData(seed=3, invitees=200)
+        before = data.population("usdt").uids()
+        data.grow(15, anywhere=True)
+        data.shrink(10, anywhere=True)
+        data.grow(15, anywhere=True)
+        return before, data.population("usdt").uids()
+
+    before, after = run()
+    assert run() == (before, after)  # the same seed replays the same changes
+    assert after == sorted(set(after)) and len(after) == 220
+    added, removed = set(after) - set(before), set(before) - set(after)
+    assert len(added) == 30 and len(removed) == 10
+    # Not only at the ends: newcomers land below the highest uid, removals above the lowest.
+    assert min(added) < before[-1] and max(removed) > before[0]
+    assert not added & removed
+    # Records stay consistent with their uid, in order.
+    records = SandboxData(seed=3, invitees=200).population("usdc")
+    records.insert_anywhere(5)
+    assert [r["uid"] for r in records.records()] == records.uids()

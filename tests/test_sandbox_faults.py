@@ -81,3 +81,19 @@ def test_script_is_immutable() -> None:
     config = FaultConfig(script=script)
     script[2] = Fault.EMPTY_BODY
     assert dict(config.script) == {1: Fault.TIMEOUT}
+
+
+def test_growth_and_shrink_can_repeat() -> None:
+    plan = FaultPlan(
+        FaultConfig(grow_after=3, grow_by=1, shrink_after=4, shrink_by=1, repeat_every=4)
+    )
+    assert [n for n in range(1, 16) if plan.should_grow(n)] == [3, 7, 11, 15]
+    assert [n for n in range(1, 16) if plan.should_shrink(n)] == [4, 8, 12]
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"grow_at": "middle"}, {"shrink_at": "top"}, {"repeat_every": 0}]
+)
+def test_invalid_change_places(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        FaultConfig(**kwargs)  # type: ignore[arg-type]

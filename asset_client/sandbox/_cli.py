@@ -1,4 +1,9 @@
-"""The ``asset-client sandbox`` subcommand: run the sandbox server in the foreground."""
+"""The ``asset-client sandbox`` subcommand (also ``python -m asset_client.sandbox``): run the
+sandbox server in the foreground, one log line per request on stdout.
+
+Sharp edge: the log line shows the API key masked to its last 4 characters, never the
+signature: a real key pointed here by mistake stays out of terminals and logs.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,28 @@ import argparse
 import asyncio
 import ipaddress
 import sys
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from asset_client.sandbox._faults import FaultConfig
 from asset_client.sandbox._server import (
     DEMO_API_KEY,
     DEMO_SECRET_KEY,
+    RequestRecord,
     SandboxConfig,
     run_sandbox,
 )
 
-__all__ = ["add_sandbox_parser", "is_loopback", "run_sandbox_command", "sandbox_config_from_args"]
+__all__ = [
+    "add_sandbox_arguments",
+    "add_sandbox_parser",
+    "build_parser",
+    "is_loopback",
+    "request_line",
+    "run_sandbox_command",
+    "sandbox_config_from_args",
+]
 
 DEFAULT_PORT = 8765  # fixed, so demo instructions can name the URL
 
@@ -31,6 +47,24 @@ def _port(text: str) -> int:
     return port
 
 
+_DESCRIPTION = (
+    "Serve a local, strict imitation of CoinW's 'Get Direct Invitee User Asset' "
+    "endpoint with synthetic data. It accepts only its own credentials (by default "
+    f"the public demo pair {DEMO_API_KEY!r} / {DEMO_SECRET_KEY!r}). --secret-key on "
+    "the command line is for throwaway sandbox credentials only: never pass a real "
+    "CoinW secret here (it would land in shell history and process listings)."
+)
+
+
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def add_sandbox_parser(subparsers: Any) -> None:
     """Add the ``sandbox`` subcommand to an ``argparse`` subparsers object.
 
@@ -40,33 +74,47 @@ def add_sandbox_parser(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
         help="run a local fake CoinW server for demos and tests",
-        description=(
-            "Serve a local, strict imitation of CoinW's 'Get Direct Invitee User Asset' "
-            "endpoint with synthetic data. It accepts only its own credentials (by default "
-            f"the public demo pair {DEMO_API_KEY!r} / {DEMO_SECRET_KEY!r}). --secret-key on "
-            "the command line is for throwaway sandbox credentials only: never pass a real "
-            "CoinW secret here (it would land in shell history and process listings)."
-        ),
+        description=_DESCRIPTION,
+        formatter_class=_DefaultsFormatter,
     )
+    add_sandbox_arguments(parser)
+
+
+def build_parser(prog: str = "python -m asset_client.sandbox") -> argparse.ArgumentParser:
+    """The standalone parser of ``python -m asset_client.sandbox``."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=_DESCRIPTION, formatter_class=_DefaultsFormatter
+    )
+    add_sandbox_arguments(parser)
+    return parser
+
+
+def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's options, on the subcommand and on the standalone parser."""
     parser.add_argument(
         "--host",
-        default=None,
-        help="interface to bind (default 127.0.0.1; anything else must be given explicitly)",
+        default="127.0.0.1",
+        help="interface to bind (anything but loopback must be given explicitly)",
     )
-    parser.add_argument(
-        "--port",
-        type=_port,
-        default=DEFAULT_PORT,
-        help=f"0 = any free port (default {DEFAULT_PORT})",
-    )
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="0 = any free port")
     parser.add_argument("--api-key", default=DEMO_API_KEY, help="key the sandbox accepts")
     parser.add_argument(
         "--secret-key",
         default=DEMO_SECRET_KEY,
         help="secret the sandbox accepts (throwaway sandbox credentials only)",
     )
+    parser.add_argument(
+        "--non-affiliate-key",
+        metavar="KEY",
+        help="also accept KEY (with the same secret) as a key without the Affiliate "
+        "permission: it gets code 6003, to try the permission error",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no log line per request")
     parser.add_argument("--invitees", type=int, default=3000, help="invitees per quote")
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
+    parser.add_argument(
+        "--days", type=int, default=0, help="serve the data this many simulated days later"
+    )
     parser.add_argument(
         "--max-page-size", type=int, default=1000, help="largest pageSize accepted (docs: 1000/100)"
     )
@@ -77,7 +125,7 @@ def add_sandbox_parser(subparsers: Any) -> None:
         help="silently cap pageSize to this instead of rejecting large sizes",
     )
     parser.add_argument(
-        "--rate-limit", type=int, default=5, help="requests per second per IP and key (default 5)"
+        "--rate-limit", type=int, default=5, help="requests per second per IP and key"
     )
     parser.add_argument(
         "--rate-limit-status",
@@ -108,8 +156,12 @@ def sandbox_config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
         invitees=args.invitees,
         seed=args.seed,
+        days=args.days,
         api_key=args.api_key,
         secret_key=args.secret_key,
+        non_affiliate_keys=(
+            {} if args.non_affiliate_key is None else {args.non_affiliate_key: args.secret_key}
+        ),
         max_page_size=args.max_page_size,
         clamp_page_size=args.clamp_page_size,
         rate_limit=args.rate_limit,
@@ -118,9 +170,29 @@ def sandbox_config_from_args(args: argparse.Namespace) -> SandboxConfig:
     )
 
 
+def _masked(api_key: str | None) -> str:
+    if not api_key:
+        return "none"
+    return f"…{api_key[-4:]}" if len(api_key) > 8 else "…"
+
+
+def request_line(record: RequestRecord, wall_time: float) -> str:
+    """One request as a log line: when, what was asked, what was answered."""
+    when = datetime.fromtimestamp(wall_time, UTC).isoformat(timespec="milliseconds")
+    query = "&".join(f"{k}={v}" for k, v in record.params) or "-"
+    answer = "connection reset" if record.status == 0 else f"HTTP {record.status}"
+    if record.code is not None:
+        answer += f" code {record.code}"
+    if record.rate_limited:
+        answer += " (rate limited)"
+    if record.fault is not None:
+        answer += f" (injected fault: {record.fault.name.lower()})"
+    return f"{when.replace('+00:00', 'Z')} GET {query} key={_masked(record.api_key)} -> {answer}"
+
+
 async def run_sandbox_command(args: argparse.Namespace) -> int:
     """Run until cancelled (Ctrl-C); return the exit status."""
-    host: str = args.host if args.host is not None else "127.0.0.1"
+    host: str = args.host
     try:
         config = sandbox_config_from_args(args)
     except ValueError as exc:
@@ -135,9 +207,13 @@ async def run_sandbox_command(args: argparse.Namespace) -> int:
         )
     try:
         async with run_sandbox(config, host=host, port=args.port) as sandbox:
+            if not getattr(args, "quiet", False):
+                sandbox.on_request = lambda r: print(request_line(r, time.time()), flush=True)
             print(f"CoinW sandbox listening on {sandbox.base_url}", flush=True)
             print(f"  api key:    {sandbox.api_key}")
             print(f"  secret key: {sandbox.secret_key}  (sandbox credentials, not a real secret)")
+            for key in config.non_affiliate_keys:
+                print(f"  non-affiliate key: {key} (same secret; answered with code 6003)")
             print(
                 f"  {config.invitees} invitees per quote (usdt, usdc), seed {config.seed}, "
                 f"{config.rate_limit} requests/s per IP and key"

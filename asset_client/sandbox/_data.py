@@ -200,12 +200,16 @@ def _base_offset(seed: int, quote: str) -> int:
 
 
 class Population:
-    """The invitees of one quote, uid ascending; can grow at the top and shrink at the bottom."""
+    """The invitees of one quote, uid ascending.  It grows at the top and shrinks at the
+    bottom (`grow`, `shrink`), or gains and loses invitees anywhere (`insert_anywhere`,
+    `remove_anywhere`); every change is seeded, so a run replays exactly."""
 
     def __init__(self, seed: int, quote: str, size: int) -> None:
         self._seed = seed
         self._quote = quote
         self._batches = 0
+        self._removals = 0
+        self._gone: set[int] = set()  # uids removed: never handed out again
         self._items: list[Invitee] = []
         self._uids: list[int] = []
         self._next_uid = _FIRST_UID + _base_offset(seed, quote)
@@ -237,8 +241,43 @@ class Population:
     def shrink(self, count: int) -> None:
         """Remove ``count`` invitees from the low-uid end."""
         if count > 0:
+            self._gone.update(self._uids[:count])
             del self._items[:count]
             del self._uids[:count]
+
+    def insert_anywhere(self, count: int) -> None:
+        """Add ``count`` invitees at seeded random places among the existing uids (pages
+        after each one shift forward).  A uid is never reused."""
+        if count <= 0:
+            return
+        rng = random.Random(f"coinw-sandbox:{self._seed}:{self._quote}:{self._batches}")  # noqa: S311
+        self._batches += 1
+        for _ in range(count):
+            for _attempt in range(20):
+                i = rng.randint(0, len(self._uids))
+                high = self._uids[i] if i < len(self._uids) else self._next_uid
+                low = self._uids[i - 1] if i > 0 else max(0, high - 2_000)
+                uid = rng.randint(low + 1, high - 1) if high - low > 1 else 0
+                if uid > 0 and uid not in self._gone:
+                    break
+            else:
+                uid = self._next_uid  # no free gap found: at the top
+            if uid >= self._next_uid:
+                self._next_uid = uid + rng.randint(1, 2_000)
+            invitee = _generate(rng, uid, 1)[0]
+            at = bisect.bisect_left(self._uids, uid)
+            self._items.insert(at, invitee)
+            self._uids.insert(at, uid)
+
+    def remove_anywhere(self, count: int) -> None:
+        """Remove ``count`` invitees chosen at seeded random places."""
+        rng = random.Random(f"coinw-sandbox:{self._seed}:{self._quote}:removal:{self._removals}")  # noqa: S311
+        self._removals += 1
+        for _ in range(min(count, len(self._uids))):
+            at = rng.randrange(len(self._uids))
+            self._gone.add(self._uids[at])
+            del self._items[at]
+            del self._uids[at]
 
     def matching(self, uid: int | None) -> list[Invitee]:
         """All invitees, or the one with ``uid`` (empty list if none)."""
@@ -273,11 +312,12 @@ class Population:
 
 
 class SandboxData:
-    """Both quotes' populations, generated on first use; growth/shrink applies to every quote."""
+    """Both quotes' populations, generated on first use; every change applies to every quote."""
 
-    def __init__(self, seed: int, invitees: int) -> None:
+    def __init__(self, seed: int, invitees: int, days: int = 0) -> None:
         self._seed = seed
         self._invitees = invitees
+        self._days = days  # simulated days after the seeded data (see `_days`)
         self._populations: dict[str, Population] = {}
         # Changes made before a quote was first generated are replayed on it.
         self._changes: list[tuple[str, int]] = []
@@ -296,7 +336,12 @@ class SandboxData:
         """Generate a quote's base population without touching shared state (thread-safe)."""
         if quote not in QUOTES:
             raise ValueError(f"unknown quote {quote!r}")
-        return Population(self._seed, quote, self._invitees)
+        pop = Population(self._seed, quote, self._invitees)
+        if self._days:
+            from asset_client.sandbox._days import advance
+
+            advance(pop, self._seed, quote, self._days)
+        return pop
 
     def install(self, quote: str, pop: Population) -> Population:
         """Adopt a built population, replaying growth/shrink made meanwhile; first one wins."""
@@ -307,11 +352,13 @@ class SandboxData:
         self._populations[quote] = pop
         return pop
 
-    def grow(self, count: int) -> None:
-        self._apply(("grow", count))
+    def grow(self, count: int, *, anywhere: bool = False) -> None:
+        """Add ``count`` invitees: above every uid, or ``anywhere`` among them."""
+        self._apply(("insert" if anywhere else "grow", count))
 
-    def shrink(self, count: int) -> None:
-        self._apply(("shrink", count))
+    def shrink(self, count: int, *, anywhere: bool = False) -> None:
+        """Remove ``count`` invitees: the lowest uids, or ``anywhere``."""
+        self._apply(("remove" if anywhere else "shrink", count))
 
     def _apply(self, change: tuple[str, int]) -> None:
         self._changes.append(change)
@@ -323,5 +370,9 @@ class SandboxData:
         for kind, count in changes:
             if kind == "grow":
                 pop.grow(count)
+            elif kind == "insert":
+                pop.insert_anywhere(count)
+            elif kind == "remove":
+                pop.remove_anywhere(count)
             else:
                 pop.shrink(count)

@@ -58,8 +58,17 @@ class FaultConfig:
     seed: int = 0  # seeds latency jitter and random faults
     grow_after: int | None = None  # after this many accepted requests, add grow_by invitees
     grow_by: int = 0
+    grow_at: str = attrs.field(default="top", validator=attrs.validators.in_(("top", "anywhere")))
     shrink_after: int | None = None  # after this many accepted requests, drop shrink_by
     shrink_by: int = 0
+    shrink_at: str = attrs.field(
+        default="bottom", validator=attrs.validators.in_(("bottom", "anywhere"))
+    )
+    # If set, growth and shrink happen again every this many accepted requests after
+    # their first time (a list that keeps changing under the walk).
+    repeat_every: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
+    )
     timeout_delay: float = 5.0
 
     def __attrs_post_init__(self) -> None:
@@ -109,10 +118,15 @@ class FaultPlan:
         return self._arrival_rng.uniform(0.0, 2 * jitter) if jitter > 0 else 0.0
 
     def should_grow(self, accepted: int) -> bool:
-        """True exactly when ``accepted`` reaches grow_after (growth happens once)."""
-        after = self.config.grow_after
-        return after is not None and self.config.grow_by > 0 and accepted == after
+        """True when ``accepted`` reaches grow_after (and, with repeat_every, every
+        repeat_every requests after it)."""
+        return self._due(self.config.grow_after, self.config.grow_by, accepted)
 
     def should_shrink(self, accepted: int) -> bool:
-        after = self.config.shrink_after
-        return after is not None and self.config.shrink_by > 0 and accepted == after
+        return self._due(self.config.shrink_after, self.config.shrink_by, accepted)
+
+    def _due(self, after: int | None, count: int, accepted: int) -> bool:
+        if after is None or count <= 0 or accepted < after:
+            return False
+        every = self.config.repeat_every
+        return accepted == after or (every is not None and (accepted - after) % every == 0)

@@ -1,6 +1,7 @@
-"""The sandbox server: a local, strict stand-in for CoinW's "Get Direct Invitee User Asset".
+"""The sandbox server: a local, strict stand-in for CoinW's partner (affiliate) API.
 
-It serves ``GET /api/v3/patener/openapi/v1/partner/invitation/user/assets`` on loopback with
+It serves ``GET /api/v3/patener/openapi/v1/partner/invitation/user/assets`` on loopback (and
+the invitee list and trading volume beside it, from the same people: see ``_partner``) with
 CoinW's futures-style signing (``api_key``/``timestamp``/``sign`` headers, HMAC-SHA256 over the
 *decoded* query in the order sent), a strict sliding-window limit per (client IP, api key) that
 counts every arrival, the documented parameters and envelope, and seeded fault injection.
@@ -24,6 +25,7 @@ import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Final
 from urllib.parse import unquote_plus
@@ -31,9 +33,15 @@ from urllib.parse import unquote_plus
 import attrs
 from aiohttp import web
 
-from asset_client._signing import ASSETS_PATH, sign
+from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH, sign, sign_body
 from asset_client.sandbox._data import QUOTES, Population, SandboxData, parse_time
 from asset_client.sandbox._faults import Fault, FaultConfig, FaultPlan
+from asset_client.sandbox._partner import (
+    BadPartnerParameter,
+    PartnerData,
+    parse_invitee_params,
+    parse_volume_body,
+)
 from asset_client.sandbox._window import SlidingWindow, max_in_window
 
 __all__ = [
@@ -70,6 +78,10 @@ def _frozen_keys(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
 def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value <= 0:
         raise ValueError(f"{attribute.name} must be > 0")
@@ -81,6 +93,8 @@ class SandboxConfig:
 
     invitees: int = attrs.field(default=3000, validator=attrs.validators.ge(0))
     seed: int = 1
+    # Simulated days after the seeded data: deposits, withdrawals, joins and leaves.
+    days: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     api_key: str = DEMO_API_KEY
     secret_key: str = DEMO_SECRET_KEY
     # api_key -> secret: keys that authenticate but lack the Affiliate permission (6003).
@@ -99,6 +113,9 @@ class SandboxConfig:
     faults: FaultConfig = attrs.field(factory=FaultConfig)
     clock: Callable[[], float] = time.monotonic  # drives the window
     wall_clock: Callable[[], float] = time.time  # drives timestamp freshness
+    # Server-local "now" (naive) of the invitee list and volume endpoints: their default
+    # windows (current month, past 30 days) and where synthetic registrations/volumes end.
+    partner_now: Callable[[], datetime] = _utc_now
 
 
 @attrs.frozen(kw_only=True)
@@ -112,6 +129,7 @@ class RequestRecord:
     code: str | None  # body "code" as a string; None without a (valid) JSON body
     fault: Fault | None
     rate_limited: bool  # rejected by the window (not by an injected fault)
+    path: str = ASSETS_PATH  # which endpoint; a volume POST's params are its JSON body's
 
 
 @attrs.define
@@ -124,9 +142,14 @@ class SandboxStats:
     connections: int = 0  # client connections that carried at least one request
     rejected: int = 0  # rejected by the sliding window
 
-    def max_in_window(self, api_key: str | None = None) -> int:
-        """Most arrivals for ``api_key`` (None: all keys) in any window of ``window`` seconds."""
-        times = [r.time for r in self.requests if api_key is None or r.api_key == api_key]
+    def max_in_window(self, api_key: str | None = None, path: str | None = None) -> int:
+        """Most arrivals for ``api_key`` (None: all keys) at ``path`` (None: every endpoint)
+        in any window of ``window`` seconds."""
+        times = [
+            r.time
+            for r in self.requests
+            if (api_key is None or r.api_key == api_key) and (path is None or r.path == path)
+        ]
         return max_in_window(times, self.window)
 
 
@@ -260,15 +283,21 @@ class Sandbox:
         self.base_url = ""  # set once the site is bound
         self.named_url = ""  # the same, as http://localhost:PORT
         self.stats = SandboxStats(window=config.window)
-        self.data = SandboxData(config.seed, config.invitees)
+        self.data = SandboxData(config.seed, config.invitees, config.days)
         self._window = SlidingWindow(config.rate_limit, config.window)
         self._plan = FaultPlan(config.faults)
         self._secrets: dict[str, str] = dict(config.non_affiliate_keys)
         self._secrets[config.api_key] = config.secret_key
         self._building: dict[str, asyncio.Future[Population]] = {}
         self._transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+        # The invitee list and volume endpoints: the same people as the assets' usdt quote.
+        self.partner = PartnerData(config.seed, self.data, config.partner_now)
+        #: Called with each request's record once it is answered (the CLI logs it).
+        self.on_request: Callable[[RequestRecord], None] | None = None
         self.app = web.Application()
         self.app.router.add_get(ASSETS_PATH, self._handle, allow_head=False)
+        self.app.router.add_get(INVITEES_PATH, self._handle, allow_head=False)
+        self.app.router.add_post(VOLUME_PATH, self._handle)
         self.app.router.add_route("*", "/{tail:.*}", self._wrong_url)
 
     @property
@@ -320,6 +349,7 @@ class Sandbox:
                 rate_limited=not allowed,
             )
         )
+        self._notify(self.stats.requests[-1])
         return web.Response(status=status, body=body, headers=headers, content_type=_JSON_TYPE)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -331,12 +361,17 @@ class Sandbox:
             await asyncio.sleep(jitter)  # one-way jitter: the window counts it this late
         arrived = config.clock()
         api_key = request.headers.get("api_key")
+        path = request.path
         _, _, raw_query = request.raw_path.partition("?")
         decoded_query, params = split_query(raw_query)
         # Everything up to the first await runs in arrival order, so ordinals, the window and
         # the fault streams stay deterministic under concurrency.
         index = len(self.stats.requests)
-        allowed = self._window.hit((request.remote or "", api_key), arrived)
+        # Each endpoint has its own 5/s per (IP, key); the assets key keeps its old shape.
+        window_key: tuple[str | None, ...] = (request.remote or "", api_key)
+        if path != ASSETS_PATH:
+            window_key = (*window_key, path)
+        allowed = self._window.hit(window_key, arrived)
         plan = self._plan
         fault = plan.decide(index + 1)
         record = RequestRecord(
@@ -347,8 +382,14 @@ class Sandbox:
             code=None,
             fault=fault,
             rate_limited=False,
+            path=path,
         )
         self.stats.requests.append(record)  # provisional until answered
+        body_bytes = b""
+        if request.method == "POST":
+            body_bytes = await request.read()
+            record = attrs.evolve(record, params=_body_params(body_bytes))
+            self.stats.requests[index] = record
 
         delay = plan.delay() + (plan.config.timeout_delay if fault is Fault.TIMEOUT else 0.0)
         if delay > 0:
@@ -359,6 +400,7 @@ class Sandbox:
         code: str | None
         if fault is Fault.CONNECTION_RESET:
             self.stats.requests[index] = record
+            self._notify(record)
             if request.transport is not None:
                 request.transport.close()
             # Writing to the closed transport fails with ConnectionError, which aiohttp
@@ -381,17 +423,27 @@ class Sandbox:
             code = "29001"
             record = attrs.evolve(record, rate_limited=True)
         else:
-            status, body, code = await self._answer(request, api_key, decoded_query, params)
+            if path == ASSETS_PATH:
+                status, body, code = await self._answer(request, api_key, decoded_query, params)
+            else:
+                status, body, code = self._answer_partner(
+                    request, api_key, path, decoded_query, params, body_bytes
+                )
             if fault is Fault.TRUNCATED_JSON:
                 body, code = body[: len(body) // 2], None
             elif code == "0":
                 self._accept()
 
         self.stats.requests[index] = attrs.evolve(record, status=status, code=code)
+        self._notify(self.stats.requests[index])
         response = web.Response(status=status, body=body, headers=headers)
         if content_type is not None:
             response.content_type = content_type
         return response
+
+    def _notify(self, record: RequestRecord) -> None:
+        if self.on_request is not None:
+            self.on_request(record)
 
     def _too_frequent(self) -> tuple[int, bytes, dict[str, str]]:
         config = self.config
@@ -406,10 +458,11 @@ class Sandbox:
     def _accept(self) -> None:
         self.stats.accepted += 1
         plan = self._plan
+        config = plan.config
         if plan.should_grow(self.stats.accepted):
-            self.data.grow(plan.config.grow_by)
+            self.data.grow(config.grow_by, anywhere=config.grow_at == "anywhere")
         if plan.should_shrink(self.stats.accepted):
-            self.data.shrink(plan.config.shrink_by)
+            self.data.shrink(config.shrink_by, anywhere=config.shrink_at == "anywhere")
 
     async def _answer(
         self,
@@ -419,7 +472,9 @@ class Sandbox:
         params: Sequence[tuple[str, str]],
     ) -> tuple[int, bytes, str]:
         """Authenticate, validate and page: (status, body, code)."""
-        denied = self._authenticate(request, api_key, decoded_query)
+        denied = self._authenticate(
+            request, api_key, lambda secret, ts: sign(secret, ts, "GET", ASSETS_PATH, decoded_query)
+        )
         if denied is not None:
             status, body = _json(denied)
             return status, body, str(denied["code"])
@@ -455,8 +510,43 @@ class Sandbox:
         self._building.pop(quote, None)
         return self.data.install(quote, built)
 
+    def _answer_partner(
+        self,
+        request: web.Request,
+        api_key: str | None,
+        path: str,
+        decoded_query: str,
+        params: Sequence[tuple[str, str]],
+        body: bytes,
+    ) -> tuple[int, bytes, str]:
+        """The invitee list (GET) or the volume (POST, signed over the body's exact bytes)."""
+
+        def expected(secret: str, ts: str) -> str:
+            if path == VOLUME_PATH:
+                return sign_body(secret, ts, VOLUME_PATH, body)
+            return sign(secret, ts, "GET", path, decoded_query)
+
+        denied = self._authenticate(request, api_key, expected)
+        if denied is not None:
+            status, answer = _json(denied)
+            return status, answer, str(denied["code"])
+        partner = self.partner
+        try:
+            if path == VOLUME_PATH:
+                data = partner.volume_page(parse_volume_body(body, today=partner.now().date()))
+            else:
+                data = partner.list_page(parse_invitee_params(params, now=partner.now()))
+        except BadPartnerParameter as exc:
+            status, answer = _json({"code": 1, "msg": str(exc)})
+            return status, answer, "1"
+        status, answer = _json({"code": "0", "msg": "success", "data": data})
+        return status, answer, "0"
+
     def _authenticate(
-        self, request: web.Request, api_key: str | None, decoded_query: str
+        self,
+        request: web.Request,
+        api_key: str | None,
+        expected_sign: Callable[[str, str], str],
     ) -> dict[str, object] | None:
         """None if the request is signed by a key with the Affiliate permission."""
         invalid: dict[str, object] = {"code": 6001, "msg": "invalid signature"}
@@ -472,7 +562,7 @@ class Sandbox:
         skew = abs(self.config.wall_clock() - int(timestamp) / 1000)
         if skew > self.config.timestamp_tolerance:
             return invalid
-        expected = sign(secret, timestamp, "GET", ASSETS_PATH, decoded_query)
+        expected = expected_sign(secret, timestamp)
         if not hmac.compare_digest(expected.encode(), signature.encode()):
             return invalid
         if api_key in self.config.non_affiliate_keys:
@@ -483,6 +573,17 @@ class Sandbox:
                 "success": False,
             }
         return None
+
+
+def _body_params(body: bytes) -> tuple[tuple[str, str], ...]:
+    """A POST body's top-level fields as (name, value) strings, for the request log."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return ()
+    if not isinstance(payload, dict):
+        return ()
+    return tuple((str(name), str(value)) for name, value in payload.items())
 
 
 def _parse_or_raise(name: str, text: str | None) -> int | None:

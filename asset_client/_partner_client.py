@@ -1,0 +1,415 @@
+"""One signed, limited, retried request to any `Endpoint`; the partner calls and walks.
+
+`AssetClient` inherits this: ``_fetch_page`` is the one request loop for every endpoint
+(limiter -> sign -> send -> classify -> decode -> retry), so GET and POST, assets, invitees
+and volume share it.  Sharp edge: each endpoint draws on its own lane of the key's budget
+(5/s per IP and key each, as the docs state for assets), plus the optional account-wide
+"global" lane; one send claims its lanes together, once the connection is in hand, so
+neither spacing can be squeezed by the time a connection takes to open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from datetime import date, datetime, tzinfo
+from typing import Any, TypeVar
+
+import aiohttp
+
+from ._classify import classify_response
+from ._errors import (
+    AssetClientError,
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
+from ._partner_query import InviteeQuery, resolve_invitee_window
+from ._query import validate_page_no
+from ._ratelimit import (
+    KeyLimiter,
+    Permit,
+    RateLimit,
+    SlotLost,
+    Ticket,
+    limiter_for,
+    pause_after_rejection,
+)
+from ._retry import RetryPolicy
+from ._transport import Answer, AnswerLimits, PageBudget, claims_on_connection, http_request
+from ._version import USER_AGENT
+from ._walk import Resume, Walk
+from .endpoints import INVITEES, VOLUME, Endpoint
+from .endpoints.base import PageOf
+from .limit import LimiterBackend
+
+__all__ = ["PartnerCalls"]
+
+logger = logging.getLogger("asset_client")
+
+Q = TypeVar("Q")
+R = TypeVar("R")
+P = TypeVar("P", bound=PageOf[Any])
+
+
+class PartnerCalls:
+    """Mixin of `AssetClient`: the generic request and the invitee/volume calls."""
+
+    # Provided by AssetClient.
+    base_url: str
+    server_timezone: tzinfo
+    retry_policy: RetryPolicy
+    rate_limit: RateLimit
+    stats: Any
+    _api_key: str
+    _secret_key: str
+    _limits: AnswerLimits
+    _limiter: KeyLimiter
+    _backend: LimiterBackend
+    _global_rate: RateLimit | None
+    _rng: random.Random
+    _sleep: Callable[[float], Awaitable[object]]
+    _wall_clock: Callable[[], float]
+    max_concurrency: int
+    _tasks: set[asyncio.Task[Any]]
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        raise NotImplementedError
+
+    def _limiter_of(self, endpoint: Endpoint[Any, Any, Any]) -> KeyLimiter:
+        """The endpoint's own lane of the key's budget (assets keeps the client's original)."""
+        if endpoint.limit_bucket == self._limiter.bucket:
+            return self._limiter
+        return limiter_for(
+            self._api_key,
+            self.rate_limit,
+            self._backend,
+            bucket=endpoint.limit_bucket,
+            global_rate=self._global_rate,
+        )
+
+    async def _fetch_page(
+        self,
+        endpoint: Endpoint[Q, R, P],
+        query: Q,
+        page_no: int,
+        page_size: int,
+        ticket: Ticket | None = None,
+    ) -> P:
+        """One page, with limiter, signing, classification, decoding and retries.
+
+        ``ticket`` is the caller's place in the limiter's line (a walk passes its own).
+        """
+        request = endpoint.build(query, page_no, page_size)
+        url = request.url(self.base_url)
+        limiter = self._limiter_of(endpoint)
+        session = self._get_session()
+        # The slot is claimed once the connection is in hand, if the session tells us.
+        on_connection = claims_on_connection(session)
+        ticket = ticket or limiter.ticket()
+        retry_no = 0
+        budget = self._limits.budget()  # all attempts at this page share one time budget
+        # Assets log as they always have ("page 3 ..."); the others name themselves.
+        what = "page" if endpoint.name == "assets" else f"{endpoint.name} page"
+        while True:
+            permit = await limiter.acquire(ticket, page_no, self._sleep)
+            # Timestamp after the wait: a stale one is refused as a bad signature.
+            timestamp = str(int(self._wall_clock() * 1000))
+            headers = {
+                "api_key": self._api_key,
+                "timestamp": timestamp,
+                "sign": request.signature(self._secret_key, timestamp),
+                "User-Agent": USER_AGENT,
+            }
+            started = time.monotonic()
+            status: int | str = "-"
+            try:
+                try:
+                    status, answer_headers, body = await self._send(
+                        session,
+                        request.method,
+                        url,
+                        headers,
+                        request.body,
+                        budget,
+                        permit,
+                        on_connection,
+                    )
+                except SlotLost:
+                    continue  # nothing was sent: sign again and queue anew
+                # Redacted from every message built from the answer (a server may echo them).
+                secrets = (self._api_key, self._secret_key, headers["sign"])
+                data = classify_response(
+                    status,
+                    answer_headers,
+                    body,
+                    page_no=page_no,
+                    now=self._wall_clock(),
+                    secrets=secrets,
+                )
+                page = endpoint.decode(data, page_no, page_size, self.server_timezone, secrets)
+            except AssetClientError as exc:
+                logger.debug(
+                    "%s %d attempt %d: %s after %.3fs: %s",
+                    what,
+                    page_no,
+                    retry_no + 1,
+                    status,
+                    time.monotonic() - started,
+                    exc,
+                )
+                if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    # The key is refused: calls queued behind this one fail now, not later.
+                    limiter.refuse(exc)
+                delay = self.retry_policy.delay_for(
+                    exc, retry_no + 1, self._rng, self.rate_limit.period
+                )
+                if isinstance(exc, RateLimitError):
+                    # The server's window is closed for every sender of this key: pause
+                    # them all (every endpoint, every process sharing the budget), whether
+                    # or not this call gives up.
+                    pause = delay
+                    if pause is None:
+                        pause = pause_after_rejection(
+                            self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
+                        )
+                    self.stats.rate_limit_waits += 1
+                    await limiter.pause(pause)
+                    logger.warning("rate limited on %s %d; pausing %.2fs", what, page_no, pause)
+                if delay is None:
+                    raise
+                retry_no += 1
+                self.stats.retries += 1
+                if not isinstance(exc, RateLimitError):
+                    await self._sleep(delay)
+                continue
+            logger.debug(
+                "%s %d attempt %d: HTTP %s, %d records after %.3fs",
+                what,
+                page_no,
+                retry_no + 1,
+                status,
+                len(page.items),
+                time.monotonic() - started,
+            )
+            self.stats.pages += 1
+            return page
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        budget: PageBudget,
+        permit: Permit,
+        on_connection: bool,
+    ) -> Answer:
+        """One HTTP request under ``permit``: its slot is claimed once the connection is
+        in hand (before asking for one, on a session without that signal).
+
+        Raises `SlotLost` when nothing was sent.
+        """
+        try:
+            if not on_connection:
+                await permit.commit()
+            try:
+                answer = await http_request(
+                    session, method, url, headers, body, budget, permit if on_connection else None
+                )
+            except SlotLost:
+                raise  # given up before anything was written
+            except BaseException:
+                self.stats.requests += 1  # an attempt, answered or not
+                raise
+            self.stats.requests += 1
+            if not permit.committed:
+                # Sent without the connection signal (a mocking or custom connector):
+                # record the send late rather than never.
+                with contextlib.suppress(SlotLost):
+                    await permit.commit()
+            return answer
+        finally:
+            permit.release()
+            self.stats.limiter_wait += permit.waited
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._wall_clock(), self.server_timezone)
+
+    async def get_invitees_page(
+        self,
+        *,
+        page_no: int = 1,
+        page_size: int = INVITEES.limits.single,
+        start_time: object = None,
+        end_time: object = None,
+        uid: int | None = None,
+        referral_code: str | None = None,
+    ) -> InviteePage:
+        """One page of the directly invited user list, newest registration first.
+
+        A missing bound is filled as a walk fills it (from 2017-01-01 up to now, server
+        time), never left to the server, whose default is the current month only.
+        """
+        validate_page_no(page_no)
+        INVITEES.limits.check(page_size)
+        query = INVITEES.validate(
+            uid=uid,
+            referral_code=referral_code,
+            start_time=start_time,
+            end_time=end_time,
+            server_tz=self.server_timezone,
+        )
+        query = resolve_invitee_window(query, self._now(), self.server_timezone)
+        return await self._fetch_page(INVITEES, query, page_no, page_size)
+
+    async def get_trading_volume_page(
+        self,
+        *,
+        page_no: int = 1,
+        page_size: int = VOLUME.limits.single,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        uid: int | None = None,
+    ) -> VolumePage:
+        """One page of daily trading volumes, newest day first (a signed POST).
+
+        Without dates the server means the past 30 days (its default, kept).
+        """
+        validate_page_no(page_no)
+        VOLUME.limits.check(page_size)
+        query = VOLUME.validate(
+            uid=uid, start_date=start_date, end_date=end_date, server_tz=self.server_timezone
+        )
+        return await self._fetch_page(VOLUME, query, page_no, page_size)
+
+    # -- walks ---------------------------------------------------------------------------
+
+    def _invitee_query(
+        self,
+        *,
+        start_time: object = None,
+        end_time: object = None,
+        uid: object = None,
+        referral_code: object = None,
+    ) -> InviteeQuery:
+        """The list filters checked, with the window resolved and frozen *now*.
+
+        Freezing the end at the walk's start keeps later registrations outside the
+        window, so they cannot shift its pages (if the server's clock lags, the walk still
+        drops the repeats of shifted pages by uid).
+        """
+        query = INVITEES.validate(
+            uid=uid,
+            referral_code=referral_code,
+            start_time=start_time,
+            end_time=end_time,
+            server_tz=self.server_timezone,
+        )
+        return resolve_invitee_window(query, self._now(), self.server_timezone)
+
+    def iter_invitees(
+        self,
+        *,
+        start_time: object = None,
+        end_time: object = None,
+        uid: int | None = None,
+        referral_code: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[Invitee, None]:
+        """Every matching direct invitee once, newest registration first.
+
+        With no window: every invitee ever (2017-01-01 up to now, server time) — never the
+        server's current-month default.  Arguments are checked now, before any request.
+        """
+        query = self._invitee_query(
+            start_time=start_time, end_time=end_time, uid=uid, referral_code=referral_code
+        )
+        if page_size is not None:
+            INVITEES.limits.check(page_size)
+        return self._walk_endpoint(INVITEES, query, page_size)
+
+    def iter_trading_volume(
+        self,
+        *,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        uid: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[DailyVolume, None]:
+        """Every matching (uid, day) volume once, newest day first.
+
+        Without dates the server's own default applies: the past 30 days.
+        """
+        query = VOLUME.validate(
+            uid=uid, start_date=start_date, end_date=end_date, server_tz=self.server_timezone
+        )
+        if page_size is not None:
+            VOLUME.limits.check(page_size)
+        return self._walk_endpoint(VOLUME, query, page_size)
+
+    def _drive(
+        self,
+        walk: Walk[R],
+        fetch: Callable[[int, int, Ticket], Coroutine[Any, Any, PageOf[R]]],
+        limiter: KeyLimiter,
+        *,
+        remember_fallback: bool = False,
+    ) -> AsyncGenerator[R, None]:
+        raise NotImplementedError  # AssetClient's: carries out a walk's actions
+
+    def _walk_endpoint(
+        self,
+        endpoint: Endpoint[Q, R, P],
+        query: Q,
+        page_size: int | None,
+        *,
+        resume: Resume | None = None,
+    ) -> AsyncGenerator[R, None]:
+        """Every record of ``query`` once, in the server's order: the generic `Walk`
+        (ordered and guarded as ``endpoint.order`` says), carried out by `_drive`.
+
+        Records that arrive *before* the walk's position while it runs (the top of a
+        newest-first list) are not fetched by this walk: it finishes with every record
+        that was listed throughout, logs how many arrived, and counts them in
+        ``stats.arrived_during_walk``.  (A frozen window, as `_invitee_query` makes, keeps
+        new registrations out of it altogether.)
+        """
+        walk: Walk[R] = Walk(
+            endpoint.order,
+            page_size or endpoint.limits.default,
+            window=self.max_concurrency,
+            fallback_size=None if page_size is not None else endpoint.limits.fallback,
+            resume=resume,
+            fail_on_arrivals=False,
+        )
+
+        def fetch(page_no: int, size: int, ticket: Ticket) -> Coroutine[Any, Any, P]:
+            return self._fetch_page(endpoint, query, page_no, size, ticket)
+
+        return self._report_arrivals(
+            endpoint.name, walk, self._drive(walk, fetch, self._limiter_of(endpoint))
+        )
+
+    async def _report_arrivals(
+        self, name: str, walk: Walk[R], records: AsyncGenerator[R, None]
+    ) -> AsyncGenerator[R, None]:
+        try:
+            async for record in records:
+                yield record
+        finally:
+            await records.aclose()
+        if walk.arrived_behind:
+            self.stats.arrived_during_walk += walk.arrived_behind
+            logger.warning(
+                "%s: %d record(s) were added before the walk's position while it ran; "
+                "they are not in this walk (walk again to get them)",
+                name,
+                walk.arrived_behind,
+            )

@@ -1,0 +1,48 @@
+"""Get Invited Users Trading Volume: POST with a signed JSON body, newest day first.
+
+Sharp edge: the body is signed over its exact bytes; `build` makes them once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+from operator import attrgetter
+
+from asset_client._partner_decode import decode_volume_page
+from asset_client._partner_models import DailyVolume, VolumePage
+from asset_client._partner_query import VolumeQuery, build_volume_body, validate_volume_query
+from asset_client._signing import VOLUME_PATH
+from asset_client._walk import Order
+from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
+
+__all__ = ["VOLUME"]
+
+
+def _build(query: VolumeQuery, page_no: int, page_size: int) -> WireRequest:
+    return WireRequest("POST", VOLUME_PATH, body=build_volume_body(query, page_no, page_size))
+
+
+def _decode(
+    data: object, page_no: int, page_size: int, server_tz: tzinfo, secrets: Sequence[str] = ()
+) -> VolumePage:
+    return decode_volume_page(data, page_no=page_no, page_size=page_size, secrets=secrets)
+
+
+def _identity(record: DailyVolume) -> tuple[int, object]:
+    return record.uid, record.day
+
+
+VOLUME: Endpoint[VolumeQuery, DailyVolume, VolumePage] = Endpoint(
+    name="volume",
+    path=VOLUME_PATH,
+    method="POST",
+    record_type=DailyVolume,
+    validate=validate_volume_query,
+    build=_build,
+    decode=_decode,
+    # trade day descending, then "by id" (direction undocumented); one record per uid a day.
+    order=Order(identity=_identity, sort_key=attrgetter("day"), descending=True, noun="(uid, day)"),
+    limits=PageLimits(default=1000, fallback=100, max=1000, single=100),
+    limit_bucket="volume",
+)

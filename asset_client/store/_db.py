@@ -1,0 +1,478 @@
+"""The history store's SQL, run on one connection in one worker thread (blocking calls).
+
+Its sharp edge: a sync is one transaction, from ``BEGIN IMMEDIATE`` (the write lock: a
+second sync waits up to the busy timeout, then fails) to ``COMMIT``.  Until the commit
+nothing of it is visible and a crash or a cancel leaves the earlier snapshots as they
+were.  Only versions that changed are written: a day with few changes costs few rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Generator, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .._export import Sums, format_decimal
+from ._models import (
+    Change,
+    ChangeKind,
+    HistoryEntry,
+    Series,
+    Snapshot,
+    SnapshotStatus,
+)
+from ._rows import ASSET_COLUMNS, Row
+from ._schema import StoreError, connect, store_error
+
+__all__ = ["Database", "SyncState"]
+
+_COLS = ", ".join(ASSET_COLUMNS)
+_A_COLS = ", ".join(f"a.{c}" for c in ASSET_COLUMNS)
+_N = len(ASSET_COLUMNS)
+#: Beyond any snapshot id: "valid_to IS NULL" as a number, so one comparison does.
+_FOREVER = 1 << 62
+
+
+_INCOMING_TABLE = f"CREATE TEMP TABLE IF NOT EXISTS incoming (uid INTEGER PRIMARY KEY, {_COLS})"
+_INCOMING_INSERT = f"INSERT INTO temp.incoming (uid, {_COLS}) VALUES (?{', ?' * _N})"  # noqa: S608
+_SAME = " AND ".join(f"i.{c} IS invitee_assets.{c}" for c in ASSET_COLUMNS)
+#: Close the current versions in the stretch that the batch does not hold as they are.
+_CLOSE = (
+    "UPDATE invitee_assets SET valid_to = :snap WHERE series_id = :s AND valid_to IS NULL "  # noqa: S608
+    "AND valid_from < :snap AND uid > :low {high}"
+    "AND NOT EXISTS (SELECT 1 FROM temp.incoming AS i WHERE i.uid = invitee_assets.uid "
+    f"AND {_SAME})"
+)
+_CLOSE_STRETCH = _CLOSE.format(high="AND uid <= :high ")
+_CLOSE_TAIL = _CLOSE.format(high="")
+#: Open a version for every uid of the batch that has no current one (new or changed).
+_OPEN = (
+    f"INSERT INTO invitee_assets (series_id, valid_from, uid, {_COLS}) "  # noqa: S608 - constant column names
+    f"SELECT :s, :snap, i.uid, {', '.join(f'i.{c}' for c in ASSET_COLUMNS)} "
+    "FROM temp.incoming AS i WHERE NOT EXISTS (SELECT 1 FROM invitee_assets AS a "
+    "WHERE a.series_id = :s AND a.uid = i.uid AND a.valid_to IS NULL)"
+)
+#: Of those, the ones that had a version closed just now: changed, not new.
+_CHANGED = (
+    "SELECT count(*) FROM temp.incoming AS i JOIN invitee_assets AS a "
+    "ON a.series_id = :s AND a.uid = i.uid AND +a.valid_to = :snap"  # by uid, not by valid_to
+)
+
+
+_B_COLS = ", ".join(f"b.{c}" for c in ASSET_COLUMNS)
+_F_COLS = ", ".join(f"f.{c}" for c in ASSET_COLUMNS)
+_AT_A = "b.valid_from <= :a AND coalesce(b.valid_to, :forever) > :a"
+_AT_B = "f.valid_from <= :b AND coalesce(f.valid_to, :forever) > :b"
+#: Rows: uid, before exists, before values..., after exists, after values...
+_CHANGES_INDEXED = f"""
+    SELECT t.uid, b.uid IS NOT NULL, {_B_COLS}, f.uid IS NOT NULL, {_F_COLS}
+    FROM (
+        SELECT uid FROM invitee_assets
+        WHERE series_id = :s AND valid_from > :a AND valid_from <= :b
+        UNION
+        SELECT uid FROM invitee_assets
+        WHERE series_id = :s AND valid_to > :a AND valid_to <= :b
+    ) AS t
+    LEFT JOIN invitee_assets AS b ON b.series_id = :s AND b.uid = t.uid AND {_AT_A}
+    LEFT JOIN invitee_assets AS f ON f.series_id = :s AND f.uid = t.uid AND {_AT_B}
+    ORDER BY t.uid
+"""  # noqa: S608 - constant column names
+#: Versions valid at b that began after a (new or changed), then versions valid at a that
+#: ended by b with nothing valid at b (gone); both in uid order, merged.
+_CHANGES_SCAN = f"""
+    SELECT f.uid, b.uid IS NOT NULL, {_B_COLS}, 1, {_F_COLS}
+    FROM invitee_assets AS f
+    LEFT JOIN invitee_assets AS b ON b.series_id = :s AND b.uid = f.uid AND {_AT_A}
+    WHERE f.series_id = :s AND f.valid_from > :a AND {_AT_B}
+    UNION ALL
+    SELECT b.uid, 1, {_B_COLS}, 0, {", ".join(["NULL"] * _N)}
+    FROM invitee_assets AS b
+    WHERE b.series_id = :s AND {_AT_A} AND b.valid_to <= :b
+    AND NOT EXISTS (SELECT 1 FROM invitee_assets AS f
+                    WHERE f.series_id = :s AND f.uid = b.uid AND {_AT_B})
+    ORDER BY 1
+"""  # noqa: S608 - constant column names
+
+
+def _values(row: Sequence[str | None]) -> dict[str, str | None]:
+    return dict(zip(ASSET_COLUMNS, row, strict=True))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class SyncState:
+    """One sync in progress: where the walk is, what it counted."""
+
+    def __init__(self, series_id: int, snapshot_id: int, taken_at: str) -> None:
+        self.series_id = series_id
+        self.snapshot_id = snapshot_id
+        self.taken_at = taken_at
+        self.last_uid: int | None = None
+        self.new = self.changed = self.gone = 0
+
+
+class Database:
+    """Blocking operations on one connection.  Call it from one thread only."""
+
+    def __init__(self, path: Path, *, write: bool, busy_timeout: float) -> None:
+        self.path = path
+        self.write = write
+        self.conn = connect(path, write=write, busy_timeout=busy_timeout)
+        self._sync: SyncState | None = None
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self.rollback()
+        self.conn.close()
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> StoreError:
+        return store_error(exc, self.path, doing)
+
+    # -- series ------------------------------------------------------------------------
+
+    def _series_id(self, series: Series, *, create: bool) -> int | None:
+        key = (
+            series.dataset,
+            series.source,
+            series.quote,
+            series.start_time or "",
+            series.end_time or "",
+            series.server_timezone,
+        )
+        row = self.conn.execute(
+            "SELECT id FROM series WHERE dataset = ? AND source = ? AND quote = ? "
+            "AND start_time = ? AND end_time = ? AND server_timezone = ?",
+            key,
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        if not create:
+            return None
+        cursor = self.conn.execute(
+            "INSERT INTO series (dataset, source, quote, start_time, end_time, server_timezone) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            key,
+        )
+        return int(cursor.lastrowid or 0)
+
+    # -- sync ---------------------------------------------------------------------------
+
+    def begin_sync(self, series: Series, client_version: str) -> SyncState:
+        if self._sync is not None:
+            raise StoreError("a sync is already running on this store")
+        taken_at = _now()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "locking") from None
+        try:
+            self.conn.execute(_INCOMING_TABLE)
+            series_id = self._series_id(series, create=True)
+            assert series_id is not None
+            cursor = self.conn.execute(
+                "INSERT INTO snapshots (series_id, taken_at, finished_at, status, "
+                "client_version) VALUES (?, ?, ?, 'complete', ?)",
+                (series_id, taken_at, taken_at, client_version),
+            )
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            raise self._error(exc, "writing to") from None
+        self._sync = SyncState(series_id, int(cursor.lastrowid or 0), taken_at)
+        return self._sync
+
+    def write_rows(self, rows: Sequence[Row]) -> None:
+        """Store the versions in a uid-ascending batch of rendered rows that differ from
+        the current ones, and close the current versions of uids in the batch's stretch
+        that it does not hold (gone).
+
+        The comparison runs inside SQLite (the GIL is released), so the event loop keeps
+        walking meanwhile; the caller renders and orders the rows.
+        """
+        state = self._sync
+        assert state is not None
+        low = -1 if state.last_uid is None else state.last_uid
+        try:
+            self.conn.execute("DELETE FROM temp.incoming")
+            self.conn.executemany(_INCOMING_INSERT, rows)
+            self._apply(state, low, rows[-1][0])
+        except sqlite3.Error as exc:
+            raise self._error(exc, "writing to") from None
+        state.last_uid = rows[-1][0]
+
+    def _apply(self, state: SyncState, low: int, high: int | None) -> None:
+        """Close and insert versions for ``low < uid <= high`` against temp.incoming."""
+        params = {"s": state.series_id, "snap": state.snapshot_id, "low": low, "high": high}
+        closed = self.conn.execute(_CLOSE_TAIL if high is None else _CLOSE_STRETCH, params).rowcount
+        inserted = self.conn.execute(_OPEN, params).rowcount if high is not None else 0
+        changed = 0
+        if closed and inserted:
+            (changed,) = self.conn.execute(_CHANGED, params).fetchone()
+        state.changed += changed
+        state.new += inserted - changed
+        state.gone += closed - changed
+
+    def finish_sync(self, requests: int | None, sums: Sums) -> Snapshot:
+        """Close the versions of uids the walk no longer listed, then commit."""
+        state = self._sync
+        assert state is not None
+        low = -1 if state.last_uid is None else state.last_uid
+        try:
+            self.conn.execute("DELETE FROM temp.incoming")
+            self._apply(state, low, None)  # past the last uid: all gone
+            self.conn.execute("DELETE FROM temp.incoming")
+            self.conn.execute(
+                "UPDATE snapshots SET finished_at = ?, records = ?, total_deposit = ?, "
+                "total_withdrawal = ?, current_balance = ?, new = ?, changed = ?, gone = ?, "
+                "requests = ? WHERE id = ?",
+                (
+                    _now(),
+                    sums.records,
+                    format_decimal(sums.total_deposit),
+                    format_decimal(sums.total_withdrawal),
+                    format_decimal(sums.current_balance),
+                    state.new,
+                    state.changed,
+                    state.gone,
+                    requests,
+                    state.snapshot_id,
+                ),
+            )
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "writing to") from None
+        self._sync = None
+        snapshot = self.snapshot(state.snapshot_id)
+        assert snapshot is not None
+        return snapshot
+
+    def rollback(self) -> None:
+        self._sync = None
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:  # SQLite rolls back by itself on such errors
+                raise self._error(exc, "rolling back") from None
+
+    def record_failure(
+        self, series: Series, taken_at: str, status: SnapshotStatus, error: str, version: str
+    ) -> None:
+        """Note a sync that kept nothing, so `snapshots` shows the attempt and why."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            series_id = self._series_id(series, create=True)
+            self.conn.execute(
+                "INSERT INTO snapshots (series_id, taken_at, finished_at, status, "
+                "client_version, error) VALUES (?, ?, ?, ?, ?, ?)",
+                (series_id, taken_at, _now(), status.value, version, error),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    # -- reading --------------------------------------------------------------------------
+
+    _SNAPSHOT_SQL = (
+        "SELECT s.id, s.taken_at, s.finished_at, s.status, s.records, s.total_deposit, "
+        "s.total_withdrawal, s.current_balance, s.new, s.changed, s.gone, s.requests, "
+        "s.client_version, s.error, r.dataset, r.source, r.quote, r.start_time, r.end_time, "
+        "r.server_timezone FROM snapshots s JOIN series r ON r.id = s.series_id"
+    )
+
+    @staticmethod
+    def _snapshot_from(row: Sequence[Any]) -> Snapshot:
+        def dec(text: str | None) -> Decimal | None:
+            return None if text is None else Decimal(text)
+
+        return Snapshot(
+            id=row[0],
+            taken_at=datetime.fromisoformat(row[1]),
+            finished_at=datetime.fromisoformat(row[2]),
+            status=SnapshotStatus(row[3]),
+            records=row[4],
+            total_deposit=dec(row[5]),
+            total_withdrawal=dec(row[6]),
+            current_balance=dec(row[7]),
+            new=row[8],
+            changed=row[9],
+            gone=row[10],
+            requests=row[11],
+            client_version=row[12],
+            error=row[13],
+            series=Series(
+                dataset=row[14],
+                source=row[15],
+                quote=row[16],
+                start_time=row[17] or None,
+                end_time=row[18] or None,
+                server_timezone=row[19],
+            ),
+        )
+
+    def snapshot(self, snapshot_id: int) -> Snapshot | None:
+        row = self._read(self._SNAPSHOT_SQL + " WHERE s.id = ?", (snapshot_id,)).fetchone()
+        return None if row is None else self._snapshot_from(row)
+
+    def snapshots(self, quote: str | None = None) -> list[Snapshot]:
+        sql, params = self._SNAPSHOT_SQL, ()
+        if quote is not None:
+            sql, params = sql + " WHERE r.quote = ?", (quote,)  # type: ignore[assignment]
+        return [self._snapshot_from(row) for row in self._read(sql + " ORDER BY s.id", params)]
+
+    def _read(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "reading") from None
+
+    def resolve(
+        self, since: int | datetime | None, until: int | None, quote: str | None
+    ) -> tuple[Snapshot | None, Snapshot]:
+        """(baseline, target) complete snapshots of one series; baseline None = empty.
+
+        ``until`` defaults to the newest complete snapshot (of ``quote`` if given);
+        ``since`` is a snapshot id of the same series, or a time: the newest snapshot of
+        the series taken at or before it.  By default, the one before ``until``.
+        """
+        complete = " WHERE s.status = 'complete'"
+        if until is not None:
+            target = self.snapshot(until)
+            if target is None or target.status is not SnapshotStatus.COMPLETE:
+                raise StoreError(f"no complete snapshot #{until} in {self.path}", usage=True)
+        else:
+            sql, params = self._SNAPSHOT_SQL + complete, ()
+            if quote is not None:
+                sql, params = sql + " AND r.quote = ?", (quote,)  # type: ignore[assignment]
+            row = self._read(sql + " ORDER BY s.id DESC LIMIT 1", params).fetchone()
+            if row is None:
+                which = f" for quote {quote}" if quote else ""
+                raise StoreError(f"no complete snapshot{which} in {self.path} yet")
+            target = self._snapshot_from(row)
+        series_id = self._series_id(target.series, create=False)
+        same = complete + " AND s.series_id = ? AND s.id < ?"
+        if since is None:
+            row = self._read(
+                self._SNAPSHOT_SQL + same + " ORDER BY s.id DESC LIMIT 1", (series_id, target.id)
+            ).fetchone()
+            return (None if row is None else self._snapshot_from(row)), target
+        if isinstance(since, int):
+            base = self.snapshot(since)
+            if base is None or base.status is not SnapshotStatus.COMPLETE:
+                raise StoreError(f"no complete snapshot #{since} in {self.path}", usage=True)
+            if base.series != target.series:
+                raise StoreError(
+                    f"snapshot #{since} is of another series ({base.series.describe()}) than "
+                    f"#{target.id} ({target.series.describe()}): only snapshots taken with "
+                    "the same parameters compare",
+                    usage=True,
+                )
+            if base.id >= target.id:
+                raise StoreError(
+                    f"--since snapshot #{since} is not older than #{target.id}", usage=True
+                )
+            return base, target
+        rows = self._read(
+            self._SNAPSHOT_SQL + same + " ORDER BY s.id DESC", (series_id, target.id)
+        ).fetchall()
+        for row in rows:  # ids follow commit order; taken_at strings are all UTC
+            candidate = self._snapshot_from(row)
+            if candidate.taken_at <= since:
+                return candidate, target
+        raise StoreError(
+            f"no snapshot of {target.series.describe()} taken at or before "
+            f"{since.isoformat()}; the oldest is "
+            + (f"#{rows[-1][0]} at {rows[-1][1]}" if rows else f"#{target.id}, the newest"),
+            usage=True,
+        )
+
+    def changes(
+        self, base: Snapshot | None, target: Snapshot, *, scan: bool | None = None
+    ) -> Generator[list[Change]]:
+        """Changed invitees between two snapshots of one series, uid ascending, in batches.
+
+        Two plans, same answer: by default, through the valid_from/valid_to indexes (cost
+        follows the number of changes: a day's changes out of 250k are read in
+        milliseconds); when the snapshots in between changed more than a quarter of the
+        records, one pass over the series in uid order (no sort).  ``scan`` forces one.
+        """
+        series_id = self._series_id(target.series, create=False)
+        a = 0 if base is None else base.id
+        b = target.id
+        if scan is None:
+            (touched,) = self._read(
+                "SELECT coalesce(sum(new + changed + gone), 0) FROM snapshots "
+                "WHERE series_id = ? AND status = 'complete' AND id > ? AND id <= ?",
+                (series_id, a, b),
+            ).fetchone()
+            scan = touched * 4 > (target.records or 0)
+        sql = _CHANGES_SCAN if scan else _CHANGES_INDEXED
+        cursor = self._read(sql, {"s": series_id, "a": a, "b": b, "forever": _FOREVER})
+        while rows := cursor.fetchmany(2000):
+            batch = []
+            for row in rows:
+                before = row[2 : 2 + _N] if row[1] else None
+                after = row[3 + _N :] if row[2 + _N] else None
+                if before == after:
+                    continue  # changed and changed back, or came and went in between
+                kind = (
+                    ChangeKind.NEW
+                    if before is None
+                    else ChangeKind.GONE
+                    if after is None
+                    else ChangeKind.CHANGED
+                )
+                batch.append(
+                    Change(
+                        uid=row[0],
+                        kind=kind,
+                        before_values=before,
+                        after_values=after,
+                    )
+                )
+            yield batch
+
+    def history(self, uid: int, quote: str | None) -> list[HistoryEntry]:
+        series_rows = self._read(
+            "SELECT id, dataset, source, quote, start_time, end_time, server_timezone "
+            "FROM series WHERE dataset = 'invitee_assets'"
+            + (" AND quote = ?" if quote else "")
+            + " ORDER BY id",
+            (quote,) if quote else (),
+        ).fetchall()
+        entries: list[HistoryEntry] = []
+        for sid, dataset, source, quote_, start, end, zone in series_rows:
+            series = Series(
+                dataset=dataset,
+                source=source,
+                quote=quote_,
+                start_time=start or None,
+                end_time=end or None,
+                server_timezone=zone,
+            )
+            rows = self._read(
+                f"SELECT a.valid_from, f.taken_at, a.valid_to, t.taken_at, {_A_COLS} "  # noqa: S608 - constant column names
+                "FROM invitee_assets a JOIN snapshots f ON f.id = a.valid_from "
+                "LEFT JOIN snapshots t ON t.id = a.valid_to "
+                "WHERE a.series_id = ? AND a.uid = ? ORDER BY a.valid_from",
+                (sid, uid),
+            ).fetchall()
+            for row in rows:
+                entries.append(
+                    HistoryEntry(
+                        uid=uid,
+                        series=series,
+                        since=row[0],
+                        since_time=datetime.fromisoformat(row[1]),
+                        until=row[2],
+                        until_time=None if row[3] is None else datetime.fromisoformat(row[3]),
+                        values=_values(row[4:]),
+                    )
+                )
+        return entries

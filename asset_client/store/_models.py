@@ -1,0 +1,132 @@
+"""The history store's records: series, snapshots, changes, history entries."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from attrs import frozen
+
+from .._models import InviteeAsset
+from ._rows import ASSET_COLUMNS, asset_from_values
+
+__all__ = ["Change", "ChangeKind", "HistoryEntry", "Series", "Snapshot", "SnapshotStatus"]
+
+#: The one dataset today.  The invitee list and daily volume become further datasets:
+#: their own versioned tables, series and snapshots (see the README's schema notes).
+INVITEE_ASSETS = "invitee_assets"
+
+Values = Mapping[str, str | None]
+
+
+@frozen(kw_only=True)
+class Series:
+    """What a snapshot was taken of.  Only snapshots of one series are compared."""
+
+    dataset: str = INVITEE_ASSETS
+    source: str  #: "sandbox" or the server's origin, e.g. "https://api.coinw.com"
+    quote: str
+    start_time: str | None = None  #: window as sent, "yyyy-MM-dd HH:mm:ss" in server time
+    end_time: str | None = None
+    server_timezone: str = "UTC"
+
+    def describe(self) -> str:
+        window = ""
+        if self.start_time or self.end_time:
+            window = f" {self.start_time or '...'} to {self.end_time or '...'}"
+        return f"{self.quote}{window} from {self.source} ({self.server_timezone})"
+
+
+class SnapshotStatus(enum.StrEnum):
+    COMPLETE = "complete"
+    FAILED = "failed"  #: the sync stopped on an error; nothing of it was kept
+    INTERRUPTED = "interrupted"  #: cancelled (Ctrl-C); nothing of it was kept
+
+
+@frozen(kw_only=True)
+class Snapshot:
+    """One sync.  Only complete ones hold records; the others say why they stopped."""
+
+    id: int
+    series: Series
+    taken_at: datetime  #: when the walk started (aware, UTC)
+    finished_at: datetime
+    status: SnapshotStatus
+    records: int | None = None
+    total_deposit: Decimal | None = None  #: exact sums of the snapshot's records
+    total_withdrawal: Decimal | None = None
+    current_balance: Decimal | None = None
+    new: int | None = None  #: against the series' previous complete snapshot
+    changed: int | None = None
+    gone: int | None = None
+    requests: int | None = None
+    client_version: str = ""
+    error: str | None = None
+
+
+class ChangeKind(enum.StrEnum):
+    NEW = "new"
+    GONE = "gone"
+    CHANGED = "changed"
+
+
+@frozen(kw_only=True)
+class Change:
+    """One invitee whose record differs between two snapshots.
+
+    ``before``/``after`` map the export's field names (without ``uid``) to the exact
+    strings stored; ``before`` is None for a new invitee, ``after`` for a gone one.
+    ``before_asset``/``after_asset`` give the same as typed `InviteeAsset` records.
+    """
+
+    uid: int
+    kind: ChangeKind
+    #: The stored strings in `ASSET_COLUMNS` order (what ``before``/``after`` name).
+    before_values: tuple[str | None, ...] | None
+    after_values: tuple[str | None, ...] | None
+
+    @property
+    def before(self) -> dict[str, str | None] | None:
+        return _named(self.before_values)
+
+    @property
+    def after(self) -> dict[str, str | None] | None:
+        return _named(self.after_values)
+
+    @property
+    def before_asset(self) -> InviteeAsset | None:
+        before = self.before
+        return None if before is None else asset_from_values(self.uid, before)
+
+    @property
+    def after_asset(self) -> InviteeAsset | None:
+        after = self.after
+        return None if after is None else asset_from_values(self.uid, after)
+
+
+def _named(values: tuple[str | None, ...] | None) -> dict[str, str | None] | None:
+    # Built on access: `changes` over 250k rows should not pay for dicts nobody reads.
+    return None if values is None else dict(zip(ASSET_COLUMNS, values, strict=True))
+
+
+@frozen(kw_only=True)
+class HistoryEntry:
+    """One version of an invitee's record: valid from one snapshot until another.
+
+    ``until`` is None while it is still current.  If the next entry starts later than
+    ``until``, the invitee was absent (gone) in between.
+    """
+
+    uid: int
+    series: Series
+    since: int  #: first snapshot id holding this version
+    since_time: datetime
+    until: int | None  #: first snapshot id no longer holding it
+    until_time: datetime | None
+    values: Values
+
+    @property
+    def asset(self) -> InviteeAsset:
+        return asset_from_values(self.uid, dict(self.values))

@@ -39,6 +39,7 @@ from ._ratelimit import (
     Ticket,
     limiter_for,
     pause_after_rejection,
+    refuse_key,
 )
 from ._retry import RetryPolicy
 from ._transport import Answer, AnswerLimits, PageBudget, claims_on_connection, http_request
@@ -164,8 +165,9 @@ class PartnerCalls:
                     exc,
                 )
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
-                    # The key is refused: calls queued behind this one fail now, not later.
-                    limiter.refuse(exc)
+                    # The key is refused: calls queued behind this one (on every
+                    # endpoint's lane) fail now, not later.
+                    refuse_key(limiter, exc)
                 delay = self.retry_policy.delay_for(
                     exc, retry_no + 1, self._rng, self.rate_limit.period
                 )

@@ -47,6 +47,7 @@ __all__ = [
     "key_id",
     "limiter_for",
     "pause_after_rejection",
+    "refuse_key",
 ]
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -376,6 +377,17 @@ def limiter_for(
                 field="limiter",
             )
         return limiter
+
+
+def refuse_key(limiter: KeyLimiter, error: AssetClientError) -> None:
+    """The server refused the key: fail the calls queued for it on every endpoint's lane
+    in this process (the refusal is the account's, not one endpoint's)."""
+    with _REGISTRY_LOCK:
+        siblings = [other for (name, _), other in _REGISTRY.items() if name == limiter._key]
+    if limiter not in siblings:
+        siblings.append(limiter)
+    for other in siblings:
+        other.refuse(error)
 
 
 def pause_after_rejection(

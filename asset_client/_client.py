@@ -155,6 +155,11 @@ class AssetClient(PartnerCalls):
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
     - ``sleep`` and ``rng`` are injectable so tests never wait for real backoff.
+    - ``hooks``: `Hooks` objects told of every request, answer, retry, rate-limit
+      pause, records yielded and walk end (for metrics; one that raises is logged and
+      ignored).
+    - ``stats`` adds up the client's whole life (``stats.reset()`` zeroes it); each
+      walk's own ``stats`` count that walk alone.
     """
 
     def __init__(
@@ -217,6 +222,7 @@ class AssetClient(PartnerCalls):
         self.rate_limit = rate_limit or RateLimit()
         host = URL(self.base_url).host or ""
         self._hooks = HookRunner(hooks)
+        self._closed = False
         # Every limiter this client holds, released when it closes (or is collected), so
         # a key's rate can change once no client uses it.
         self._limiters: dict[str, KeyLimiter] = {}
@@ -235,11 +241,12 @@ class AssetClient(PartnerCalls):
         self._wall_clock = wall_clock
         self._default_page_size = DEFAULT_PAGE_SIZE
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._closed = False
         self.stats = ClientStats()
 
     def _hold(self, host: str, rate: RateLimit) -> KeyLimiter:
         """The limiter of ``host`` for this client's key, held until the client closes."""
+        if self._closed:  # a closed client holds nothing (its limiters are released)
+            raise AssetClientError("this AssetClient is closed")
         limiter = self._limiters.get(host)
         if limiter is None:
             limiter = self._limiters[host] = limiter_for(host, self._api_key, rate)

@@ -56,7 +56,10 @@ class AnswerReceived:
     attempt: int
     status: int | None  #: the HTTP status; None when no answer came (connection, timeout)
     elapsed: float  #: seconds from sending to the answer (or failure)
-    error: str | None  #: the error's class name (``"ServerError"``...) when it failed
+    #: None for a good page; else the error's class name (``"ServerError"``,
+    #: ``"RateLimitError"``, ``"TransportError"``...), also when an answer came but could
+    #: not be used (a 503, a 29001, a truncated body)
+    error: str | None
 
 
 @frozen

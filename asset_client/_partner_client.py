@@ -130,27 +130,25 @@ class PartnerCalls:
             started = time.monotonic()
             status: int | str = "-"
             try:
-                try:
-                    status, answer_headers, body = await http_request(
-                        session, request.method, url, headers, request.body, self._timeout
-                    )
-                finally:
-                    if hooks:
-                        answered = AnswerReceived(
-                            endpoint.name,
-                            page_no,
-                            uid,
-                            retry_no + 1,
-                            status if isinstance(status, int) else None,
-                            time.monotonic() - started,
-                            None if isinstance(status, int) else "TransportError",
-                        )
-                        hooks.emit("answer_received", answered, *counters)
+                status, answer_headers, body = await http_request(
+                    session, request.method, url, headers, request.body, self._timeout
+                )
                 data = classify_response(
                     status, answer_headers, body, page_no=page_no, now=self._wall_clock()
                 )
                 page = endpoint.decode(data, page_no, page_size, self.server_timezone)
             except AssetClientError as exc:
+                if hooks:
+                    answered = AnswerReceived(
+                        endpoint.name,
+                        page_no,
+                        uid,
+                        retry_no + 1,
+                        status if isinstance(status, int) else None,
+                        time.monotonic() - started,
+                        type(exc).__name__,
+                    )
+                    hooks.emit("answer_received", answered, *counters)
                 logger.debug(
                     "%s %d attempt %d: %s after %.3fs: %s",
                     what,
@@ -170,7 +168,7 @@ class PartnerCalls:
                 limited = isinstance(exc, RateLimitError)
                 for stats in counters:
                     stats.retries += 1
-                    stats.rate_limit_waits += limited
+                    stats.rate_limit_waits += int(limited)
                 if hooks:
                     hooks.emit(
                         "retry_scheduled",
@@ -207,6 +205,17 @@ class PartnerCalls:
                     )
                     await self._sleep(delay)
                 continue
+            if hooks:
+                answered = AnswerReceived(
+                    endpoint.name,
+                    page_no,
+                    uid,
+                    retry_no + 1,
+                    status if isinstance(status, int) else None,
+                    time.monotonic() - started,
+                    None,
+                )
+                hooks.emit("answer_received", answered, *counters)
             logger.debug(
                 "%s %d attempt %d: HTTP %s, %d records after %.3fs",
                 what,

@@ -64,6 +64,8 @@ async def test_a_walk_reports_every_request_answer_retry_pause_page_and_its_end(
     assert len(sent) == len(answers) == client.stats.requests == len(sb.stats.requests) == 5
     statuses = [a.status for a in answers]
     assert 503 in statuses and None not in statuses
+    assert sorted(str(a.error) for a in answers if a.error) == ["RateLimitError", "ServerError"]
+    assert [a.error for a in answers if a.status == 503] == ["ServerError"]
     assert all(a.endpoint == "assets" and a.elapsed >= 0 for a in answers)
     retries = [e for e in recorder.of(RetryScheduled) if isinstance(e, RetryScheduled)]
     assert len(retries) == client.stats.retries == 2

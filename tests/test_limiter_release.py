@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from asset_client import AssetClient, InvalidParameterError, RateLimit
+from asset_client import AssetClient, AssetClientError, InvalidParameterError, RateLimit
 from asset_client._ratelimit import limiter_for, limiter_users, release_limiter
 from tests.test_client_sandbox import collect, config, connected
 
@@ -73,3 +73,12 @@ def test_release_never_goes_below_zero(api_key: str) -> None:
     release_limiter("h:1", api_key)
     limiter_for("h:1", api_key, FAST)  # free to change
     assert limiter_users("h:1", api_key) == 1
+
+
+async def test_a_closed_client_takes_no_limiter_back() -> None:
+    async with connected(config(invitees=20)) as (sb, client):
+        pass
+    host = sb.base_url.removeprefix("http://")
+    with pytest.raises(AssetClientError, match="closed"):
+        await client.get_invitees_page()
+    assert limiter_users(f"{host}/invitees", sb.api_key) == 0

@@ -756,7 +756,9 @@ def _logging_to(console: Console, debug: bool) -> Iterator[None]:
     handler = console.handler()
     saved = logger.level, logger.propagate
     env_level = os.environ.get(_logging.ENV_LOG, "").strip().upper()
-    level = logging.DEBUG if debug else logging.getLevelName(env_level or "WARNING")
+    # INFO by default: every retry and pause is said as it happens (--quiet: warnings only).
+    default = "WARNING" if console.quiet else "INFO"
+    level = logging.DEBUG if debug else logging.getLevelName(env_level or default)
     logger.addHandler(handler)
     logger.setLevel(level if isinstance(level, int) else logging.WARNING)
     logger.propagate = False

@@ -6,13 +6,14 @@ synchronously on the event loop, in the order given, so they must be quick (coun
 observe, enqueue) and must not block.
 
 Sharp edge: a hook that raises does not break the request or the walk.  Its exception
-(an `Exception`; `BaseException`\\ s such as `KeyboardInterrupt` propagate) is logged at
-WARNING with its traceback on the ``asset_client`` logger, counted in
+(any `Exception`; a `KeyboardInterrupt` or other `BaseException` propagates) is logged
+at WARNING with its traceback on the ``asset_client`` logger, counted in
 ``stats.hook_errors``, and the other hooks still run.  Metrics must never cost data.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterable
 from typing import Literal
@@ -155,7 +156,14 @@ class HookRunner:
             if call is None:
                 continue
             try:
-                call(event)
+                result = call(event)
+                if inspect.isawaitable(result):
+                    # An async hook would run nowhere: say so rather than drop it silently.
+                    if inspect.iscoroutine(result):
+                        result.close()
+                    raise TypeError(
+                        "hooks are called synchronously; this one returned an awaitable"
+                    )
             except Exception:
                 for stats in counters:
                     stats.hook_errors += 1

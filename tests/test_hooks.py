@@ -178,3 +178,19 @@ def test_a_hook_without_any_hook_method_is_refused(api_key: str) -> None:
     with pytest.raises(InvalidParameterError, match="hooks must be Hooks objects") as caught:
         AssetClient(api_key, "secret", hooks=[print])  # type: ignore[list-item]
     assert caught.value.field == "hooks"
+
+
+class AsyncHook(Hooks):
+    async def walk_done(self, event: WalkDone) -> None:  # type: ignore[override]
+        raise AssertionError("never run")
+
+
+async def test_an_async_hook_is_reported_not_silently_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="asset_client")
+    async with connected(config(invitees=5), hooks=[AsyncHook()]) as (_, client):
+        walk = client.iter_invitee_assets()
+        assert len(await collect(walk)) == 5
+    assert walk.stats.hook_errors == 1
+    assert "returned an awaitable" in caplog.text

@@ -13,6 +13,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "RateLimitPause",
     "RequestSent",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RetryScheduled",
     "ServerError",

@@ -50,7 +50,7 @@ from ._errors import (
     TransportError,
     relabel_for_lookup,
 )
-from ._export import OutputFormat, atomic_write, partial_path
+from ._export import DEFAULT_FILE_MODE, OutputFormat, atomic_write, partial_path
 from ._export_run import (
     Credentials,
     ExportError,
@@ -60,9 +60,11 @@ from ._export_run import (
     run_export,
 )
 from ._logging import redact
-from ._query import MAX_PAGE_SIZE, TIME_FORMAT, validate_query
+from ._outpath import OutTargetError, checked_out
+from ._query import JAVA_LONG_MAX, MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
 from ._report_run import report_summary, run_report
+from ._retry import MAX_RETRIES
 from ._summary import summary_document
 from ._version import VERSION
 
@@ -110,6 +112,9 @@ output:
   "NAME.checkpoint.json" records the progress (never any credentials).
   If a checkpoint exists, pass --resume to continue it (the result is the
   same file a clean run would write), or delete it to start over.
+  Files are created owner-only (mode 600; see --file-mode). A device or
+  FIFO (/dev/null, /dev/stdout, a named pipe) is written through like
+  "--out -", never replaced; other non-regular files are refused.
 
 {EXIT_CODES}"""
 
@@ -131,22 +136,23 @@ class _UsageError(Exception):
 # -- argument types ------------------------------------------------------------------------
 
 
-def _page_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_PAGE_SIZE:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer from 1 to {MAX_PAGE_SIZE}, got {text!r}"
-        )
+def _ascii_int(text: str, low: int, high: int) -> int:
+    """A plain ASCII decimal integer in ``[low, high]``: no sign, no spaces, no "_",
+    no full-width digits (all of which Python's int() would take)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))):
+        raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}, got {text!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}, got {text!r}")
     return value
 
 
+def _page_size(text: str) -> int:
+    return _ascii_int(text, 1, MAX_PAGE_SIZE)
+
+
 def _uid(text: str) -> int:
-    if not (text.isascii() and text.isdigit() and int(text) > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return int(text)
+    return _ascii_int(text, 1, JAVA_LONG_MAX)
 
 
 def _time(text: str) -> str:
@@ -183,18 +189,23 @@ def _zone(text: str) -> tuple[str, tzinfo]:
         ) from None
 
 
+_PERIOD_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+
+
 def _rate(text: str) -> RateLimit:
     """``REQUESTS/SECONDS``; the margin scales with the period like the default's."""
+    requests_text, _, period_text = text.partition("/")
     try:
-        requests_text, _, period_text = text.partition("/")
-        requests, period = int(requests_text), float(period_text)
-        if requests < 1 or not period > 0:
+        requests = _ascii_int(requests_text, 1, 1_000_000)
+        if not _PERIOD_RE.fullmatch(period_text):
             raise ValueError
-    except ValueError:
+        period = float(period_text)
+        return RateLimit(requests=requests, period=period, margin=period * 0.025)
+    except (ValueError, argparse.ArgumentTypeError):  # InvalidParameterError is a ValueError
         raise argparse.ArgumentTypeError(
-            f"must be REQUESTS/SECONDS like 5/1, got {text!r}"
+            f"must be REQUESTS/SECONDS like 5/1, got {text!r} (a whole number of "
+            "requests, then a period in seconds above 0 and at most 3600)"
         ) from None
-    return RateLimit(requests=requests, period=period, margin=period * 0.025)
 
 
 def _proxy(text: str) -> str:
@@ -205,9 +216,15 @@ def _proxy(text: str) -> str:
 
 
 def _retries(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return int(text)
+    return _ascii_int(text, 0, MAX_RETRIES)
+
+
+def _file_mode(text: str) -> int:
+    if not re.fullmatch(r"0?[0-7]{3}", text) or int(text, 8) & ~0o666:
+        raise argparse.ArgumentTypeError(
+            f"must be an octal mode without execute bits like 600 or 640, got {text!r}"
+        )
+    return int(text, 8)
 
 
 # -- parser ------------------------------------------------------------------------------
@@ -345,7 +362,18 @@ def _add_connection_args(parser: argparse.ArgumentParser) -> None:
         help="client rate limit, e.g. 50/0.1 against a fast sandbox (default 5/1: CoinW's limit)",
     )
     advanced.add_argument(
-        "--max-retries", type=_retries, metavar="N", help="retries per request (default 5)"
+        "--max-retries",
+        type=_retries,
+        metavar="N",
+        help=f"retries per request, 0..{MAX_RETRIES} (default 5)",
+    )
+    export.add_argument(
+        "--file-mode",
+        type=_file_mode,
+        default=DEFAULT_FILE_MODE,
+        metavar="MODE",
+        help="octal mode of the files created, e.g. 640 (default 600: owner only; "
+        "the umask still applies)",
     )
 
 
@@ -438,11 +466,15 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _settings(args: argparse.Namespace) -> ExportSettings:
-    to_stdout = args.out == "-"
+    try:
+        target = checked_out(args.out, resume=args.resume)  # the rules of every --out
+    except OutTargetError as exc:
+        raise ExportError(str(exc)) from None
     if args.format is not None:
         fmt = OutputFormat(args.format)
-    elif to_stdout:
-        fmt = OutputFormat.CSV
+    elif target.file is None:
+        # stdout, a device or a pipe: csv unless the name says otherwise
+        fmt = OutputFormat.from_path(args.out) or OutputFormat.CSV
     else:
         guessed = OutputFormat.from_path(args.out)
         if guessed is None:
@@ -450,15 +482,11 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
                 f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl"
             )
         fmt = guessed
-    if to_stdout and args.resume:
-        raise ExportError("--resume needs a file: --out - (stdout) keeps no checkpoint")
-    if to_stdout and args.summary_json == "-":
+    out = target.file
+    if target.is_stdout and args.summary_json == "-":
         raise ExportError("--summary-json - and --out - would share stdout: name a file for one")
     if args.sandbox and args.proxy:
         raise ExportError("--proxy has no use with --sandbox: the sandbox runs on this machine")
-    out = None if to_stdout else Path(args.out)
-    if out is not None and out.is_dir():
-        raise ExportError(f"--out {args.out!r} is a directory; name a file")
     zone_name, zone = args.server_timezone
     if not args.sandbox:
         checked_base_url(args.base_url)
@@ -488,6 +516,8 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
         server_timezone_name=zone_name,
         rate=args.rate,
         max_retries=args.max_retries,
+        stream=target.stream,
+        file_mode=args.file_mode,
         proxy=args.proxy,
     )
 

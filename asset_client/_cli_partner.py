@@ -15,7 +15,13 @@ from typing import Any
 from ._dataset_export import DatasetSettings
 from ._export import OutputFormat
 from ._export_run import ExportError
-from ._partner_query import REFERRAL_CODE_RE, validate_invitee_query, validate_volume_query
+from ._outpath import OutTarget, OutTargetError, checked_out
+from ._partner_query import (
+    MAX_VOLUME_DAYS,
+    REFERRAL_CODE_RE,
+    validate_invitee_query,
+    validate_volume_query,
+)
 from ._report_run import ReportSettings
 
 __all__ = [
@@ -61,8 +67,10 @@ def referral_code(text: str) -> str:
 
 
 def _volume_days(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 3650:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 3650, got {text!r}")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_VOLUME_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 1 to {MAX_VOLUME_DAYS}, got {text!r}"
+        )
     return int(text)
 
 
@@ -82,11 +90,20 @@ def add_dataset_arguments(export: argparse.ArgumentParser) -> None:
     )
 
 
-def _output_format(args: argparse.Namespace) -> OutputFormat:
+def _target(text: str, *, resume: bool = False) -> OutTarget:
+    """``--out`` by the export's rules (`_outpath`): devices and pipes written through."""
+    try:
+        return checked_out(text, resume=resume)
+    except OutTargetError as exc:
+        raise ExportError(str(exc)) from None
+
+
+def _output_format(args: argparse.Namespace, target: OutTarget) -> OutputFormat:
     if args.format is not None:
         return OutputFormat(args.format)
-    if args.out == "-":
-        return OutputFormat.CSV
+    if target.file is None:
+        # stdout, a device or a pipe: csv unless the name says otherwise
+        return OutputFormat.from_path(args.out) or OutputFormat.CSV
     guessed = OutputFormat.from_path(args.out)
     if guessed is None:
         raise ExportError(
@@ -120,11 +137,7 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         raise ExportError(f"--referral-code applies to --dataset invitees only, not {dataset}")
     _check_shape(dataset, "--start", args.start)
     _check_shape(dataset, "--end", args.end)
-    if args.out == "-" and args.resume:
-        raise ExportError("--resume needs a file: --out - (stdout) keeps no checkpoint")
-    out = None if args.out == "-" else Path(args.out)
-    if out is not None and out.is_dir():
-        raise ExportError(f"--out {args.out!r} is a directory; name a file")
+    target = _target(args.out, resume=args.resume)
     # Cross-field checks (start after end) with the library's own rules.
     if dataset == "invitees":
         validate_invitee_query(
@@ -140,8 +153,10 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         )
     return DatasetSettings(
         dataset=dataset,
-        out=out,
-        fmt=_output_format(args),
+        out=target.file,
+        stream=target.stream,
+        file_mode=args.file_mode,
+        fmt=_output_format(args, target),
         uid=args.uid,
         referral_code=args.referral_code,
         start=args.start,
@@ -198,12 +213,12 @@ def add_report_parser(subparsers: Any, common: Any) -> None:
 def report_settings(args: argparse.Namespace, *, zone: Any) -> ReportSettings:
     _check_shape("invitees", "--start", args.start)
     _check_shape("invitees", "--end", args.end)
-    out = Path(args.out)
-    if out.is_dir():
-        raise ExportError(f"--out {args.out!r} is a directory; name a file")
+    target = _target(args.out)
     validate_invitee_query(start_time=args.start, end_time=args.end, server_tz=zone)
     return ReportSettings(
-        out=out,
+        out=Path(args.out),
+        target=target,
+        file_mode=args.file_mode,
         start=args.start,
         end=args.end,
         volume_days=args.volume_days,

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import csv
 import json
-import os
 import sys
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -48,8 +47,9 @@ from ._cli import (
     exit_code_for,
 )
 from ._client import DEFAULT_BASE_URL, AssetClient, checked_base_url
-from ._export import OutputFormat
+from ._export import DEFAULT_FILE_MODE, OutputFormat
 from ._export_run import Credentials, ExportState
+from ._outpath import OutTargetError, checked_out, resolve_out, text_of, whole_file
 from ._progress import make_progress
 from ._query import validate_query
 from ._retry import RetryPolicy
@@ -363,6 +363,8 @@ def _format(args: argparse.Namespace) -> OutputFormat:
         return OutputFormat(args.format)
     if args.out is not None and args.out != "-":
         guessed = OutputFormat.from_path(args.out)
+        if guessed is None and _is_stream(args.out):
+            return OutputFormat.CSV  # a device or pipe, as for export: csv unless named
         if guessed is None:
             raise StoreError(
                 f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl",
@@ -372,26 +374,33 @@ def _format(args: argparse.Namespace) -> OutputFormat:
     return OutputFormat.CSV
 
 
+def _is_stream(out: str) -> bool:
+    try:
+        return resolve_out(out).stream is not None
+    except OutTargetError:
+        return False  # _output says why
+
+
 @contextlib.contextmanager
 def _output(out: str | None) -> Iterator[TextIO]:
-    """stdout, or a file that appears (replacing any old one) only when complete."""
+    """stdout, or ``--out`` by the export's rules (`_outpath.whole_file`): a file that
+    appears (replacing any old one, owner-only) only when complete; a device or FIFO
+    written through, never replaced."""
     if out is None or out == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(out)
-    if target.is_dir():
-        raise StoreError(f"--out {out!r} is a directory; name a file", usage=True)
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        with partial.open("w", encoding="utf-8", newline="") as stream:
+        target = checked_out(out)
+    except OutTargetError as exc:
+        raise StoreError(str(exc), usage=True) from None
+    with whole_file(target, DEFAULT_FILE_MODE) as binary:
+        stream = text_of(binary)
+        try:
             yield stream
             stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        finally:
+            stream.detach()  # the binary file is whole_file's to close
 
 
 class _Writer:

@@ -34,17 +34,26 @@ from ._hooks import HookRunner, Hooks, PageYielded, WalkDone
 from ._models import AssetPage, InviteeAsset
 from ._partner_client import PartnerCalls
 from ._query import (
+    JAVA_LONG_MAX,
     AssetQuery,
     Quote,
+    is_int,
     validate_page_no,
     validate_page_size,
     validate_query,
     validate_resume_point,
+    validate_uid,
 )
 from ._ratelimit import KeyLimiter, RateLimit, limiter_for, release_limiter
 from ._retry import RetryPolicy
 from ._session import make_session_safe
 from ._stats import ClientStats, Stats, WalkStats
+from ._transport import (
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_PAGE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    AnswerLimits,
+)
 from ._walk import (
     Answer,
     Cancel,
@@ -83,6 +92,7 @@ DEFAULT_PAGE_SIZE = 1000
 #: ...and fall back to the other reading of the docs if the server refuses it.
 FALLBACK_PAGE_SIZE = 100
 _SINGLE_PAGE_SIZE = 100  # get_invitee_assets_page: valid under both readings of the docs
+MAX_CONCURRENCY = 1000
 
 Sleep = Callable[[float], Awaitable[object]]
 
@@ -106,9 +116,22 @@ def checked_base_url(base_url: object) -> str:
         url = URL(base_url)
     except ValueError:
         url = URL()
+    # First, and without echoing the URL: a password in it must not reach a message.
+    if url.user is not None or url.password is not None or "@" in url.raw_authority:
+        raise InvalidParameterError(
+            "base_url must not hold a user name or password (credentials go in api_key and "
+            "secret_key)",
+            field="base_url",
+        )
     if url.scheme not in ("https", "http") or not url.host:
         raise InvalidParameterError(
             f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
+        )
+    if url.raw_query_string or url.raw_fragment or "?" in base_url or "#" in base_url:
+        # The query is signed: anything here would go unsigned or break the signature.
+        raise InvalidParameterError(
+            f"base_url must have no query string or fragment, got {base_url!r}",
+            field="base_url",
         )
     if url.scheme == "http" and not _is_loopback(url.host):
         raise InvalidParameterError(
@@ -154,6 +177,11 @@ class AssetClient(PartnerCalls):
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
+    - ``timeout`` bounds one attempt, start to last byte; ``page_timeout`` bounds all
+      attempts at one page together (limiter waits and backoff not counted), so a
+      server that drips its answer fails in bounded time.  ``max_body_size`` (16 MiB)
+      caps an answer's body, decompressed; a larger one is `ResponseTooLargeError`,
+      never retried.  Both hold for every endpoint, GET and POST.
     - ``sleep`` and ``rng`` are injectable so tests never wait for real backoff.
     - ``hooks``: `Hooks` objects told of every request, answer, retry, rate-limit
       pause, records yielded and walk end (for metrics; one that raises is logged and
@@ -169,7 +197,9 @@ class AssetClient(PartnerCalls):
         *,
         base_url: str = DEFAULT_BASE_URL,
         session: aiohttp.ClientSession | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        page_timeout: float = DEFAULT_PAGE_TIMEOUT,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
@@ -189,23 +219,18 @@ class AssetClient(PartnerCalls):
         _check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
         _check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
         _check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
-        if not isinstance(timeout, int | float) or timeout <= 0:
+        limits = AnswerLimits(
+            timeout=timeout, page_timeout=page_timeout, max_body_size=max_body_size
+        )
+        if not is_int(max_concurrency) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
             raise InvalidParameterError(
-                f"timeout must be a positive number of seconds, got {timeout!r}", field="timeout"
-            )
-        if not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise InvalidParameterError(
-                f"max_concurrency must be an integer >= 1, got {max_concurrency!r}",
+                f"max_concurrency must be an integer from 1 to {MAX_CONCURRENCY}, "
+                f"got {max_concurrency!r}",
                 field="max_concurrency",
             )
         policy = retry_policy or RetryPolicy()
         if max_retries is not None:
-            if not isinstance(max_retries, int) or max_retries < 0:
-                raise InvalidParameterError(
-                    f"max_retries must be an integer >= 0, got {max_retries!r}",
-                    field="max_retries",
-                )
-            policy = evolve(policy, max_retries=max_retries)
+            policy = evolve(policy, max_retries=max_retries)  # validated by RetryPolicy
         self.base_url = checked_base_url(base_url)
         self._api_key = api_key
         self._secret_key = secret_key
@@ -217,7 +242,7 @@ class AssetClient(PartnerCalls):
                 field="proxy",
             )
         self._proxy = None if proxy is None else checked_proxy(proxy)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._limits = limits
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
         host = URL(self.base_url).host or ""
@@ -377,8 +402,11 @@ class AssetClient(PartnerCalls):
         Errors name ``uid N``, not a page.  An answer holding any other uid means the
         server ignored the filter: `ResponseDecodeError`, never a wrong record.
         """
-        if uid is None:
-            raise InvalidParameterError("uid must be a positive integer, got None", field="uid")
+        if uid is None:  # a lookup needs its uid; validate_uid alone lets None mean "any"
+            raise InvalidParameterError(
+                f"uid must be an integer from 1 to {JAVA_LONG_MAX}, got None", field="uid"
+            )
+        validate_uid(uid)  # the one uid rule (1 .. Java long), before any request
         query = self._query(quote, uid, start_time, end_time)
         try:
             page = await self._fetch(query, 1, _SINGLE_PAGE_SIZE)

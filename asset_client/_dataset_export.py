@@ -8,6 +8,10 @@ Sharp edges:
 - The window is resolved once, on the first run, and saved in the checkpoint: a resume
   walks the very same window ("every invitee ever" ends when the first run started; a
   volume export without dates is frozen to the server's default, 30 days ago .. today).
+- Files follow the assets export's rules through the same code (`_export`, `_outpath`):
+  owner-only unless ``file_mode`` says otherwise, a device or FIFO written through and
+  never replaced, ``complete`` saved in the checkpoint before the final rename (and a
+  completed checkpoint recognised by `finish_completed`), stale temp files removed.
 - A resume reads the partial file's last row back (its sort key and the identities tied
   with it) and hands the walk that resume point: the walk skips the pages before it,
   checks there that nothing moved, and reads from further back if something did.
@@ -32,6 +36,7 @@ from ._client import AssetClient
 from ._console import Console
 from ._dataset_rows import DATASETS, DatasetRows, read_back
 from ._export import (
+    DEFAULT_FILE_MODE,
     CheckpointError,
     ExportBusyError,
     OutputFormat,
@@ -39,11 +44,13 @@ from ._export import (
     Sums,
     atomic_write,
     checkpoint_path,
+    finish_completed,
     format_decimal,
     key_fingerprint,
     partial_path,
+    remove_stale_temp_files,
 )
-from ._export_run import Credentials, ExportError, ExportState
+from ._export_run import Credentials, ExportError, ExportState, _open_stream
 from ._partner_query import InviteeQuery, VolumeQuery, resolve_invitee_window
 from ._progress import make_progress
 from ._ratelimit import RateLimit
@@ -83,6 +90,10 @@ class DatasetSettings:
     rate: RateLimit | None = None
     max_retries: int | None = None
     proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
+    #: A device or FIFO named by --out: written through like stdout, never replaced.
+    stream: Path | None = None
+    #: Mode of the files created (export, partial, checkpoint); the umask still applies.
+    file_mode: int = DEFAULT_FILE_MODE
 
 
 @frozen(kw_only=True)
@@ -133,8 +144,19 @@ def resolve_window(settings: DatasetSettings, now: datetime) -> tuple[str, str]:
 class _Checkpoint:
     """JSON beside the target: what was asked, the frozen window, how far the file got."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mode: int) -> None:
         self.path = path
+        self.mode = mode
+
+    def completed(self) -> tuple[dict[str, Any], int, int] | None:
+        """(what was asked, records, partial_bytes) if the checkpoint says ``complete``."""
+        try:
+            doc = json.loads(self.path.read_bytes())
+            if isinstance(doc, dict) and doc.get("complete") is True:
+                return dict(doc["params"]), int(doc["records"]), int(doc["partial_bytes"])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            pass  # the usual load explains what is wrong with it
+        return None
 
     def load(self, asked: dict[str, Any]) -> tuple[tuple[str, str], int]:
         try:
@@ -146,8 +168,10 @@ class _Checkpoint:
                 raise CheckpointError(f"window must be [start, end], got {window!r}")
             if not isinstance(size, int) or size < 0:
                 raise CheckpointError(f"partial_bytes must be an integer >= 0, got {size!r}")
+        except RecursionError:
+            raise CheckpointError("unreadable (nested too deep)") from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"unreadable ({exc})") from None
+            raise CheckpointError(f"unreadable ({str(exc)[:200]})") from None
         diffs = [
             "API key: the checkpoint was made with another key"
             if name == "key"
@@ -163,15 +187,24 @@ class _Checkpoint:
             )
         return (str(window[0]), str(window[1])), size
 
-    def save(self, asked: dict[str, Any], window: tuple[str, str], records: int, size: int) -> None:
+    def save(
+        self,
+        asked: dict[str, Any],
+        window: tuple[str, str],
+        records: int,
+        size: int,
+        *,
+        complete: bool = False,
+    ) -> None:
         doc = {
             "version": _VERSION,
             "params": asked,
             "window": list(window),
             "records": records,
             "partial_bytes": size,
+            "complete": complete,
         }
-        atomic_write(self.path, (json.dumps(doc, indent=2) + "\n").encode())
+        atomic_write(self.path, (json.dumps(doc, indent=2) + "\n").encode(), self.mode)
 
 
 @asynccontextmanager
@@ -233,9 +266,22 @@ async def run_dataset_export(
         ) as client:
             state.stats = client.stats
             moment = now or datetime.fromtimestamp(time.time(), settings.server_timezone)
-            writer = _Writer(settings, rows, asked, state, console, stdout)
+            stream = await _open_stream(settings.stream) if settings.stream else None
+            writer = _Writer(settings, rows, asked, state, console, stream or stdout)
             window = writer.open(resolve_window(settings, moment))
             resumed_from = writer.records
+            if writer.already_complete:
+                state.completed = True
+                console.note(f"{settings.out} is already complete")
+                return DatasetResult(
+                    records=writer.records,
+                    volume=None,
+                    resumed_from=resumed_from,
+                    requests=0,
+                    retries=0,
+                    elapsed=time.monotonic() - started,
+                    destination=str(settings.out),
+                )
             walk: AsyncGenerator[Any, None]
             if settings.dataset == "invitees":
                 invitees = InviteeQuery(
@@ -278,6 +324,9 @@ async def run_dataset_export(
             finally:
                 progress.close()
                 await walk.aclose()
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
             return DatasetResult(
                 records=writer.records,
                 volume=writer.volume if rows.sum_of is not None else None,
@@ -285,7 +334,7 @@ async def run_dataset_export(
                 requests=client.stats.requests,
                 retries=client.stats.retries,
                 elapsed=time.monotonic() - started,
-                destination=str(settings.out) if settings.out is not None else "stdout",
+                destination=str(settings.out or settings.stream or "stdout"),
             )
 
 
@@ -315,6 +364,8 @@ class _Writer:
         self.records = 0
         self.volume = Decimal(0)
         self.broken = False
+        #: The checkpoint showed this very export complete (--resume): no walk.
+        self.already_complete = False
 
     def open(self, fresh_window: tuple[str, str]) -> tuple[str, str]:
         """Start or resume; returns the window to walk."""
@@ -324,8 +375,11 @@ class _Writer:
             self._stdout.write(self._rows.header(fmt))
             self._window = fresh_window
             return fresh_window
-        self._checkpoint = _Checkpoint(checkpoint_path(target))
+        self._checkpoint = _Checkpoint(checkpoint_path(target), settings.file_mode)
         self._state.checkpoint = str(self._checkpoint.path)
+        remove_stale_temp_files(self._checkpoint.path)
+        if self._finished_earlier():
+            return fresh_window
         exists = self._checkpoint.path.exists()
         if exists and not settings.resume:
             raise ExportError(
@@ -335,7 +389,9 @@ class _Writer:
         if exists:
             try:
                 self._window, size = self._checkpoint.load(self._asked)
-                self._partial = PartialFile(partial_path(target), resume_at=size)
+                self._partial = PartialFile(
+                    partial_path(target), resume_at=size, mode=settings.file_mode
+                )
                 with open(partial_path(target), "rb") as file:
                     written = read_back(self._rows, fmt, file.read(size))
             except ExportBusyError as exc:
@@ -355,7 +411,7 @@ class _Writer:
                     f"--resume: no checkpoint at {self._checkpoint.path}; starting a fresh export"
                 )
             try:
-                self._partial = PartialFile(partial_path(target))
+                self._partial = PartialFile(partial_path(target), mode=settings.file_mode)
             except CheckpointError as exc:
                 raise ExportError(str(exc)) from None
             self._partial.write(self._rows.header(fmt))
@@ -363,10 +419,34 @@ class _Writer:
         self._save()
         return self._window
 
-    def _save(self) -> None:
+    def _finished_earlier(self) -> bool:
+        """A checkpoint saying ``complete`` (a run killed around the final rename) is
+        finished here; True if this --resume of the same export has nothing left to do."""
+        assert self._checkpoint is not None and self._settings.out is not None
+        done = self._checkpoint.completed()
+        if done is None:
+            return False
+        asked, records, size = done
+        target, path = self._settings.out, self._checkpoint.path
+        try:
+            finish_completed(target, path, size)
+        except CheckpointError as exc:
+            raise ExportError(f"{exc}; delete {path} to start over") from None
+        self._console.note(
+            f"the earlier export to {target} had completed ({records} records); "
+            "removed its leftover checkpoint"
+        )
+        if self._settings.resume and asked == self._asked:
+            self.records = records
+            self._state.sums = Sums(records=records)
+            self.already_complete = True
+            return True
+        return False
+
+    def _save(self, *, complete: bool = False) -> None:
         assert self._partial is not None and self._checkpoint is not None
         size = self._partial.sync()
-        self._checkpoint.save(self._asked, self._window, self.records, size)
+        self._checkpoint.save(self._asked, self._window, self.records, size, complete=complete)
         self._state.records_saved = self.records
         self._state.resumable = True
 
@@ -392,6 +472,9 @@ class _Writer:
         if self._partial is None or self._settings.out is None or self._checkpoint is None:
             self._stdout.flush()
             return
+        # "complete" first: a kill after the rename then leaves a checkpoint that says
+        # the export is finished, which the next run recognises.
+        self._save(complete=True)
         self._partial.commit(self._settings.out)
         self._checkpoint.path.unlink(missing_ok=True)
         self._state.resumable = False

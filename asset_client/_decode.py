@@ -3,23 +3,29 @@
 A cattrs converter maps camelCase to snake_case and structures money as exact
 ``Decimal`` and times as aware ``datetime``.  Unknown fields are ignored (forward
 compatible); a missing or malformed field raises `ResponseDecodeError` naming the
-field, the value and the page.
+field, the value and the page.  The sharp edge is hostile input: integers are bounded
+by the server's Java ``long`` before conversion, a JSON amount's exponent is bounded
+(``1e-999999999`` would print as a gigabyte of zeros), values in messages are shown
+bounded and redacted, and one uid twice in a page with different values is an error.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from ._errors import ResponseDecodeError
+from ._errors import ResponseDecodeError, shown
 from ._models import AssetPage, InviteeAsset
+from ._query import JAVA_LONG_MAX
+from ._redact import redact
 
 __all__ = ["decode_page", "make_converter"]
 
@@ -29,6 +35,11 @@ _DECIMAL_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _TIME_LEN = len("yyyy-MM-dd HH:mm:ss")
 _ZERO = Decimal(0)
 _DECIMAL_CHARS = "0123456789.+-"
+_LONG_DIGITS = len(str(JAVA_LONG_MAX))
+#: Bounds on a JSON number's exponent: beyond them an amount would print as millions
+#: of digits from a few bytes.  Real amounts have at most 18 decimals.
+_MAX_SCALE = 1000
+_MAX_EXPONENT = 1000
 
 
 class _FieldValueError(ValueError):
@@ -36,7 +47,7 @@ class _FieldValueError(ValueError):
 
     def __init__(self, value: object, expected: str) -> None:
         self.value = value
-        super().__init__(f"expected {expected}, got {value!r}")
+        super().__init__(f"expected {expected}, got {shown(value)}")
 
 
 def _to_decimal(value: object) -> Decimal:
@@ -45,7 +56,9 @@ def _to_decimal(value: object) -> Decimal:
         if not value.strip(_DECIMAL_CHARS) and _DECIMAL_RE.fullmatch(value):
             return Decimal(value)
     elif isinstance(value, Decimal):  # JSON numbers are parsed to Decimal, never float
-        if value.is_finite():
+        exponent = value.as_tuple().exponent
+        # Digits in the text are bounded by the body; only the exponent amplifies.
+        if isinstance(exponent, int) and -_MAX_SCALE <= exponent <= _MAX_EXPONENT:
             return value
     elif isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
@@ -80,13 +93,29 @@ def _amount_or_none(value: object, _: object) -> Decimal | None:
     return _to_decimal(value)
 
 
+def _long(value: object) -> int | None:
+    """``value`` as a non-negative Java ``long``, or None.  Digit strings are length-
+    checked before `int` so a 5000-digit one is refused, not converted."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= _LONG_DIGITS
+    ):
+        number = int(value)
+    else:
+        return None
+    return number if 0 <= number <= JAVA_LONG_MAX else None
+
+
 def _uid(value: object, _: object) -> int:
     # A Java Long may be sent as a string to survive JavaScript clients.
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > 0:
-        return int(value)
-    raise _FieldValueError(value, "a positive integer uid")
+    uid = _long(value)
+    if uid is None or uid == 0:
+        raise _FieldValueError(value, f"a positive integer uid up to {JAVA_LONG_MAX}")
+    return uid
 
 
 def _offset_suffix(server_tz: tzinfo) -> str | None:
@@ -167,58 +196,111 @@ def _first_field_error(
     return None, None, str(exc)
 
 
-def _int_field(data: Mapping[str, Any], name: str, page_no: int) -> int:
+def _int_field(
+    data: Mapping[str, Any], name: str, page_no: int, secrets: Sequence[str] = ()
+) -> int:
     value = data.get(name)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
+    number = _long(value)
+    if number is not None:
+        return number
     raise ResponseDecodeError(
-        f"data.{name} must be a non-negative integer, got {value!r}",
+        f"data.{name} must be a non-negative integer up to {JAVA_LONG_MAX}, "
+        f"got {shown(value, secrets)}",
         page_no=page_no,
         field=name,
         value=value,
     )
 
 
-def decode_page(data: object, *, page_no: int, page_size: int, server_tz: tzinfo) -> AssetPage:
-    """Decode the ``data`` object of a successful answer into an `AssetPage`."""
+def decode_page(
+    data: object,
+    *,
+    page_no: int,
+    page_size: int,
+    server_tz: tzinfo,
+    secrets: Sequence[str] = (),
+) -> AssetPage:
+    """Decode the ``data`` object of a successful answer into an `AssetPage`.
+
+    ``secrets`` (API key, secret, signature) are redacted from every message.  A uid
+    listed twice in the page with *identical* values is kept twice (the page's length
+    still tells the walk how many rows the server served; the walk yields the uid
+    once); with different values it is a `ResponseDecodeError` naming the uid.
+    """
     if not isinstance(data, Mapping):
         raise ResponseDecodeError(
-            f"'data' must be an object, got {data!r:.200}",
+            f"'data' must be an object, got {shown(data, secrets)}",
             page_no=page_no,
             field="data",
             value=data,
         )
-    total = _int_field(data, "total", page_no)
+    total = _int_field(data, "total", page_no, secrets)
     raw_items = data.get("list")
     if raw_items is None and total == 0:
         raw_items = []  # an empty result may come without a list
     if not isinstance(raw_items, list):
         raise ResponseDecodeError(
-            f"data.list must be a list, got {raw_items!r:.200}",
+            f"data.list must be a list, got {shown(raw_items, secrets)}",
             page_no=page_no,
             field="list",
             value=raw_items,
         )
     structure = _record_structurer(server_tz)
     items: list[InviteeAsset] = []
+    by_uid: dict[int, InviteeAsset] = {}
     for index, raw in enumerate(raw_items):
         if type(raw) is not dict and not isinstance(raw, Mapping):
             raise ResponseDecodeError(
-                f"data.list[{index}] must be an object, got {raw!r:.200}",
+                f"data.list[{index}] must be an object, got {shown(raw, secrets)}",
                 page_no=page_no,
                 field=f"list[{index}]",
                 value=raw,
             )
         try:
-            items.append(structure(raw, InviteeAsset))
+            item = structure(raw, InviteeAsset)
         except Exception as exc:  # cattrs wraps every hook failure in an exception group
             field, value, reason = _first_field_error(exc)
             raise ResponseDecodeError(
-                f"data.list[{index}].{field} (uid {raw.get('uid')!r}): {reason}",
+                redact(
+                    f"data.list[{index}].{field} (uid {shown(raw.get('uid'))}): {reason}",
+                    secrets,
+                ),
                 page_no=page_no,
                 field=field,
                 value=value,
             ) from None
+        conflicting_copy(by_uid, item.uid, item, index=index, noun="uid", page_no=page_no)
+        items.append(item)
     return AssetPage(page_no=page_no, page_size=page_size, total=total, items=items)
+
+
+def _fields(item: Any) -> dict[str, str]:
+    # str(), not ==: Decimal("1.0") == Decimal("1.00") but they export differently.
+    return {a.name: str(getattr(item, a.name)) for a in attrs.fields(type(item))}
+
+
+def _differs(a: Any, b: Any) -> bool:
+    return _fields(a) != _fields(b)
+
+
+def conflicting_copy(
+    seen: dict[Any, Any], ident: Any, item: Any, *, index: int, noun: str, page_no: int
+) -> None:
+    """The one rule for one record listed twice in a page, for every endpoint: identical
+    copies pass (the walk yields the record once), different ones raise
+    `ResponseDecodeError` naming the record and the fields that differ."""
+    earlier = seen.setdefault(ident, item)
+    if earlier is not item and _differs(earlier, item):
+        raise ResponseDecodeError(
+            f"data.list[{index}]: {noun} {ident} is listed twice in this page with "
+            f"different values ({_difference(earlier, item)}); refusing to choose one",
+            page_no=page_no,
+            field="uid",
+            value=ident,
+        )
+
+
+def _difference(a: Any, b: Any) -> str:
+    first, second = _fields(a), _fields(b)
+    names = [name for name in first if first[name] != second[name]]
+    return ", ".join(f"{name}: {first[name][:40]!r} vs {second[name][:40]!r}" for name in names)

@@ -1,11 +1,19 @@
 """The exception hierarchy.  Messages say what came back; none ever holds a secret.
 
+Server text enters a message only through `excerpt` or `shown`, which redact the
+credentials and bound the length (and, for `shown`, the nesting depth).
+
 ``str(e)`` is the message alone (the class name is what ``repr`` and tracebacks add);
 the parts of it (code, status, page) are attributes, so the message can be re-told for a
 single lookup, where "page 1" means nothing to the caller (see `relabel_for_lookup`).
 """
 
 from __future__ import annotations
+
+import reprlib
+from collections.abc import Iterable
+
+from ._redact import redact
 
 __all__ = [
     "ApiError",
@@ -16,6 +24,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "numeric_code",
@@ -23,15 +32,41 @@ __all__ = [
 ]
 
 _EXCERPT = 200
+# Redaction looks at this much of the start of a body, so a secret that begins inside
+# the excerpt is removed whole even when the excerpt's cut falls inside it.
+_REDACT_WINDOW = 8192
 
 
-def excerpt(body: bytes | str, limit: int = _EXCERPT) -> str:
-    """A short, printable view of a response body for error messages."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = " ".join(text.split())
+def excerpt(body: bytes | str, limit: int = _EXCERPT, secrets: Iterable[str] = ()) -> str:
+    """A short, printable, redacted view of a response body for error messages."""
+    size = len(body)
+    head = body[:_REDACT_WINDOW]
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+    text = " ".join(redact(text, secrets).split())
     if not text:
         return "<empty body>"
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
+    if len(text) <= limit and size <= _REDACT_WINDOW:
+        return text
+    unit = "bytes" if isinstance(body, bytes) else "chars"
+    return f"{text[:limit]}… ({size} {unit})"
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel = 3
+_SHOWN.maxstring = 120
+_SHOWN.maxother = 120
+_SHOWN.maxlong = 60
+_SHOWN.maxdict = _SHOWN.maxlist = 6
+
+
+def shown(value: object, secrets: Iterable[str] = ()) -> str:
+    """A value from an answer as it may appear in a message: bounded in length and
+    depth (JSON nested 1000 deep cannot blow the stack), credentials redacted."""
+    try:
+        text = _SHOWN.repr(value)
+    except (ValueError, RecursionError, MemoryError):  # e.g. int too long to print
+        text = f"<{type(value).__name__} that cannot be shown>"
+    return redact(text, secrets)
 
 
 def numeric_code(code: str | None) -> int | str | None:
@@ -173,13 +208,28 @@ class ResponseDecodeError(AssetClientError):
         return self.message
 
 
+class ResponseTooLargeError(ResponseDecodeError):
+    """The answer's body, decompressed, exceeded the client's ``max_body_size``.
+
+    Never retried: the same question gets the same oversized answer.  Reading stops
+    at the limit, so a huge (or gzip-bomb) body costs no more memory than that.
+    """
+
+    def __init__(self, message: str, *, limit: int, status: int | None = None) -> None:
+        self.limit = limit
+        super().__init__(message, status=status, retryable=False)
+
+
 class TransportError(AssetClientError):
     """The request did not get an answer: connection refused or reset, or a timeout.
 
     The message ends with what to check next (DNS, host and port, proxy, firewall).
+    Retryable, except when the page's whole time budget (``page_timeout``) is spent.
     """
 
-    retryable = True
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        self.retryable = retryable
+        super().__init__(message)
 
 
 class PaginationError(AssetClientError):

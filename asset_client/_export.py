@@ -9,6 +9,11 @@ testable on its own:
 - the checkpoint: what was asked (never credentials), how far the partial file got.
 - files: records go to a hidden partial file beside the target, which replaces the
   target only when complete, so a file at the target path is always a whole export.
+  Every file is created owner-only (0600) unless the caller passes another mode
+  (the umask still applies): they hold third parties' financial data.
+- completion: the checkpoint says ``complete`` *before* the final rename, so a kill
+  between the rename and the checkpoint's removal leaves a checkpoint that says so,
+  not one that looks like an interrupted export.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ._query import is_int
 
 __all__ = [
     "CHECKPOINT_VERSION",
+    "DEFAULT_FILE_MODE",
     "FIELDS",
     "Checkpoint",
     "CheckpointError",
@@ -45,14 +51,20 @@ __all__ = [
     "checkpoint_path",
     "encode_header",
     "encode_records",
+    "finish_completed",
     "format_decimal",
+    "fsync_dir",
     "key_fingerprint",
     "load_checkpoint",
     "param_differences",
     "partial_is_busy",
     "partial_path",
+    "remove_stale_temp_files",
     "row_values",
 ]
+
+#: Export, partial and checkpoint files: readable and writable by the owner only.
+DEFAULT_FILE_MODE = 0o600
 
 FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(InviteeAsset))
 _MONEY_FIELDS = ("total_deposit", "total_withdrawal", "current_balance")
@@ -198,6 +210,9 @@ class Checkpoint:
     last_uid: int | None
     sums: Sums
     partial_bytes: int
+    #: Written just before the final rename: the partial file of ``partial_bytes`` is
+    #: the whole export.  Absent (false) in checkpoints of unfinished exports.
+    complete: bool = False
 
     def to_json(self) -> bytes:
         doc: dict[str, Any] = {
@@ -206,6 +221,7 @@ class Checkpoint:
             "last_uid": self.last_uid,
             "records": self.sums.records,
             "partial_bytes": self.partial_bytes,
+            "complete": self.complete,
             "sums": {name: format_decimal(getattr(self.sums, name)) for name in _MONEY_FIELDS},
         }
         return (json.dumps(doc, indent=2) + "\n").encode()
@@ -214,8 +230,10 @@ class Checkpoint:
     def from_json(cls, data: bytes) -> Checkpoint:
         try:
             doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CheckpointError(f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise CheckpointError("not valid JSON (nested too deep)") from None
+        except ValueError as exc:  # also UnicodeDecodeError, and ints past the digit limit
+            raise CheckpointError(f"not valid JSON ({str(exc)[:200]})") from None
         if not isinstance(doc, dict):
             raise CheckpointError("not a JSON object")
         if doc.get("version") != CHECKPOINT_VERSION:
@@ -233,11 +251,15 @@ class Checkpoint:
                 raise CheckpointError(f"last_uid must be a positive integer, got {last_uid!r}")
             if (last_uid is None) != (sums.records == 0):
                 raise CheckpointError("last_uid and records disagree")
+            complete = doc.get("complete", False)
+            if not isinstance(complete, bool):
+                raise CheckpointError(f"complete must be true or false, got {complete!r}")
             return cls(
                 params=params,
                 last_uid=last_uid,
                 sums=sums,
                 partial_bytes=_count(doc["partial_bytes"], "partial_bytes"),
+                complete=complete,
             )
         except (KeyError, TypeError) as exc:
             raise CheckpointError(f"missing or malformed field {exc}") from None
@@ -314,12 +336,54 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new content,
-    never a torn mix, even if the process dies midway."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def _alive(pid: int) -> bool:
     try:
-        with open(tmp, "wb") as file:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process: alive
+    return True
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Delete the ``.NAME.tmp-PID`` files `atomic_write` left for ``path`` in processes
+    that died mid-write (no longer running); return what was deleted."""
+    if os.name != "posix":  # pragma: no cover - no os.kill(pid, 0) probe
+        return []
+    prefix = _temp_prefix(path)
+    removed = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    for name in names:
+        pid_text = name.removeprefix(prefix)
+        if name == pid_text or not (pid_text.isascii() and pid_text.isdigit()):
+            continue
+        pid = int(pid_text)
+        if pid == os.getpid() or _alive(pid):
+            continue
+        stale = path.with_name(name)
+        try:
+            stale.unlink()
+        except OSError:
+            continue
+        removed.append(stale)
+    return removed
+
+
+def atomic_write(path: Path, data: bytes, mode: int = DEFAULT_FILE_MODE) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new content,
+    never a torn mix, even if the process dies midway.  A new file gets ``mode``."""
+    tmp = path.with_name(f"{_temp_prefix(path)}{os.getpid()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
@@ -353,11 +417,13 @@ class PartialFile:
     that raises `CheckpointError`: its records were lost, the checkpoint cannot hold.
     """
 
-    def __init__(self, path: Path, *, resume_at: int | None = None) -> None:
+    def __init__(
+        self, path: Path, *, resume_at: int | None = None, mode: int = DEFAULT_FILE_MODE
+    ) -> None:
         self.path = path
         flags = os.O_RDWR | (os.O_CREAT if resume_at is None else 0)
         try:
-            fd = os.open(path, flags, 0o666)
+            fd = os.open(path, flags, mode)
         except FileNotFoundError:
             if resume_at is None:
                 raise  # no such folder: a local failure, not a checkpoint problem
@@ -405,6 +471,37 @@ class PartialFile:
     def discard(self) -> None:
         self._file.close()
         self.path.unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def finish_completed(target: Path, checkpoint: Path, partial_bytes: int) -> None:
+    """Finish an export whose checkpoint says ``complete`` (its run was killed around
+    the final rename): do the rename if the kill came before it, check the target has
+    the recorded size, and remove the checkpoint.  Shared by every exporter.
+
+    Raises `CheckpointError` if the target is missing or of another size.
+    """
+    partial = partial_path(target)
+    if _size(partial) == partial_bytes:
+        os.replace(partial, target)  # killed just before the rename: finish it
+        _fsync_dir(target.parent)
+    if _size(target) != partial_bytes:
+        raise CheckpointError(
+            f"{checkpoint} says the export to {target} completed, but that file is "
+            f"missing or has another size"
+        )
+    checkpoint.unlink(missing_ok=True)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (public name for the other writers)."""
+    _fsync_dir(directory)
 
 
 def partial_is_busy(path: Path) -> bool:

@@ -7,6 +7,7 @@ write a batch -> flush + fsync -> then (and only then) the checkpoint.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -22,6 +23,7 @@ from ._client import DEFAULT_PAGE_SIZE, AssetClient, ClientStats
 from ._console import Console, format_age
 from ._errors import PaginationError
 from ._export import (
+    DEFAULT_FILE_MODE,
     Checkpoint,
     CheckpointError,
     ExportBusyError,
@@ -33,13 +35,16 @@ from ._export import (
     checkpoint_path,
     encode_header,
     encode_records,
+    finish_completed,
     key_fingerprint,
     load_checkpoint,
     param_differences,
     partial_is_busy,
     partial_path,
+    remove_stale_temp_files,
 )
 from ._models import InviteeAsset
+from ._outpath import OutTargetError, open_stream
 from ._progress import make_progress
 from ._query import Quote
 from ._ratelimit import RateLimit
@@ -66,7 +71,7 @@ class Credentials:
 class ExportSettings:
     """The validated command line of one export."""
 
-    out: Path | None  #: None writes to stdout (no partial file, no checkpoint)
+    out: Path | None  #: None writes to ``stream``, or stdout (no partial file, no checkpoint)
     fmt: OutputFormat
     quote: Quote = "usdt"
     uid: int | None = None
@@ -80,6 +85,10 @@ class ExportSettings:
     server_timezone_name: str = "UTC"
     rate: RateLimit | None = None  #: None keeps the library's default (5 per second)
     max_retries: int | None = None  #: None keeps the library's default
+    #: A device or FIFO named by --out: written through like stdout, never replaced.
+    stream: Path | None = None
+    #: Mode of the files created (export, partial, checkpoint); the umask still applies.
+    file_mode: int = DEFAULT_FILE_MODE
     proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
 
 
@@ -159,22 +168,35 @@ class _FileSink:
         resume: bool,
         state: ExportState,
         console: Console,
+        mode: int = DEFAULT_FILE_MODE,
     ) -> None:
         self._target = target
         self._fmt = fmt
         self._params = params
         self._state = state
+        self._mode = mode
         self._checkpoint_path = checkpoint_path(target)
         state.checkpoint = str(self._checkpoint_path)
         self.broken = False
         if partial_is_busy(partial_path(target)):
             # Before looking at the checkpoint: it is the live run's, not one to resume.
             raise ExportError(_busy(target))
+        #: The checkpoint showed the same export already complete (--resume): no walk.
+        self.already_complete = False
+        remove_stale_temp_files(self._checkpoint_path)
         prior = self._prior_checkpoint(resume, console)
+        if prior is not None and prior.complete:
+            self.sums = prior.sums.copy()
+            self.last_uid = prior.last_uid
+            self.resumed_from = self.sums.records
+            self.already_complete = True
+            return
         if prior is not None:
             age = _age(self._checkpoint_path)
             try:
-                self._partial = PartialFile(partial_path(target), resume_at=prior.partial_bytes)
+                self._partial = PartialFile(
+                    partial_path(target), resume_at=prior.partial_bytes, mode=mode
+                )
             except ExportBusyError:
                 raise ExportError(_busy(target)) from None  # never advise deleting its files
             except CheckpointError as exc:
@@ -189,7 +211,7 @@ class _FileSink:
             )
         else:
             try:
-                self._partial = PartialFile(partial_path(target))
+                self._partial = PartialFile(partial_path(target), mode=mode)
             except ExportBusyError:
                 raise ExportError(_busy(target)) from None
             except CheckpointError as exc:
@@ -200,8 +222,33 @@ class _FileSink:
         self.resumed_from = self.sums.records
         self._save_checkpoint()
 
+    def _finished_earlier(self, resume: bool, console: Console) -> Checkpoint | None:
+        """A checkpoint saying ``complete`` (a run killed after it wrote it) is finished
+        here: the rename is done if the kill came before it, and the checkpoint goes.
+        Returned if a --resume of the same export may report it; None otherwise."""
+        path = self._checkpoint_path
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError:
+            return None  # the usual refusal explains it
+        if not checkpoint.complete:
+            return None
+        try:
+            finish_completed(self._target, path, checkpoint.partial_bytes)
+        except CheckpointError as exc:
+            raise ExportError(f"{exc}; delete {path} to start over") from None
+        console.note(
+            f"the earlier export to {self._target} had completed "
+            f"({checkpoint.sums.records} records); removed its leftover checkpoint"
+        )
+        if resume and not param_differences(checkpoint.params, self._params):
+            return checkpoint
+        return None
+
     def _prior_checkpoint(self, resume: bool, console: Console) -> Checkpoint | None:
         path = self._checkpoint_path
+        if path.exists() and (done := self._finished_earlier(resume, console)) is not None:
+            return done
         if not path.exists():
             if resume:
                 console.note(f"--resume: no checkpoint at {path}; starting a fresh export")
@@ -227,12 +274,16 @@ class _FileSink:
             )
         return checkpoint
 
-    def _save_checkpoint(self) -> None:
+    def _save_checkpoint(self, *, complete: bool = False) -> None:
         size = self._partial.sync()
         checkpoint = Checkpoint(
-            params=self._params, last_uid=self.last_uid, sums=self.sums, partial_bytes=size
+            params=self._params,
+            last_uid=self.last_uid,
+            sums=self.sums,
+            partial_bytes=size,
+            complete=complete,
         )
-        atomic_write(self._checkpoint_path, checkpoint.to_json())
+        atomic_write(self._checkpoint_path, checkpoint.to_json(), self._mode)
         self._state.records_saved = self.sums.records
         self._state.resumable = True
 
@@ -249,11 +300,18 @@ class _FileSink:
             raise
 
     def commit(self) -> None:
+        if self.already_complete:
+            return
+        # "complete" first: a kill after the rename then leaves a checkpoint that says
+        # the export is finished, which the next run recognises.
+        self._save_checkpoint(complete=True)
         self._partial.commit(self._target)
         self._checkpoint_path.unlink(missing_ok=True)
         self._state.resumable = False
 
     def abort(self) -> None:
+        if self.already_complete:
+            return
         if self.sums.records == 0:
             # Nothing worth resuming: leave no files that would make the next run refuse.
             self._partial.discard()
@@ -292,6 +350,15 @@ def _check_against_total(records: int, total: int | None) -> None:
             f"the server lists {total} records but the export holds {records}: invitees "
             "appeared below the point this export resumed from, or pages shifted while it ran"
         )
+
+
+async def _open_stream(path: Path) -> BinaryIO:
+    """Open a device or FIFO named by --out (a FIFO blocks until a reader opens it, so
+    the open runs in a thread)."""
+    try:
+        return await asyncio.to_thread(open_stream, path)
+    except OutTargetError as exc:
+        raise ExportError(str(exc)) from None
 
 
 @asynccontextmanager
@@ -359,8 +426,9 @@ async def run_export(
             # The CLI validated every filter before this point, so a bad argument never
             # gets as far as creating files.
             sink: _FileSink | _StreamSink
+            stream = await _open_stream(settings.stream) if settings.stream else None
             if settings.out is None:
-                sink = _StreamSink(stdout, settings.fmt, state)
+                sink = _StreamSink(stream or stdout, settings.fmt, state)
             else:
                 sink = _FileSink(
                     settings.out,
@@ -369,9 +437,21 @@ async def run_export(
                     resume=settings.resume,
                     state=state,
                     console=console,
+                    mode=settings.file_mode,
                 )
             state.sums = sink.sums
             resumed_from = sink.sums.records
+            if isinstance(sink, _FileSink) and sink.already_complete:
+                state.completed = True
+                console.note(f"{settings.out} is already complete")
+                return ExportResult(
+                    sums=sink.sums,
+                    resumed_from=resumed_from,
+                    requests=0,
+                    retries=0,
+                    elapsed=time.monotonic() - started,
+                    destination=str(settings.out),
+                )
             walk = client.iter_invitee_assets(
                 quote=settings.quote,
                 start_time=settings.start,
@@ -415,11 +495,14 @@ async def run_export(
             finally:
                 progress.close()
                 await walk.aclose()
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
             return ExportResult(
                 sums=sink.sums,
                 resumed_from=resumed_from,
                 requests=client.stats.requests,
                 retries=client.stats.retries,
                 elapsed=time.monotonic() - started,
-                destination=str(settings.out) if settings.out is not None else "stdout",
+                destination=str(settings.out or settings.stream or "stdout"),
             )

@@ -22,6 +22,8 @@ import threading
 from collections.abc import Mapping
 from typing import TextIO
 
+from ._redact import spellings
+
 __all__ = [
     "ENV_LOG",
     "LOGGER_NAME",
@@ -64,7 +66,9 @@ def register_secret(value: str) -> None:
     """Mask ``value`` wherever it appears in a record from now on."""
     if isinstance(value, str) and len(value) >= _MIN_SECRET:
         with _lock:
-            _secrets.add(value)
+            # Every spelling an echo may use (JSON-escaped, percent-encoded), as for
+            # messages: `_redact.spellings` is the one list of them.
+            _secrets.update(spellings(value))
 
 
 def redact(text: str) -> str:

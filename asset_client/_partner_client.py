@@ -30,7 +30,7 @@ from ._query import validate_page_no
 from ._ratelimit import KeyLimiter, RateLimit
 from ._retry import RetryPolicy
 from ._stats import Stats, WalkStats
-from ._transport import http_request
+from ._transport import AnswerLimits, http_request
 from ._version import USER_AGENT
 from ._walk import Resume, Walk
 from ._walk_iter import WalkIterator
@@ -57,7 +57,7 @@ class PartnerCalls:
     stats: Any
     _api_key: str
     _secret_key: str
-    _timeout: aiohttp.ClientTimeout
+    _limits: AnswerLimits
     _limiter: KeyLimiter
     _global_limiter: KeyLimiter | None
     _rng: random.Random
@@ -97,6 +97,7 @@ class PartnerCalls:
         limiter = self._limiter_of(endpoint)
         session = self._get_session()
         retry_no = 0
+        budget = self._limits.budget()  # all attempts at this page share one time budget
         counters: tuple[Stats, ...] = (self.stats,) if walk is None else (self.stats, walk)
         uid = getattr(query, "uid", None)
         # Assets log as they always have ("page 3 ..."); the others name themselves.
@@ -131,12 +132,19 @@ class PartnerCalls:
             status: int | str = "-"
             try:
                 status, answer_headers, body = await http_request(
-                    session, request.method, url, headers, request.body, self._timeout
+                    session, request.method, url, headers, request.body, budget
                 )
+                # Redacted from every message built from the answer (a server may echo them).
+                secrets = (self._api_key, self._secret_key, headers["sign"])
                 data = classify_response(
-                    status, answer_headers, body, page_no=page_no, now=self._wall_clock()
+                    status,
+                    answer_headers,
+                    body,
+                    page_no=page_no,
+                    now=self._wall_clock(),
+                    secrets=secrets,
                 )
-                page = endpoint.decode(data, page_no, page_size, self.server_timezone)
+                page = endpoint.decode(data, page_no, page_size, self.server_timezone, secrets)
             except AssetClientError as exc:
                 if hooks:
                     answered = AnswerReceived(

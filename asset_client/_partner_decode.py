@@ -8,7 +8,7 @@ not defaulted — a listed invitee with no registration time would be a silent w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
@@ -17,9 +17,18 @@ from typing import Any, TypeVar
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from ._decode import _FieldValueError, _first_field_error, _int_field, _time_hook, _to_decimal, _uid
-from ._errors import ResponseDecodeError
+from ._decode import (
+    _FieldValueError,
+    _first_field_error,
+    _int_field,
+    _time_hook,
+    _to_decimal,
+    _uid,
+    conflicting_copy,
+)
+from ._errors import ResponseDecodeError, shown
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
+from ._redact import redact
 
 __all__ = ["decode_invitee_page", "decode_volume_page", "parse_day"]
 
@@ -89,6 +98,14 @@ def _volume_structurer() -> Any:
     )
 
 
+def _invitee_identity(item: Invitee) -> Hashable:
+    return item.uid
+
+
+def _volume_identity(item: DailyVolume) -> Hashable:
+    return (item.uid, item.day)
+
+
 def _decode_list(
     data: object,
     *,
@@ -96,50 +113,66 @@ def _decode_list(
     structure: Any,
     record_type: type[R],
     renames: Mapping[str, str],
+    identity: Callable[[R], Hashable],
+    noun: str,
+    secrets: Sequence[str],
 ) -> tuple[int, list[R]]:
-    """``(total, records)`` from a ``data`` object; raises `ResponseDecodeError`."""
+    """``(total, records)`` from a ``data`` object; raises `ResponseDecodeError`, its
+    message bounded and with ``secrets`` redacted.  Numbers are bounded as in `_decode`
+    (Java ``long``), and one record listed twice with different values is refused."""
     if not isinstance(data, Mapping):
         raise ResponseDecodeError(
-            f"'data' must be an object, got {data!r:.200}",
+            f"'data' must be an object, got {shown(data, secrets)}",
             page_no=page_no,
             field="data",
             value=data,
         )
-    total = _int_field(data, "total", page_no)
+    total = _int_field(data, "total", page_no, secrets)
     raw_items = data.get("list")
     if raw_items is None and total == 0:
         raw_items = []  # an empty result may come without a list
     if not isinstance(raw_items, list):
         raise ResponseDecodeError(
-            f"data.list must be a list, got {raw_items!r:.200}",
+            f"data.list must be a list, got {shown(raw_items, secrets)}",
             page_no=page_no,
             field="list",
             value=raw_items,
         )
     items: list[R] = []
+    seen: dict[Hashable, R] = {}
     for index, raw in enumerate(raw_items):
         if not isinstance(raw, Mapping):
             raise ResponseDecodeError(
-                f"data.list[{index}] must be an object, got {raw!r:.200}",
+                f"data.list[{index}] must be an object, got {shown(raw, secrets)}",
                 page_no=page_no,
                 field=f"list[{index}]",
                 value=raw,
             )
         try:
-            items.append(structure(raw, record_type))
+            item = structure(raw, record_type)
         except Exception as exc:  # cattrs wraps every hook failure in an exception group
             field, value, reason = _first_field_error(exc, renames)
             raise ResponseDecodeError(
-                f"data.list[{index}].{field} (uid {raw.get('uid')!r}): {reason}",
+                redact(
+                    f"data.list[{index}].{field} (uid {shown(raw.get('uid'))}): {reason}",
+                    secrets,
+                ),
                 page_no=page_no,
                 field=field,
                 value=value,
             ) from None
+        conflicting_copy(seen, identity(item), item, index=index, noun=noun, page_no=page_no)
+        items.append(item)
     return total, items
 
 
 def decode_invitee_page(
-    data: object, *, page_no: int, page_size: int, server_tz: tzinfo
+    data: object,
+    *,
+    page_no: int,
+    page_size: int,
+    server_tz: tzinfo,
+    secrets: Sequence[str] = (),
 ) -> InviteePage:
     """Decode the ``data`` object of a successful invitee list answer."""
     total, items = _decode_list(
@@ -148,11 +181,16 @@ def decode_invitee_page(
         structure=_invitee_structurer(server_tz),
         record_type=Invitee,
         renames=_INVITEE_RENAMES,
+        identity=_invitee_identity,
+        noun="uid",
+        secrets=secrets,
     )
     return InviteePage(page_no=page_no, page_size=page_size, total=total, items=items)
 
 
-def decode_volume_page(data: object, *, page_no: int, page_size: int) -> VolumePage:
+def decode_volume_page(
+    data: object, *, page_no: int, page_size: int, secrets: Sequence[str] = ()
+) -> VolumePage:
     """Decode the ``data`` object of a successful trading volume answer."""
     total, items = _decode_list(
         data,
@@ -160,5 +198,8 @@ def decode_volume_page(data: object, *, page_no: int, page_size: int) -> VolumeP
         structure=_volume_structurer(),
         record_type=DailyVolume,
         renames=_VOLUME_RENAMES,
+        identity=_volume_identity,
+        noun="(uid, day)",
+        secrets=secrets,
     )
     return VolumePage(page_no=page_no, page_size=page_size, total=total, items=items)

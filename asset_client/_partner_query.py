@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from attrs import evolve, frozen
 
 from ._errors import InvalidParameterError
-from ._query import TIME_FORMAT, _render_time, is_int
+from ._query import TIME_FORMAT, _render_time, is_int, validate_uid
 
 __all__ = [
     "EARLIEST_REGISTRATION",
@@ -41,6 +41,8 @@ __all__ = [
 
 #: The start of the "every invitee ever" window: CoinW's founding year.
 EARLIEST_REGISTRATION = "2017-01-01 00:00:00"
+#: The report's --volume-days and `volume_window`: ten years, a bound that catches typos.
+MAX_VOLUME_DAYS = 3650
 #: Referral codes are short alphanumeric tokens; 1-32 of letters, digits, ``-`` and ``_``
 #: is a deliberate, documented guess that refuses whitespace, separators and typos early.
 REFERRAL_CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -68,9 +70,7 @@ class VolumeQuery:
 
 
 def _check_uid(uid: object) -> int | None:
-    if uid is not None and (not is_int(uid) or uid <= 0):
-        raise InvalidParameterError(f"uid must be a positive integer, got {uid!r}", field="uid")
-    return uid
+    return validate_uid(uid)  # 1 .. 2**63-1, as for assets
 
 
 def validate_invitee_query(
@@ -124,11 +124,19 @@ def resolve_invitee_window(query: InviteeQuery, now: datetime, server_tz: tzinfo
 
 
 def _render_day(value: object, field: str, server_tz: tzinfo) -> str:
+    # isoformat, not strftime: strftime renders year 1 as "1", the server wants "0001".
     if isinstance(value, datetime):
         moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
-        return moment.astimezone(server_tz).strftime(DAY_FORMAT)
+        try:
+            return moment.astimezone(server_tz).date().isoformat()
+        except (OverflowError, ValueError):
+            raise InvalidParameterError(
+                f"{field} {value!r} cannot be expressed in the server's time zone "
+                f"{server_tz} (out of the range of years 1 to 9999)",
+                field=field,
+            ) from None
     if isinstance(value, date):
-        return value.strftime(DAY_FORMAT)
+        return value.isoformat()
     if isinstance(value, str) and _DAY_RE.fullmatch(value):
         try:
             date.fromisoformat(value)
@@ -162,12 +170,18 @@ def validate_volume_query(
 def volume_window(days: object, now: datetime, server_tz: tzinfo) -> tuple[date, date]:
     """``(today - days, today)`` in server time: "the last N days" as the API words its own
     30-day default ("30 days ago" to "today"), so ``days=30`` asks what no dates ask."""
-    if not is_int(days) or days < 0:
+    if not is_int(days) or not 0 <= days <= MAX_VOLUME_DAYS:
         raise InvalidParameterError(
-            f"volume_days must be an integer >= 0, got {days!r}", field="volume_days"
+            f"volume_days must be an integer from 0 to {MAX_VOLUME_DAYS}, got {days!r}",
+            field="volume_days",
         )
     today = now.astimezone(server_tz).date()
-    return today - timedelta(days=days), today
+    try:
+        return today - timedelta(days=days), today
+    except OverflowError:
+        raise InvalidParameterError(
+            f"volume_days {days} reaches before the year 1 from {today}", field="volume_days"
+        ) from None
 
 
 def build_invitee_params(

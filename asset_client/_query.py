@@ -19,6 +19,8 @@ from attrs import frozen
 from ._errors import InvalidParameterError
 
 __all__ = [
+    "JAVA_INT_MAX",
+    "JAVA_LONG_MAX",
     "MAX_PAGE_SIZE",
     "TIME_FORMAT",
     "AssetQuery",
@@ -31,6 +33,7 @@ __all__ = [
     "validate_page_size",
     "validate_query",
     "validate_resume_point",
+    "validate_uid",
 ]
 
 Quote = Literal["usdt", "usdc"]
@@ -38,6 +41,10 @@ QUOTES: tuple[Quote, ...] = ("usdt", "usdc")
 _QUOTES: dict[str, Quote] = {quote: quote for quote in QUOTES}
 #: The larger of the two maxima the docs give (1000 in "Precautions", 100 in the table).
 MAX_PAGE_SIZE = 1000
+#: The server is Java: uids are ``long``, ``pageNo`` an ``Integer``.  Larger values
+#: would overflow (or be refused) on the server, so they never leave the client.
+JAVA_LONG_MAX = 2**63 - 1
+JAVA_INT_MAX = 2**31 - 1
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
@@ -68,9 +75,9 @@ def validate_page_size(page_size: object, field: str = "page_size") -> int:
 
 
 def validate_page_no(page_no: object, field: str = "page_no") -> int:
-    if not is_int(page_no) or page_no < 1:
+    if not is_int(page_no) or not 1 <= page_no <= JAVA_INT_MAX:
         raise InvalidParameterError(
-            f"{field} must be an integer >= 1, got {page_no!r}", field=field
+            f"{field} must be an integer from 1 to {JAVA_INT_MAX}, got {page_no!r}", field=field
         )
     return page_no
 
@@ -78,13 +85,15 @@ def validate_page_no(page_no: object, field: str = "page_no") -> int:
 def validate_resume_point(after_uid: object, start_offset: object) -> int:
     """Check a resume point; return the offset to skip to (0 without ``after_uid``:
     with no uid to check the skip against, skipping pages could lose records)."""
-    if after_uid is not None and (not is_int(after_uid) or after_uid < 0):
+    if after_uid is not None and (not is_int(after_uid) or not 0 <= after_uid <= JAVA_LONG_MAX):
         raise InvalidParameterError(
-            f"after_uid must be a non-negative integer, got {after_uid!r}", field="after_uid"
+            f"after_uid must be an integer from 0 to {JAVA_LONG_MAX}, got {after_uid!r}",
+            field="after_uid",
         )
-    if not is_int(start_offset) or start_offset < 0:
+    if not is_int(start_offset) or not 0 <= start_offset <= JAVA_LONG_MAX:
         raise InvalidParameterError(
-            f"start_offset must be an integer >= 0, got {start_offset!r}", field="start_offset"
+            f"start_offset must be an integer from 0 to {JAVA_LONG_MAX}, got {start_offset!r}",
+            field="start_offset",
         )
     return 0 if after_uid is None else start_offset
 
@@ -93,14 +102,32 @@ def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, dat
     """The value as the server's string, and as an aware datetime for comparing."""
     if isinstance(value, datetime):
         moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
-        local = moment.astimezone(server_tz)
-        return local.strftime(TIME_FORMAT), local
+        try:
+            local = moment.astimezone(server_tz)
+        except (OverflowError, ValueError):
+            raise InvalidParameterError(
+                f"{field} {value!r} cannot be expressed in the server's time zone "
+                f"{server_tz} (out of the range of years 1 to 9999)",
+                field=field,
+            ) from None
+        # Not strftime: it renders year 1 as "1", the server wants "0001".
+        return local.isoformat(sep=" ", timespec="seconds")[:19], local
     if isinstance(value, str) and _TIME_RE.fullmatch(value):
         with contextlib.suppress(ValueError):  # shaped right but not a date: 2026-02-30
             return value, datetime.strptime(value, TIME_FORMAT).replace(tzinfo=server_tz)
     raise InvalidParameterError(
         f"{field} must be a datetime or a 'yyyy-MM-dd HH:mm:ss' string, got {value!r}", field=field
     )
+
+
+def validate_uid(uid: object) -> int | None:
+    """None, or a uid the server can hold: 1 .. 2**63-1 (its Java ``long``).  One rule
+    for every endpoint's ``uid``."""
+    if uid is not None and (not is_int(uid) or not 1 <= uid <= JAVA_LONG_MAX):
+        raise InvalidParameterError(
+            f"uid must be an integer from 1 to {JAVA_LONG_MAX}, got {uid!r}", field="uid"
+        )
+    return uid
 
 
 def validate_query(
@@ -118,8 +145,7 @@ def validate_query(
     known = _QUOTES.get(quote.lower()) if isinstance(quote, str) else None
     if known is None:
         raise InvalidParameterError(f"quote must be one of {QUOTES}, got {quote!r}", field="quote")
-    if uid is not None and (not is_int(uid) or uid <= 0):
-        raise InvalidParameterError(f"uid must be a positive integer, got {uid!r}", field="uid")
+    uid = validate_uid(uid)
     start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
     end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
     if start and end and start[1] > end[1]:

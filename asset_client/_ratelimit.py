@@ -30,9 +30,9 @@ from collections.abc import Awaitable, Callable
 
 from aiolimiter import AsyncLimiter
 from attrs import field, frozen
-from attrs.validators import ge, gt
 
 from ._errors import InvalidParameterError
+from ._validators import bounded_int, bounded_seconds
 
 __all__ = ["KeyLimiter", "RateLimit", "limiter_for", "limiter_users", "release_limiter"]
 
@@ -43,9 +43,10 @@ Sleep = Callable[[float], Awaitable[object]]
 class RateLimit:
     """At most ``requests`` sends in any sliding ``period`` seconds, ``margin`` to spare."""
 
-    requests: int = field(default=5, validator=gt(0))
-    period: float = field(default=1.0, validator=gt(0))
-    margin: float = field(default=0.025, validator=ge(0))
+    #: Checked like every setting: ``5/inf`` would never send again, ``nan`` never compares.
+    requests: int = field(default=5, validator=bounded_int(1, 1_000_000))
+    period: float = field(default=1.0, validator=bounded_seconds(0, 3600, low_inclusive=False))
+    margin: float = field(default=0.025, validator=bounded_seconds(0, 3600))
 
     @property
     def interval(self) -> float:

@@ -20,8 +20,9 @@ from attrs import frozen
 
 from ._client import AssetClient
 from ._dataset_export import partner_server
-from ._export import Sums, atomic_write
+from ._export import DEFAULT_FILE_MODE, Sums
 from ._export_run import Credentials, ExportState
+from ._outpath import OutTarget, write_whole
 from ._partner_query import volume_window
 from ._ratelimit import RateLimit
 from ._report import ReportBuilder, encode_report_rows
@@ -33,7 +34,11 @@ __all__ = ["ReportResult", "ReportSettings", "run_report"]
 
 @frozen(kw_only=True)
 class ReportSettings:
-    out: Path
+    out: Path  #: as the user named it (for messages)
+    #: where the rows go: a regular file replaced atomically, or a device or FIFO written
+    #: through (`_outpath`); None: the file ``out``
+    target: OutTarget | None = None
+    file_mode: int = DEFAULT_FILE_MODE  #: mode of a file created (the umask still applies)
     start: str | None = None  #: registration window of the invitees reported on
     end: str | None = None
     volume_days: int = 30
@@ -121,7 +126,10 @@ async def run_report(
                 group.create_task(_timed("invitees", invitees, times))
                 group.create_task(_timed("volume", volumes, times))
             rows = list(builder.rows())
-            atomic_write(settings.out, encode_report_rows(rows, header=True))
+            target = settings.target or OutTarget(file=settings.out)
+            data = encode_report_rows(rows, header=True)
+            # A FIFO blocks until a reader comes: not on the event loop.
+            await asyncio.to_thread(write_whole, target, data, settings.file_mode)
             if state is not None:
                 state.sums = Sums(records=len(rows))  # --summary-json: rows written
                 state.completed = True

@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 
 from attrs import field, frozen
-from attrs.validators import ge
 
 from ._errors import AssetClientError, RateLimitError
+from ._validators import bounded_int, bounded_seconds
 
-__all__ = ["RetryPolicy"]
+__all__ = ["MAX_RETRIES", "RetryPolicy"]
+
+MAX_RETRIES = 100
 
 
 @frozen(kw_only=True)
@@ -21,12 +23,14 @@ class RetryPolicy:
     or parameter errors, which fail on the first answer.
     """
 
-    max_retries: int = field(default=5, validator=ge(0))
-    base_delay: float = field(default=0.5, validator=ge(0))
-    max_delay: float = field(default=30.0, validator=ge(0))
+    #: Every field is checked (`InvalidParameterError` naming it): finite, not
+    #: negative, and within a sane bound (100 retries, an hour's delay, a day's wait).
+    max_retries: int = field(default=5, validator=bounded_int(0, MAX_RETRIES))
+    base_delay: float = field(default=0.5, validator=bounded_seconds(0, 3600))
+    max_delay: float = field(default=30.0, validator=bounded_seconds(0, 3600))
     #: The longest ``Retry-After`` obeyed; a server asking for more gets a
     #: `RateLimitError` (with its ``retry_after``) instead of a frozen key.
-    max_retry_after: float = field(default=300.0, validator=ge(0))
+    max_retry_after: float = field(default=300.0, validator=bounded_seconds(0, 86400))
 
     def backoff(self, retry_no: int, rng: random.Random) -> float:
         """Delay before retry number ``retry_no`` (1-based): half fixed, half random, so

@@ -554,9 +554,10 @@ class Walk(Generic[R]):
             self._finish(total)
 
     def _in_order(self, page_no: int, records: Sequence[R]) -> bool:
-        """Refuse a page that breaks the order or holds one record twice, differently."""
+        """Refuse a page that breaks the order.  (One record twice in a page with
+        different values is the decoder's rule, `_decode.conflicting_copy`: it never
+        reaches the walk.)"""
         order = self.order
-        seen: dict[Hashable, R] = {}
         previous: Any = _NOTHING
         seen_last: Hashable = None
         for record in records:
@@ -574,17 +575,6 @@ class Walk(Generic[R]):
                     )
                 )
                 return False
-            if ident in seen and seen[ident] != record:
-                self._stop(
-                    Fail(
-                        PaginationError(
-                            f"page {page_no}: {order.noun} {ident} appears twice with "
-                            "different values; the server's answer cannot be trusted."
-                        )
-                    )
-                )
-                return False
-            seen[ident] = record
             previous = key
             seen_last = ident
         return True

@@ -129,7 +129,7 @@ def test_error_statuses_without_json(status: int, error: type[Exception]) -> Non
 def test_long_bodies_are_cut_in_messages() -> None:
     with pytest.raises(ServerError) as info:
         classify(502, raw=b"x" * 5000)
-    assert len(str(info.value)) < 400 and "5000 chars" in str(info.value)
+    assert len(str(info.value)) < 400 and "5000 bytes" in str(info.value)
 
 
 def test_retry_after_forms() -> None:

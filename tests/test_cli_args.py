@@ -47,11 +47,17 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
         (["--page-size", "ten"], "--page-size: must be an integer from 1 to 1000, got 'ten'"),
         (["--start", "bad"], "argument --start: must be a time like"),
         (["--end", "2026-02-30 00:00:00"], "got '2026-02-30 00:00:00'"),
-        (["--uid", "-5"], "argument --uid: must be a positive integer, got '-5'"),
+        (
+            ["--uid", "-5"],
+            "argument --uid: must be an integer from 1 to 9223372036854775807, got '-5'",
+        ),
         (["--quote", "btc"], "argument --quote: invalid choice: 'btc'"),
         (["--server-timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
         (["--rate", "fast"], "argument --rate: must be REQUESTS/SECONDS like 5/1, got 'fast'"),
-        (["--max-retries", "-1"], "argument --max-retries: must be an integer >= 0, got '-1'"),
+        (
+            ["--max-retries", "-1"],
+            "argument --max-retries: must be an integer from 0 to 100, got '-1'",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_naming_option_and_value(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, tzinfo
 from operator import attrgetter
 
@@ -52,7 +53,7 @@ def test_post_request_signs_the_body_it_carries() -> None:
 
 def test_identities() -> None:
     page = VOLUME.decode(
-        {"total": 1, "list": [{"uid": 3, "time": "2026-01-02", "volume": "1"}]}, 1, 10, UTC
+        {"total": 1, "list": [{"uid": 3, "time": "2026-01-02", "volume": "1"}]}, 1, 10, UTC, ()
     )
     assert VOLUME.order.identity(page.items[0]) == (3, page.items[0].day)
     assert INVITEES.order.sort_key is not None and not INVITEES.order.unique
@@ -81,7 +82,9 @@ class RegisteredPage:
     items: tuple[Registered, ...]
 
 
-def _decode_uids(data: object, page_no: int, page_size: int, _tz: tzinfo) -> RegisteredPage:
+def _decode_uids(
+    data: object, page_no: int, page_size: int, _tz: tzinfo, _secrets: Sequence[str]
+) -> RegisteredPage:
     assert isinstance(data, dict)
     items = tuple(Registered(int(r["uid"])) for r in data["list"])
     return RegisteredPage(page_no, page_size, int(data["total"]), items)

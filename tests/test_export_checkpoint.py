@@ -104,6 +104,9 @@ def _doc(**changes: Any) -> bytes:
         ),
         (_doc(params={"quote": "usdt"}), "params must have exactly the fields"),
         (_doc(params=None), "params must be an object"),
+        (b'{"records": ' + b"9" * 5000 + b"}", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
+        (_doc(complete="yes"), "complete must be true or false"),
     ],
 )
 def test_refuses_broken_checkpoints(data: bytes, message: str) -> None:

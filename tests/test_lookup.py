@@ -47,7 +47,7 @@ async def test_errors_name_the_uid_not_page_1() -> None:
     assert "page 1" not in str(caught.value)
 
 
-@pytest.mark.parametrize("uid", [None, 0, -5, "12", True, 1.5])
+@pytest.mark.parametrize("uid", [None, 0, -5, "12", True, 1.5, 2**63])
 async def test_a_bad_uid_fails_before_any_request(uid: Any, api_key: str) -> None:
     with aioresponses() as mocked:
         async with AssetClient(api_key, SECRET, base_url=BASE) as client:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from asset_client._partner_query import VolumeQuery, build_volume_body
 from asset_client._signing import VOLUME_PATH, body_signing_message, sign_body
-from asset_client._transport import http_get, http_request
+from asset_client._transport import AnswerLimits, http_get, http_request
 
 # The docs' example body, compact as we send it, and literally as printed (with spaces).
 DOCS_BODY_COMPACT = b'{"pageNo":1,"pageSize":100,"uid":123126704}'
@@ -76,12 +76,12 @@ async def test_transport_sends_exactly_the_signed_bytes() -> None:
     signature = sign_body("sk-test", "1700000000000", VOLUME_PATH, body)
     try:
         async with aiohttp.ClientSession() as session:
-            timeout = aiohttp.ClientTimeout(total=5)
+            limits = AnswerLimits(timeout=5)
             url = f"http://127.0.0.1:{port}{VOLUME_PATH}"
             status, _, answer = await http_request(
-                session, "POST", url, {"sign": signature}, body, timeout
+                session, "POST", url, {"sign": signature}, body, limits.budget()
             )
-            await http_get(session, f"http://127.0.0.1:{port}/x?a=b%20c", {}, timeout)
+            await http_get(session, f"http://127.0.0.1:{port}/x?a=b%20c", {}, limits.budget())
     finally:
         await runner.cleanup()
     assert status == 200 and answer == b'{"code": "0"}'

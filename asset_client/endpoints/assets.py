@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 from operator import attrgetter
 
@@ -19,8 +20,12 @@ def _build(query: AssetQuery, page_no: int, page_size: int) -> WireRequest:
     return WireRequest("GET", ASSETS_PATH, tuple(build_query(query, page_no, page_size)))
 
 
-def _decode(data: object, page_no: int, page_size: int, server_tz: tzinfo) -> AssetPage:
-    return decode_page(data, page_no=page_no, page_size=page_size, server_tz=server_tz)
+def _decode(
+    data: object, page_no: int, page_size: int, server_tz: tzinfo, secrets: Sequence[str] = ()
+) -> AssetPage:
+    return decode_page(
+        data, page_no=page_no, page_size=page_size, server_tz=server_tz, secrets=secrets
+    )
 
 
 ASSETS: Endpoint[AssetQuery, InviteeAsset, AssetPage] = Endpoint(

@@ -8,7 +8,7 @@ come from that one object, so what is signed is always what is sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -91,8 +91,9 @@ class Endpoint(Generic[Q, R, P]):
     validate: Callable[..., Q]
     #: (query, page_no, page_size) -> the request
     build: Callable[[Q, int, int], WireRequest]
-    #: (data, page_no, page_size, server_tz) -> decoded page; raises `ResponseDecodeError`
-    decode: Callable[[object, int, int, tzinfo], P]
+    #: (data, page_no, page_size, server_tz, secrets) -> decoded page; raises
+    #: `ResponseDecodeError`, bounded, with every one of ``secrets`` redacted
+    decode: Callable[[object, int, int, tzinfo, Sequence[str]], P]
     #: how the server sorts, and what identifies a record: what `Walk` needs
     order: Order[R]
     limits: PageLimits

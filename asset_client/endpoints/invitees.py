@@ -6,6 +6,7 @@ always sends one (see `asset_client._partner_query.resolve_invitee_window`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 from operator import attrgetter
 
@@ -23,8 +24,12 @@ def _build(query: InviteeQuery, page_no: int, page_size: int) -> WireRequest:
     return WireRequest("GET", INVITEES_PATH, tuple(build_invitee_params(query, page_no, page_size)))
 
 
-def _decode(data: object, page_no: int, page_size: int, server_tz: tzinfo) -> InviteePage:
-    return decode_invitee_page(data, page_no=page_no, page_size=page_size, server_tz=server_tz)
+def _decode(
+    data: object, page_no: int, page_size: int, server_tz: tzinfo, secrets: Sequence[str] = ()
+) -> InviteePage:
+    return decode_invitee_page(
+        data, page_no=page_no, page_size=page_size, server_tz=server_tz, secrets=secrets
+    )
 
 
 INVITEES: Endpoint[InviteeQuery, Invitee, InviteePage] = Endpoint(

@@ -5,6 +5,7 @@ Sharp edge: the body is signed over its exact bytes; `build` makes them once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 from operator import attrgetter
 
@@ -22,8 +23,10 @@ def _build(query: VolumeQuery, page_no: int, page_size: int) -> WireRequest:
     return WireRequest("POST", VOLUME_PATH, body=build_volume_body(query, page_no, page_size))
 
 
-def _decode(data: object, page_no: int, page_size: int, server_tz: tzinfo) -> VolumePage:
-    return decode_volume_page(data, page_no=page_no, page_size=page_size)
+def _decode(
+    data: object, page_no: int, page_size: int, server_tz: tzinfo, secrets: Sequence[str] = ()
+) -> VolumePage:
+    return decode_volume_page(data, page_no=page_no, page_size=page_size, secrets=secrets)
 
 
 def _identity(record: DailyVolume) -> tuple[int, object]:

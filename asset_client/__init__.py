@@ -17,10 +17,23 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._hooks import (
+    AnswerReceived,
+    Hooks,
+    PageYielded,
+    RateLimitPause,
+    RequestSent,
+    RetryScheduled,
+    WalkDone,
+)
 from ._models import AssetPage, InviteeAsset
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
+from ._query import Quote
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
+from ._session import is_session_safe, make_session_safe, metered_session
+from ._stats import WalkStats
+from ._walk_iter import WalkIterator
 
 try:
     __version__ = version("asset-client")
@@ -30,6 +43,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PAGE_SIZE",
+    "AnswerReceived",
     "ApiError",
     "AssetClient",
     "AssetClientError",
@@ -37,19 +51,31 @@ __all__ = [
     "AuthenticationError",
     "ClientStats",
     "DailyVolume",
+    "Hooks",
     "InvalidParameterError",
     "Invitee",
     "InviteeAsset",
     "InviteePage",
+    "PageYielded",
     "PaginationError",
     "PermissionDeniedError",
+    "Quote",
     "RateLimit",
     "RateLimitError",
+    "RateLimitPause",
+    "RequestSent",
     "ResponseDecodeError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RetryScheduled",
     "ServerError",
     "TransportError",
     "VolumePage",
+    "WalkDone",
+    "WalkIterator",
+    "WalkStats",
     "__version__",
+    "is_session_safe",
+    "make_session_safe",
+    "metered_session",
 ]

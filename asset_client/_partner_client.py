@@ -23,14 +23,17 @@ from yarl import URL
 
 from ._classify import classify_response
 from ._errors import AssetClientError, RateLimitError
+from ._hooks import AnswerReceived, HookRunner, RateLimitPause, RequestSent, RetryScheduled
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
 from ._partner_query import InviteeQuery, resolve_invitee_window
 from ._query import validate_page_no
-from ._ratelimit import KeyLimiter, RateLimit, limiter_for
+from ._ratelimit import KeyLimiter, RateLimit
 from ._retry import RetryPolicy
+from ._stats import Stats, WalkStats
 from ._transport import AnswerLimits, http_request
 from ._version import USER_AGENT
 from ._walk import Resume, Walk
+from ._walk_iter import WalkIterator
 from .endpoints import INVITEES, VOLUME, Endpoint
 from .endpoints.base import PageOf
 
@@ -62,35 +65,53 @@ class PartnerCalls:
     _wall_clock: Callable[[], float]
     max_concurrency: int
     _tasks: set[asyncio.Task[Any]]
+    _hooks: HookRunner
 
     def _get_session(self) -> aiohttp.ClientSession:
         raise NotImplementedError
+
+    def _hold(self, host: str, rate: RateLimit) -> KeyLimiter:
+        raise NotImplementedError  # AssetClient's: a limiter held until the client closes
 
     def _limiter_of(self, endpoint: Endpoint[Any, Any, Any]) -> KeyLimiter:
         """The endpoint's own per-interface limiter (assets keeps the client's original)."""
         if endpoint.limit_bucket == "assets":
             return self._limiter
         url = URL(self.base_url)
-        return limiter_for(
-            f"{url.host}:{url.port}/{endpoint.limit_bucket}", self._api_key, self.rate_limit
-        )
+        return self._hold(f"{url.host}:{url.port}/{endpoint.limit_bucket}", self.rate_limit)
 
     async def _fetch_page(
-        self, endpoint: Endpoint[Q, R, P], query: Q, page_no: int, page_size: int
+        self,
+        endpoint: Endpoint[Q, R, P],
+        query: Q,
+        page_no: int,
+        page_size: int,
+        walk: Stats | None = None,
     ) -> P:
-        """One page, with limiter, signing, classification, decoding and retries."""
+        """One page, with limiter, signing, classification, decoding and retries.
+
+        Counted in the client's stats and, for a walk, in the walk's ``walk`` stats.
+        """
         request = endpoint.build(query, page_no, page_size)
         url = request.url(self.base_url)
         limiter = self._limiter_of(endpoint)
         session = self._get_session()
         retry_no = 0
         budget = self._limits.budget()  # all attempts at this page share one time budget
+        counters: tuple[Stats, ...] = (self.stats,) if walk is None else (self.stats, walk)
+        uid = getattr(query, "uid", None)
         # Assets log as they always have ("page 3 ..."); the others name themselves.
         what = "page" if endpoint.name == "assets" else f"{endpoint.name} page"
+        # A lookup of one invitee is named by its uid, as its errors are.
+        label = f"uid {uid}" if uid is not None and page_no == 1 else f"page {page_no}"
+        hooks = self._hooks
         while True:
+            waited = 0.0
             if self._global_limiter is not None:
-                self.stats.limiter_wait += await self._global_limiter.acquire(self._sleep, page_no)
-            self.stats.limiter_wait += await limiter.acquire(self._sleep, page_no)
+                waited += await self._global_limiter.acquire(self._sleep, page_no)
+            waited += await limiter.acquire(self._sleep, page_no)
+            for stats in counters:
+                stats.limiter_wait += waited
             # Timestamp after the wait: a stale one is refused as a bad signature.
             timestamp = str(int(self._wall_clock() * 1000))
             headers = {
@@ -99,7 +120,14 @@ class PartnerCalls:
                 "sign": request.signature(self._secret_key, timestamp),
                 "User-Agent": USER_AGENT,
             }
-            self.stats.requests += 1
+            for stats in counters:
+                stats.requests += 1
+            if hooks:
+                hooks.emit(
+                    "request_sent",
+                    RequestSent(endpoint.name, page_no, uid, retry_no + 1),
+                    *counters,
+                )
             started = time.monotonic()
             status: int | str = "-"
             try:
@@ -118,6 +146,17 @@ class PartnerCalls:
                 )
                 page = endpoint.decode(data, page_no, page_size, self.server_timezone, secrets)
             except AssetClientError as exc:
+                if hooks:
+                    answered = AnswerReceived(
+                        endpoint.name,
+                        page_no,
+                        uid,
+                        retry_no + 1,
+                        status if isinstance(status, int) else None,
+                        time.monotonic() - started,
+                        type(exc).__name__,
+                    )
+                    hooks.emit("answer_received", answered, *counters)
                 logger.debug(
                     "%s %d attempt %d: %s after %.3fs: %s",
                     what,
@@ -133,16 +172,58 @@ class PartnerCalls:
                 if delay is None:
                     raise
                 retry_no += 1
-                self.stats.retries += 1
-                if isinstance(exc, RateLimitError):
+                reason = f"{type(exc).__name__}: {exc}"
+                limited = isinstance(exc, RateLimitError)
+                for stats in counters:
+                    stats.retries += 1
+                    stats.rate_limit_waits += int(limited)
+                if hooks:
+                    hooks.emit(
+                        "retry_scheduled",
+                        RetryScheduled(
+                            endpoint.name, page_no, uid, retry_no, reason, delay, limited
+                        ),
+                        *counters,
+                    )
+                if limited:
                     # The server's window is closed for every task of this key and endpoint:
                     # pause them all, not just this one.
-                    self.stats.rate_limit_waits += 1
                     limiter.pause(delay)
-                    logger.warning("rate limited on %s %d; pausing %.2fs", what, page_no, delay)
+                    logger.warning(
+                        "%s %s: rate limited (%s); pausing this key for %.2fs, then retry %d of %d",
+                        endpoint.name,
+                        label,
+                        reason,
+                        delay,
+                        retry_no,
+                        self.retry_policy.max_retries,
+                    )
+                    if hooks:
+                        pause = RateLimitPause(endpoint.name, page_no, uid, delay)
+                        hooks.emit("rate_limit_pause", pause, *counters)
                 else:
+                    logger.info(
+                        "%s %s: %s; retry %d of %d in %.2fs",
+                        endpoint.name,
+                        label,
+                        reason,
+                        retry_no,
+                        self.retry_policy.max_retries,
+                        delay,
+                    )
                     await self._sleep(delay)
                 continue
+            if hooks:
+                answered = AnswerReceived(
+                    endpoint.name,
+                    page_no,
+                    uid,
+                    retry_no + 1,
+                    status if isinstance(status, int) else None,
+                    time.monotonic() - started,
+                    None,
+                )
+                hooks.emit("answer_received", answered, *counters)
             logger.debug(
                 "%s %d attempt %d: HTTP %s, %d records after %.3fs",
                 what,
@@ -152,7 +233,8 @@ class PartnerCalls:
                 len(page.items),
                 time.monotonic() - started,
             )
-            self.stats.pages += 1
+            for stats in counters:
+                stats.pages += 1
             return page
 
     def _now(self) -> datetime:
@@ -163,8 +245,8 @@ class PartnerCalls:
         *,
         page_no: int = 1,
         page_size: int = INVITEES.limits.single,
-        start_time: object = None,
-        end_time: object = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
         uid: int | None = None,
         referral_code: str | None = None,
     ) -> InviteePage:
@@ -233,12 +315,12 @@ class PartnerCalls:
     def iter_invitees(
         self,
         *,
-        start_time: object = None,
-        end_time: object = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
         uid: int | None = None,
         referral_code: str | None = None,
         page_size: int | None = None,
-    ) -> AsyncGenerator[Invitee, None]:
+    ) -> WalkIterator[Invitee]:
         """Every matching direct invitee once, newest registration first.
 
         With no window: every invitee ever (2017-01-01 up to now, server time) — never the
@@ -258,7 +340,7 @@ class PartnerCalls:
         end_date: date | str | None = None,
         uid: int | None = None,
         page_size: int | None = None,
-    ) -> AsyncGenerator[DailyVolume, None]:
+    ) -> WalkIterator[DailyVolume]:
         """Every matching (uid, day) volume once, newest day first.
 
         Without dates the server's own default applies: the past 30 days.
@@ -274,10 +356,17 @@ class PartnerCalls:
         self,
         walk: Walk[R],
         fetch: Callable[[int, int], Coroutine[Any, Any, PageOf[R]]],
+        stats: WalkStats,
         *,
+        endpoint: str = "assets",
         remember_fallback: bool = False,
     ) -> AsyncGenerator[R, None]:
         raise NotImplementedError  # AssetClient's: carries out a walk's actions
+
+    def _walk_iterator(
+        self, endpoint: str, stats: WalkStats, records: AsyncGenerator[R, None]
+    ) -> WalkIterator[R]:
+        raise NotImplementedError  # AssetClient's: the walk with its stats and done hook
 
     def _walk_endpoint(
         self,
@@ -286,7 +375,7 @@ class PartnerCalls:
         page_size: int | None,
         *,
         resume: Resume | None = None,
-    ) -> AsyncGenerator[R, None]:
+    ) -> WalkIterator[R]:
         """Every record of ``query`` once, in the server's order: the generic `Walk`
         (ordered and guarded as ``endpoint.order`` says), carried out by `_drive`.
 
@@ -305,13 +394,18 @@ class PartnerCalls:
             fail_on_arrivals=False,
         )
 
-        def fetch(page_no: int, size: int) -> Coroutine[Any, Any, P]:
-            return self._fetch_page(endpoint, query, page_no, size)
+        stats = WalkStats()
 
-        return self._report_arrivals(endpoint.name, walk, self._drive(walk, fetch))
+        def fetch(page_no: int, size: int) -> Coroutine[Any, Any, P]:
+            return self._fetch_page(endpoint, query, page_no, size, stats)
+
+        records = self._drive(walk, fetch, stats, endpoint=endpoint.name)
+        return self._walk_iterator(
+            endpoint.name, stats, self._report_arrivals(endpoint.name, walk, records, stats)
+        )
 
     async def _report_arrivals(
-        self, name: str, walk: Walk[R], records: AsyncGenerator[R, None]
+        self, name: str, walk: Walk[R], records: AsyncGenerator[R, None], stats: WalkStats
     ) -> AsyncGenerator[R, None]:
         try:
             async for record in records:
@@ -320,6 +414,7 @@ class PartnerCalls:
             await records.aclose()
         if walk.arrived_behind:
             self.stats.arrived_during_walk += walk.arrived_behind
+            stats.arrived_during_walk += walk.arrived_behind
             logger.warning(
                 "%s: %d record(s) were added before the walk's position while it ran; "
                 "they are not in this walk (walk again to get them)",

@@ -9,6 +9,12 @@ to spare for network jitter between sends and arrivals.
 
 A server rejection (29001 / HTTP 429) pauses the key's limiter for every task of the
 process, rather than letting other tasks keep firing into a closed window.
+
+The registry counts the users of each key's limiter (`limiter_for` adds one,
+`release_limiter` takes one away; `AssetClient.close` releases its own).  While any
+client uses a key, its rate is fixed; once none does, the next `limiter_for` may set
+another rate.  The new limiter inherits the old one's clock and pause, so changing the
+rate never lets a send closer to the last one than the new interval.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from attrs import field, frozen
 from ._errors import InvalidParameterError
 from ._validators import bounded_int, bounded_seconds
 
-__all__ = ["KeyLimiter", "RateLimit", "limiter_for"]
+__all__ = ["KeyLimiter", "RateLimit", "limiter_for", "limiter_users", "release_limiter"]
 
 Sleep = Callable[[float], Awaitable[object]]
 
@@ -155,6 +161,7 @@ class KeyLimiter:
 
 
 _REGISTRY: dict[str, KeyLimiter] = {}
+_USERS: dict[str, int] = {}  # registry key -> clients holding that limiter
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -164,21 +171,56 @@ def _registry_key(host: str, api_key: str) -> str:
 
 
 def limiter_for(host: str, api_key: str, rate: RateLimit) -> KeyLimiter:
-    """The process-wide limiter of ``(host, api_key)``, created on first use.
+    """The process-wide limiter of ``(host, api_key)``, created on first use, with one
+    more user counted (give it back with `release_limiter`).
 
-    The first client to use a key sets its rate; asking for another rate for the same
-    key raises `InvalidParameterError` (a `ValueError`): two rates for one server-side
-    limit cannot both hold.
+    While the key has users, asking for another rate raises `InvalidParameterError`
+    (a `ValueError`): two rates for one server-side limit cannot both hold.  With no
+    users left, a new rate replaces the old one (keeping its send clock and pause).
     """
     key = _registry_key(host, api_key)
     with _REGISTRY_LOCK:
         limiter = _REGISTRY.get(key)
+        users = _USERS.get(key, 0)
         if limiter is None:
             limiter = _REGISTRY[key] = KeyLimiter(rate)
         elif limiter.rate != rate:
-            raise InvalidParameterError(
-                f"this API key on {host} is already limited at {limiter.rate} in this process; "
-                f"cannot also use {rate}",
-                field="rate_limit",
-            )
+            if users > 0:
+                raise InvalidParameterError(
+                    f"this API key on {host} is already limited at {limiter.rate} by "
+                    f"{users} open client(s) in this process; cannot also use {rate} "
+                    "(close them first)",
+                    field="rate_limit",
+                )
+            limiter = _REGISTRY[key] = _successor(limiter, rate)
+        _USERS[key] = users + 1
         return limiter
+
+
+def _successor(old: KeyLimiter, rate: RateLimit) -> KeyLimiter:
+    new = KeyLimiter(rate)
+    with old._lock:
+        new._last_send = old._last_send
+        new._paused_until = old._paused_until
+    return new
+
+
+def release_limiter(host: str, api_key: str) -> None:
+    """One user of ``(host, api_key)``'s limiter is done with it (never below zero).
+
+    The limiter stays registered (its clock still spaces later sends); only its rate
+    becomes free to change.
+    """
+    key = _registry_key(host, api_key)
+    with _REGISTRY_LOCK:
+        users = _USERS.get(key, 0)
+        if users <= 1:
+            _USERS.pop(key, None)
+        else:
+            _USERS[key] = users - 1
+
+
+def limiter_users(host: str, api_key: str) -> int:
+    """How many users hold ``(host, api_key)``'s limiter now."""
+    with _REGISTRY_LOCK:
+        return _USERS.get(_registry_key(host, api_key), 0)

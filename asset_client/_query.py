@@ -29,6 +29,8 @@ __all__ = [
     "decoded_query_string",
     "encoded_query_string",
     "is_int",
+    "render_window",
+    "to_server_zone",
     "validate_page_no",
     "validate_page_size",
     "validate_query",
@@ -98,18 +100,23 @@ def validate_resume_point(after_uid: object, start_offset: object) -> int:
     return 0 if after_uid is None else start_offset
 
 
+def to_server_zone(value: datetime, field: str, server_tz: tzinfo) -> datetime:
+    """``value`` in the server's zone (a naive one is taken as server time already)."""
+    moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
+    try:
+        return moment.astimezone(server_tz)
+    except (OverflowError, ValueError):
+        raise InvalidParameterError(
+            f"{field} {value!r} cannot be expressed in the server's time zone "
+            f"{server_tz} (out of the range of years 1 to 9999)",
+            field=field,
+        ) from None
+
+
 def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, datetime]:
     """The value as the server's string, and as an aware datetime for comparing."""
     if isinstance(value, datetime):
-        moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
-        try:
-            local = moment.astimezone(server_tz)
-        except (OverflowError, ValueError):
-            raise InvalidParameterError(
-                f"{field} {value!r} cannot be expressed in the server's time zone "
-                f"{server_tz} (out of the range of years 1 to 9999)",
-                field=field,
-            ) from None
+        local = to_server_zone(value, field, server_tz)
         # Not strftime: it renders year 1 as "1", the server wants "0001".
         return local.isoformat(sep=" ", timespec="seconds")[:19], local
     if isinstance(value, str) and _TIME_RE.fullmatch(value):
@@ -118,6 +125,20 @@ def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, dat
     raise InvalidParameterError(
         f"{field} must be a datetime or a 'yyyy-MM-dd HH:mm:ss' string, got {value!r}", field=field
     )
+
+
+def render_window(
+    start_time: object, end_time: object, server_tz: tzinfo
+) -> tuple[str | None, str | None]:
+    """``start_time`` and ``end_time`` (each optional) as the server's strings; the one
+    window rule for every endpoint: a start after the end is refused."""
+    start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
+    end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
+    if start and end and start[1] > end[1]:
+        raise InvalidParameterError(
+            f"start_time {start[0]!r} is after end_time {end[0]!r}", field="start_time"
+        )
+    return (start[0] if start else None), (end[0] if end else None)
 
 
 def validate_uid(uid: object) -> int | None:
@@ -146,18 +167,8 @@ def validate_query(
     if known is None:
         raise InvalidParameterError(f"quote must be one of {QUOTES}, got {quote!r}", field="quote")
     uid = validate_uid(uid)
-    start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
-    end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
-    if start and end and start[1] > end[1]:
-        raise InvalidParameterError(
-            f"start_time {start[0]!r} is after end_time {end[0]!r}", field="start_time"
-        )
-    return AssetQuery(
-        quote=known,
-        uid=uid,
-        start_time=start[0] if start else None,
-        end_time=end[0] if end else None,
-    )
+    start, end = render_window(start_time, end_time, server_tz)
+    return AssetQuery(quote=known, uid=uid, start_time=start, end_time=end)
 
 
 def build_query(query: AssetQuery, page_no: int, page_size: int) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
@@ -278,10 +279,6 @@ def decode_list(
     return total, items
 
 
-def _asset_identity(item: InviteeAsset) -> int:
-    return item.uid
-
-
 def decode_page(
     data: object,
     *,
@@ -302,7 +299,7 @@ def decode_page(
         page_no=page_no,
         structure=_record_structurer(server_tz),
         record_type=InviteeAsset,
-        identity=_asset_identity,
+        identity=attrgetter("uid"),
         noun="uid",
         secrets=secrets,
     )

@@ -8,10 +8,11 @@ not defaulted — a listed invitee with no registration time would be a silent w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 import cattrs
@@ -20,7 +21,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from ._decode import _FieldValueError, _time_hook, _to_decimal, _uid, decode_list
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
 
-__all__ = ["decode_invitee_page", "decode_volume_page", "parse_day"]
+__all__ = ["decode_invitee_page", "decode_volume_page", "parse_day", "volume_identity"]
 
 _DAY_LEN = len("yyyy-MM-dd")
 _INVITEE_RENAMES: Mapping[str, str] = {"register_time": "registerTime"}
@@ -86,12 +87,9 @@ def _volume_structurer() -> Any:
     )
 
 
-def _invitee_identity(item: Invitee) -> Hashable:
-    return item.uid
-
-
-def _volume_identity(item: DailyVolume) -> Hashable:
-    return (item.uid, item.day)
+def volume_identity(item: DailyVolume) -> tuple[int, date]:
+    """What names a volume record: one invitee's one day."""
+    return item.uid, item.day
 
 
 def decode_invitee_page(
@@ -109,7 +107,7 @@ def decode_invitee_page(
         structure=_invitee_structurer(server_tz),
         record_type=Invitee,
         renames=_INVITEE_RENAMES,
-        identity=_invitee_identity,
+        identity=attrgetter("uid"),
         noun="uid",
         secrets=secrets,
     )
@@ -126,7 +124,7 @@ def decode_volume_page(
         structure=_volume_structurer(),
         record_type=DailyVolume,
         renames=_VOLUME_RENAMES,
-        identity=_volume_identity,
+        identity=volume_identity,
         noun="(uid, day)",
         secrets=secrets,
     )

@@ -19,12 +19,22 @@ from asset_client._query import decoded_query_string, encoded_query_string, vali
 from asset_client._signing import sign, sign_body
 from asset_client._walk import Order
 
-__all__ = ["Endpoint", "Order", "PageLimits", "PageOf", "WireRequest"]
+__all__ = [
+    "PARTNER_LIMITS",
+    "Endpoint",
+    "Order",
+    "PageLimits",
+    "PageOf",
+    "WireRequest",
+    "get_request",
+    "keyword_decoder",
+]
 
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 Q = TypeVar("Q")
 P = TypeVar("P", bound="PageOf[Any]")
+P_co = TypeVar("P_co", bound="PageOf[Any]", covariant=True)
 
 
 class PageOf(Protocol[R_co]):
@@ -79,6 +89,52 @@ class PageLimits:
         return size
 
 
+#: Every partner endpoint's page sizes today.  The docs give 1000 and 100 as the maximum:
+#: a walk asks 1000 and falls back to 100 if refused; a single-page call asks 100.
+PARTNER_LIMITS = PageLimits(default=1000, fallback=100, max=1000, single=100)
+
+#: (data, page_no, page_size, server_tz, secrets) -> decoded page
+Decoder = Callable[[object, int, int, tzinfo, Sequence[str]], P]
+
+
+class KeywordDecoder(Protocol[P_co]):
+    """A decoder as the ``_decode`` modules write them: everything after ``data`` by name."""
+
+    def __call__(
+        self,
+        data: object,
+        *,
+        page_no: int,
+        page_size: int,
+        server_tz: tzinfo,
+        secrets: Sequence[str] = (),
+    ) -> P_co: ...
+
+
+def keyword_decoder(decode: KeywordDecoder[P]) -> Decoder[P]:
+    """``decode`` called the way `Endpoint.decode` is called (positionally)."""
+
+    def positional(
+        data: object, page_no: int, page_size: int, server_tz: tzinfo, secrets: Sequence[str] = ()
+    ) -> P:
+        return decode(
+            data, page_no=page_no, page_size=page_size, server_tz=server_tz, secrets=secrets
+        )
+
+    return positional
+
+
+def get_request(
+    path: str, build_params: Callable[[Q, int, int], Sequence[tuple[str, str]]]
+) -> Callable[[Q, int, int], WireRequest]:
+    """A GET endpoint's ``build``: ``build_params``' pairs, in their order, on ``path``."""
+
+    def build(query: Q, page_no: int, page_size: int) -> WireRequest:
+        return WireRequest("GET", path, tuple(build_params(query, page_no, page_size)))
+
+    return build
+
+
 @frozen(kw_only=True)
 class Endpoint(Generic[Q, R, P]):
     """One endpoint of the partner API, as data: query ``Q``, record ``R``, page ``P``."""
@@ -93,7 +149,7 @@ class Endpoint(Generic[Q, R, P]):
     build: Callable[[Q, int, int], WireRequest]
     #: (data, page_no, page_size, server_tz, secrets) -> decoded page; raises
     #: `ResponseDecodeError`, bounded, with every one of ``secrets`` redacted
-    decode: Callable[[object, int, int, tzinfo, Sequence[str]], P]
+    decode: Decoder[P]
     #: how the server sorts, and what identifies a record: what `Walk` needs
     order: Order[R]
     limits: PageLimits

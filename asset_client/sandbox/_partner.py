@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeVar
 
 import attrs
 
@@ -40,6 +40,8 @@ __all__ = [
     "parse_invitee_params",
     "parse_volume_body",
 ]
+
+T = TypeVar("T")
 
 DEFAULT_PARTNER_PAGE_SIZE: Final = 100
 REFERRAL_CODES: Final = ("CWALPHA1", "CWBETA22", "CWGAMMA3", "VIP2024")
@@ -309,22 +311,25 @@ class PartnerData:
         selected = self.invitees(
             start=query.start, end=query.end, uid=query.uid, referral_code=query.referral_code
         )
-        offset = (query.page_no - 1) * query.page_size
-        return {
-            "total": len(selected),
-            "list": [invitee_record(inv) for inv in selected[offset : offset + query.page_size]],
-        }
+        return _page(selected, query.page_no, query.page_size, invitee_record)
 
     def volume_page(self, query: VolumeQuery) -> dict[str, object]:
         selected = self.volumes(start=query.start, end=query.end, uid=query.uid)
-        offset = (query.page_no - 1) * query.page_size
-        return {
-            "total": len(selected),
-            "list": [volume_record(v) for v in selected[offset : offset + query.page_size]],
-        }
+        return _page(selected, query.page_no, query.page_size, volume_record)
 
     def by_uid(self) -> Mapping[int, PartnerInvitee]:
         return {inv.uid: inv for inv in self._all()}
+
+
+def _page(
+    selected: Sequence[T], page_no: int, page_size: int, record: Callable[[T], dict[str, object]]
+) -> dict[str, object]:
+    """The ``data`` of one page: the total, and the page's slice as wire records."""
+    offset = (page_no - 1) * page_size
+    return {
+        "total": len(selected),
+        "list": [record(x) for x in selected[offset : offset + page_size]],
+    }
 
 
 def invitee_record(inv: PartnerInvitee) -> dict[str, object]:

@@ -21,16 +21,13 @@ from asset_client import (
     RetryPolicy,
     TransportError,
 )
+from tests._helpers import no_wait
 from tests._raw_server import Request, answer, raw_server, response_head
 from tests.conftest import SECRET, body, envelope, record
 from tests.test_cli_export import API_KEY, _env, start_cli
 
 KIB = 1024
 MIB = 1024 * KIB
-
-
-async def no_wait(_: float) -> None:
-    """Injected sleep: backoff costs no time."""
 
 
 def make_client(base_url: str, api_key: str, **kwargs: Any) -> AssetClient:

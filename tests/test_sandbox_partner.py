@@ -17,17 +17,10 @@ import yarl
 
 from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH, sign, sign_body
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from tests._helpers import FakeClock
 
 NOW = datetime(2026, 6, 15, 12, 0, 0)
 Params = Sequence[tuple[str, str]]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @attrs.define

@@ -25,18 +25,9 @@ from asset_client.sandbox import (
     SandboxConfig,
     run_sandbox,
 )
+from tests._helpers import FakeClock
 
 Params = Sequence[tuple[str, str]]
-
-
-class FakeClock:
-    """Drives the sandbox's window; tests move time instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @attrs.define

@@ -1,0 +1,42 @@
+"""What many test modules share: the mocked server's address, a sleep that never waits,
+a clock tests move by hand, and a client for mocked answers.
+
+Sharp edge: `mocked_client` never waits (rate limit 1000 per 0.1 s, no backoff sleep), so
+a test that needs the limiter's real pacing must build its own client.
+"""
+
+from __future__ import annotations
+
+import re
+
+from asset_client import AssetClient, RateLimit, RetryPolicy
+from tests.conftest import SECRET
+
+BASE = "https://api.example.test"
+URL_RE = re.compile(r"^https://api\.example\.test/.*$")
+
+
+async def no_wait(_: float) -> None:
+    """Injected sleep: backoff and pauses cost no time in these tests."""
+
+
+class FakeClock:
+    """A clock that stands still until a test moves ``now``: no sleeping in tests."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def mocked_client(api_key: str, *, max_retries: int) -> AssetClient:
+    """A client for `BASE` that never waits: fast limiter, instant backoff."""
+    return AssetClient(
+        api_key,
+        SECRET,
+        base_url=BASE,
+        rate_limit=RateLimit(requests=1000, period=0.1, margin=0.0),
+        retry_policy=RetryPolicy(max_retries=max_retries, base_delay=0.001),
+        sleep=no_wait,
+    )

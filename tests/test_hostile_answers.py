@@ -42,6 +42,17 @@ def make_client(base_url: str, api_key: str, **kwargs: Any) -> AssetClient:
     )
 
 
+def budgeted_client(base_url: str, api_key: str) -> AssetClient:
+    """0.2 s an attempt, 0.5 s a page, five retries: the budget must stop them first."""
+    return make_client(
+        base_url,
+        api_key,
+        timeout=0.2,
+        page_timeout=0.5,
+        retry_policy=RetryPolicy(max_retries=5, base_delay=0.001),
+    )
+
+
 def gzip_bytes(payload: bytes) -> bytes:
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     return compressor.compress(payload) + compressor.flush()
@@ -253,13 +264,7 @@ def dripping(interval: float) -> Any:
 async def test_a_dripping_server_fails_within_the_page_budget(api_key: str) -> None:
     async with (
         raw_server(dripping(0.02)) as server,
-        make_client(
-            server.base_url,
-            api_key,
-            timeout=0.2,
-            page_timeout=0.5,
-            retry_policy=RetryPolicy(max_retries=5, base_delay=0.001),
-        ) as client,
+        budgeted_client(server.base_url, api_key) as client,
     ):
         with pytest.raises(TransportError) as info:
             await client.get_invitee_assets_page()
@@ -441,13 +446,7 @@ async def test_partner_endpoints_are_capped_typed_and_redacted(api_key: str, end
 async def test_a_dripping_server_fails_within_the_page_budget_on_post(api_key: str) -> None:
     async with (
         raw_server(dripping(0.02)) as server,
-        make_client(
-            server.base_url,
-            api_key,
-            timeout=0.2,
-            page_timeout=0.5,
-            retry_policy=RetryPolicy(max_retries=5, base_delay=0.001),
-        ) as client,
+        budgeted_client(server.base_url, api_key) as client,
     ):
         with pytest.raises(TransportError) as info:
             await client.get_trading_volume_page()

@@ -1,5 +1,5 @@
 """What many test modules share: the mocked server's address, a sleep that never waits,
-a clock tests move by hand, and a client for mocked answers.
+a clock tests move by hand, a client for mocked answers, and the CLI as a subprocess.
 
 Sharp edge: `mocked_client` never waits (rate limit 1000 per 0.1 s, no backoff sleep), so
 a test that needs the limiter's real pacing must build its own client.
@@ -7,7 +7,12 @@ a test that needs the limiter's real pacing must build its own client.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 from asset_client import AssetClient, RateLimit, RetryPolicy
 from tests.conftest import SECRET
@@ -39,4 +44,24 @@ def mocked_client(api_key: str, *, max_retries: int) -> AssetClient:
         rate_limit=RateLimit(requests=1000, period=0.1, margin=0.0),
         retry_policy=RetryPolicy(max_retries=max_retries, base_delay=0.001),
         sleep=no_wait,
+    )
+
+
+def env_without_keys() -> dict[str, str]:
+    """This process's environment minus every ``COINW_*`` (so no real key leaks in)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COINW_")}
+
+
+async def start_cli(cwd: Path, *args: str, env: Mapping[str, str]) -> asyncio.subprocess.Process:
+    """``python -m asset_client *args`` in ``cwd``: no stdin, stdout and stderr piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "asset_client",
+        *args,
+        cwd=cwd,
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )

@@ -19,13 +19,14 @@ from pathlib import Path
 import pytest
 
 from asset_client._cli import main
-from tests.test_cli_export import FAST, Result, _env, start_cli
+from tests._helpers import start_cli
+from tests.test_cli_export import FAST, Result, _env, start_export
 
 INVITEES = 3000  # the embedded sandbox's default data set
 
 
 async def export(cwd: Path, *args: str) -> Result:
-    proc = await start_cli(cwd, "--sandbox", *FAST, *args, env=_env())
+    proc = await start_export(cwd, "--sandbox", *FAST, *args, env=_env())
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return Result(proc.returncode, out, err.decode())
@@ -281,16 +282,7 @@ def test_a_base_url_with_query_fragment_or_user_is_refused(
 
 
 async def _command(cwd: Path, *args: str) -> Result:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "asset_client",
-        *args,
-        cwd=cwd,
-        env=_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_cli(cwd, *args, env=_env())
     out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
     assert proc.returncode is not None
     return Result(proc.returncode, out, err.decode())

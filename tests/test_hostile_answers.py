@@ -24,7 +24,7 @@ from asset_client import (
 from tests._helpers import no_wait
 from tests._raw_server import Request, answer, raw_server, response_head
 from tests.conftest import SECRET, body, envelope, record
-from tests.test_cli_export import API_KEY, _env, start_cli
+from tests.test_cli_export import API_KEY, _env, start_export
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -324,7 +324,7 @@ async def test_an_echoing_server_never_gets_a_credential_into_cli_stderr(
     tmp_path: Path,
 ) -> None:
     async with raw_server(echoing(400, "json-msg")) as server:
-        proc = await start_cli(
+        proc = await start_export(
             tmp_path,
             "--base-url",
             server.base_url,

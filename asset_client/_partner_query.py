@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from attrs import evolve, frozen
 
 from ._errors import InvalidParameterError
-from ._query import TIME_FORMAT, is_int, render_window, to_server_zone, validate_uid
+from ._query import TIME_FORMAT, check_int, render_window, to_server_zone, validate_uid
 
 __all__ = [
     "EARLIEST_REGISTRATION",
@@ -150,11 +150,7 @@ def validate_volume_query(
 def volume_window(days: object, now: datetime, server_tz: tzinfo) -> tuple[date, date]:
     """``(today - days, today)`` in server time: "the last N days" as the API words its own
     30-day default ("30 days ago" to "today"), so ``days=30`` asks what no dates ask."""
-    if not is_int(days) or not 0 <= days <= MAX_VOLUME_DAYS:
-        raise InvalidParameterError(
-            f"volume_days must be an integer from 0 to {MAX_VOLUME_DAYS}, got {days!r}",
-            field="volume_days",
-        )
+    days = check_int(days, "volume_days", 0, MAX_VOLUME_DAYS)
     today = now.astimezone(server_tz).date()
     try:
         return today - timedelta(days=days), today

@@ -26,6 +26,7 @@ __all__ = [
     "AssetQuery",
     "Quote",
     "build_query",
+    "check_int",
     "decoded_query_string",
     "encoded_query_string",
     "is_int",
@@ -68,36 +69,31 @@ def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def validate_page_size(page_size: object, field: str = "page_size") -> int:
-    if not is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:
+def check_int(value: object, field: str, low: int, high: int) -> int:
+    """``value`` if it is an integer (not a bool) from ``low`` to ``high``; else
+    `InvalidParameterError` naming ``field`` and the value.  The one integer rule."""
+    if not is_int(value) or not low <= value <= high:
         raise InvalidParameterError(
-            f"{field} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}", field=field
+            f"{field} must be an integer from {low} to {high}, got {value!r}", field=field
         )
-    return page_size
+    return value
+
+
+def validate_page_size(page_size: object, field: str = "page_size") -> int:
+    return check_int(page_size, field, 1, MAX_PAGE_SIZE)
 
 
 def validate_page_no(page_no: object, field: str = "page_no") -> int:
-    if not is_int(page_no) or not 1 <= page_no <= JAVA_INT_MAX:
-        raise InvalidParameterError(
-            f"{field} must be an integer from 1 to {JAVA_INT_MAX}, got {page_no!r}", field=field
-        )
-    return page_no
+    return check_int(page_no, field, 1, JAVA_INT_MAX)
 
 
 def validate_resume_point(after_uid: object, start_offset: object) -> int:
     """Check a resume point; return the offset to skip to (0 without ``after_uid``:
     with no uid to check the skip against, skipping pages could lose records)."""
-    if after_uid is not None and (not is_int(after_uid) or not 0 <= after_uid <= JAVA_LONG_MAX):
-        raise InvalidParameterError(
-            f"after_uid must be an integer from 0 to {JAVA_LONG_MAX}, got {after_uid!r}",
-            field="after_uid",
-        )
-    if not is_int(start_offset) or not 0 <= start_offset <= JAVA_LONG_MAX:
-        raise InvalidParameterError(
-            f"start_offset must be an integer from 0 to {JAVA_LONG_MAX}, got {start_offset!r}",
-            field="start_offset",
-        )
-    return 0 if after_uid is None else start_offset
+    if after_uid is not None:
+        check_int(after_uid, "after_uid", 0, JAVA_LONG_MAX)
+    offset = check_int(start_offset, "start_offset", 0, JAVA_LONG_MAX)
+    return 0 if after_uid is None else offset
 
 
 def to_server_zone(value: datetime, field: str, server_tz: tzinfo) -> datetime:
@@ -144,11 +140,7 @@ def render_window(
 def validate_uid(uid: object) -> int | None:
     """None, or a uid the server can hold: 1 .. 2**63-1 (its Java ``long``).  One rule
     for every endpoint's ``uid``."""
-    if uid is not None and (not is_int(uid) or not 1 <= uid <= JAVA_LONG_MAX):
-        raise InvalidParameterError(
-            f"uid must be an integer from 1 to {JAVA_LONG_MAX}, got {uid!r}", field="uid"
-        )
-    return uid
+    return None if uid is None else check_int(uid, "uid", 1, JAVA_LONG_MAX)
 
 
 def validate_query(

@@ -14,8 +14,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from attrs import frozen
 
-from asset_client._errors import InvalidParameterError
-from asset_client._query import decoded_query_string, encoded_query_string, validate_page_size
+from asset_client._query import check_int, decoded_query_string, encoded_query_string
 from asset_client._signing import sign, sign_body
 from asset_client._walk import Order
 
@@ -81,12 +80,7 @@ class PageLimits:
 
     def check(self, page_size: object, field: str = "page_size") -> int:
         """The size if it is an integer from 1 to ``max``; else `InvalidParameterError`."""
-        size = validate_page_size(page_size, field)
-        if size > self.max:
-            raise InvalidParameterError(
-                f"{field} must be an integer from 1 to {self.max}, got {page_size!r}", field=field
-            )
-        return size
+        return check_int(page_size, field, 1, self.max)
 
 
 #: Every partner endpoint's page sizes today.  The docs give 1000 and 100 as the maximum:

@@ -1,5 +1,5 @@
 """What many test modules share: the mocked server's address, a sleep that never waits,
-a clock tests move by hand, a client for mocked answers, and the CLI as a subprocess.
+a clock tests move by hand, a client for mocked answers, the CLI as a subprocess, and a signed GET.
 
 Sharp edge: `mocked_client` never waits (rate limit 1000 per 0.1 s, no backoff sleep), so
 a test that needs the limiter's real pacing must build its own client.
@@ -11,10 +11,15 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
+
+import yarl
 
 from asset_client import AssetClient, RateLimit, RetryPolicy
+from asset_client._signing import sign
 from tests.conftest import SECRET
 
 BASE = "https://api.example.test"
@@ -65,3 +70,26 @@ async def start_cli(cwd: Path, *args: str, env: Mapping[str, str]) -> asyncio.su
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+def signed_get(
+    base_url: str,
+    path: str,
+    params: Sequence[tuple[str, str]],
+    *,
+    api_key: str,
+    secret_key: str,
+    timestamp: str | None = None,
+) -> tuple[yarl.URL, dict[str, str]]:
+    """The URL (query percent-encoded, kept as is) and headers of a GET signed the way
+    CoinW's own clients sign it: over the *decoded* query."""
+    encoded = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
+    decoded = "&".join(f"{k}={v}" for k, v in params)
+    ts = timestamp if timestamp is not None else str(int(time.time() * 1000))
+    url = yarl.URL(base_url + path + (f"?{encoded}" if encoded else ""), encoded=True)
+    headers = {
+        "api_key": api_key,
+        "timestamp": ts,
+        "sign": sign(secret_key, ts, "GET", path, decoded),
+    }
+    return url, headers

@@ -1,5 +1,6 @@
 """What many test modules share: the mocked server's address, a sleep that never waits,
-a clock tests move by hand, a client for mocked answers, the CLI as a subprocess, and a signed GET.
+a clock tests move by hand, a client for mocked answers, the CLI as a subprocess, a
+signed GET, and a sandbox with its client.
 
 Sharp edge: `mocked_client` never waits (rate limit 1000 per 0.1 s, no backoff sleep), so
 a test that needs the limiter's real pacing must build its own client.
@@ -8,18 +9,21 @@ a test that needs the limiter's real pacing must build its own client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import yarl
 
 from asset_client import AssetClient, RateLimit, RetryPolicy
 from asset_client._signing import sign
+from asset_client.sandbox import Sandbox, SandboxConfig, run_sandbox
 from tests.conftest import SECRET
 
 BASE = "https://api.example.test"
@@ -93,3 +97,21 @@ def signed_get(
         "sign": sign(secret_key, ts, "GET", path, decoded),
     }
     return url, headers
+
+
+@contextlib.asynccontextmanager
+async def sandbox_and_client(
+    config: SandboxConfig, **client_kwargs: Any
+) -> AsyncIterator[tuple[Sandbox, AssetClient]]:
+    """A sandbox from ``config`` and a client of it (with the sandbox's key and secret
+    unless ``api_key``/``secret_key`` are given); both closed on exit."""
+    async with (
+        run_sandbox(config) as sandbox,
+        AssetClient(
+            client_kwargs.pop("api_key", sandbox.api_key),
+            client_kwargs.pop("secret_key", sandbox.secret_key),
+            base_url=sandbox.base_url,
+            **client_kwargs,
+        ) as client,
+    ):
+        yield sandbox, client

@@ -26,7 +26,8 @@ from asset_client import (
     RateLimit,
     RetryPolicy,
 )
-from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig
+from tests._helpers import sandbox_and_client
 
 WINDOW = 0.1
 CLIENT_RATE = RateLimit(requests=5, period=WINDOW, margin=0.02)
@@ -92,16 +93,8 @@ async def connected(
 ) -> AsyncIterator[tuple[Sandbox, AssetClient]]:
     client_kwargs.setdefault("rate_limit", CLIENT_RATE)
     client_kwargs.setdefault("retry_policy", QUICK_RETRIES)
-    async with (
-        run_sandbox(sandbox_config) as sandbox,
-        AssetClient(
-            client_kwargs.pop("api_key", sandbox.api_key),
-            client_kwargs.pop("secret_key", sandbox.secret_key),
-            base_url=sandbox.base_url,
-            **client_kwargs,
-        ) as client,
-    ):
-        yield sandbox, client
+    async with sandbox_and_client(sandbox_config, **client_kwargs) as pair:
+        yield pair
 
 
 async def collect(iterator: AsyncIterator[InviteeAsset]) -> list[InviteeAsset]:

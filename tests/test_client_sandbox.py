@@ -36,19 +36,15 @@ QUICK_RETRIES = RetryPolicy(max_retries=8, base_delay=0.002, max_delay=0.02)
 
 def as_wire(asset: InviteeAsset) -> dict[str, Any]:
     """An asset back in the server's terms, to compare with `Sandbox.expected`."""
-
-    def money(value: Decimal | None) -> Decimal | None:
-        return value
-
     return {
         "uid": asset.uid,
-        "totalDeposit": money(asset.total_deposit),
-        "totalWithdrawal": money(asset.total_withdrawal),
-        "currentBalance": money(asset.current_balance),
+        "totalDeposit": asset.total_deposit,
+        "totalWithdrawal": asset.total_withdrawal,
+        "currentBalance": asset.current_balance,
         "updateTime": asset.update_time.strftime("%Y-%m-%d %H:%M:%S")
         if asset.update_time
         else None,
-        "firstDepositAmount": money(asset.first_deposit_amount),
+        "firstDepositAmount": asset.first_deposit_amount,
         "firstDepositTime": asset.first_deposit_time.strftime("%Y-%m-%d %H:%M:%S")
         if asset.first_deposit_time
         else None,

@@ -27,7 +27,7 @@ from typing import Final, TypeVar
 
 import attrs
 
-from asset_client.sandbox._data import SandboxData
+from asset_client.sandbox._data import TIME_FORMAT, SandboxData, parse_datetime
 
 __all__ = [
     "DEFAULT_PARTNER_PAGE_SIZE",
@@ -47,8 +47,6 @@ DEFAULT_PARTNER_PAGE_SIZE: Final = 100
 REFERRAL_CODES: Final = ("CWALPHA1", "CWBETA22", "CWGAMMA3", "VIP2024")
 VOLUME_SPAN_DAYS: Final = 90
 _REGISTRATION_START: Final = datetime(2018, 1, 1)
-_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
-_TIME_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _DAY_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INT_RE: Final = re.compile(r"[0-9]{1,19}")
 _JAVA_INT_MAX: Final = 2**31 - 1
@@ -120,12 +118,10 @@ def _integer(name: str, value: object, lo: int, hi: int) -> int:
 
 
 def _time(name: str, value: str) -> datetime:
-    if _TIME_RE.fullmatch(value):
-        try:
-            return datetime.strptime(value, _TIME_FORMAT)
-        except ValueError:
-            pass
-    raise BadPartnerParameter(name, value)
+    moment = parse_datetime(value)
+    if moment is None:
+        raise BadPartnerParameter(name, value)
+    return moment
 
 
 def _day(name: str, value: object) -> date:
@@ -333,7 +329,7 @@ def _page(
 
 
 def invitee_record(inv: PartnerInvitee) -> dict[str, object]:
-    return {"uid": inv.uid, "registerTime": inv.register_time.strftime(_TIME_FORMAT)}
+    return {"uid": inv.uid, "registerTime": inv.register_time.strftime(TIME_FORMAT)}
 
 
 def volume_record(volume: tuple[date, int, int]) -> dict[str, object]:

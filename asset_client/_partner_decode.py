@@ -1,7 +1,8 @@
 """Decoding the invitee list and trading volume answers into typed pages (pure, no I/O).
 
-Same strictness as `_decode` (whose hooks it reuses): a missing or malformed field raises
-`ResponseDecodeError` naming the field, the value and the page; unknown fields are ignored.
+Same strictness as `_decode`, whose hooks and page loop (`decode_list`) it reuses: a missing
+or malformed field raises `ResponseDecodeError` naming the field, the value and the page;
+unknown fields are ignored.
 Sharp edge: a record without ``registerTime`` (or a volume without ``time``) is refused,
 not defaulted — a listed invitee with no registration time would be a silent wrong record.
 """

@@ -17,11 +17,24 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._hooks import (
+    AnswerReceived,
+    Hooks,
+    PageYielded,
+    RateLimitPause,
+    RequestSent,
+    RetryScheduled,
+    WalkDone,
+)
 from ._models import AssetPage, InviteeAsset
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
+from ._query import Quote
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
+from ._session import is_session_safe, make_session_safe, metered_session
+from ._stats import WalkStats
 from ._transport import slot_trace_config
+from ._walk_iter import WalkIterator
 from .limit import (
     HostLimiter,
     LimiterBackend,
@@ -38,6 +51,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PAGE_SIZE",
+    "AnswerReceived",
     "ApiError",
     "AssetClient",
     "AssetClientError",
@@ -45,6 +59,7 @@ __all__ = [
     "AuthenticationError",
     "ClientStats",
     "DailyVolume",
+    "Hooks",
     "HostLimiter",
     "InvalidParameterError",
     "Invitee",
@@ -52,18 +67,29 @@ __all__ = [
     "InviteePage",
     "LimiterBackend",
     "LimiterUnavailableError",
+    "PageYielded",
     "PaginationError",
     "PermissionDeniedError",
     "ProcessLimiter",
+    "Quote",
     "RateLimit",
     "RateLimitError",
+    "RateLimitPause",
     "RedisLimiter",
+    "RequestSent",
     "ResponseDecodeError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RetryScheduled",
     "ServerError",
     "TransportError",
     "VolumePage",
+    "WalkDone",
+    "WalkIterator",
+    "WalkStats",
     "__version__",
+    "is_session_safe",
+    "make_session_safe",
+    "metered_session",
     "slot_trace_config",
 ]

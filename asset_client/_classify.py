@@ -27,6 +27,7 @@ from ._errors import (
     excerpt,
     shown,
 )
+from ._redact import redact
 
 __all__ = ["classify_response", "parse_retry_after"]
 
@@ -121,6 +122,9 @@ def classify_response(
         raise AssertionError("unreachable")  # pragma: no cover
 
     code = _code_text(payload.get("code"))
+    if code is not None:
+        # A server that echoes the request may put the key into the code itself.
+        code = redact(code, secrets)
     raw_message = payload.get("msg") or payload.get("message") or ""
     text = raw_message if isinstance(raw_message, str) else shown(raw_message)
     message = excerpt(text, _MESSAGE_LIMIT, secrets) if text else ""

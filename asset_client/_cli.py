@@ -272,7 +272,12 @@ def _add_export_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         choices=[f.value for f in OutputFormat],
         help="default: from the extension (.csv, .jsonl, .ndjson); csv for stdout",
     )
-    export.add_argument("--quote", choices=["usdt", "usdc"], help="default usdt (assets only)")
+    export.add_argument(
+        "--quote",
+        type=str.lower,  # any case, as the library takes it
+        choices=["usdt", "usdc"],
+        help="default usdt (assets only; any case)",
+    )
     export.add_argument("--uid", type=_uid, help="export this one invitee only")
     export.add_argument(
         "--start",
@@ -498,14 +503,17 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
     for option, value in (("--start", args.start), ("--end", args.end)):
         if value is not None and len(value) != len("yyyy-MM-dd HH:mm:ss"):
             raise ExportError(f"{option} must be a time like '2026-03-01 00:00:00', got {value!r}")
-    quote = args.quote or "usdt"
-    validate_query(
-        quote=quote, uid=args.uid, start_time=args.start, end_time=args.end, server_tz=zone
+    query = validate_query(
+        quote=args.quote or "usdt",
+        uid=args.uid,
+        start_time=args.start,
+        end_time=args.end,
+        server_tz=zone,
     )
     return ExportSettings(
         out=out,
         fmt=fmt,
-        quote=quote,
+        quote=query.quote,
         uid=args.uid,
         start=args.start,
         end=args.end,
@@ -795,7 +803,9 @@ def _logging_to(console: Console, debug: bool) -> Iterator[None]:
     handler = console.handler()
     saved = logger.level, logger.propagate
     env_level = os.environ.get(_logging.ENV_LOG, "").strip().upper()
-    level = logging.DEBUG if debug else logging.getLevelName(env_level or "WARNING")
+    # INFO by default: every retry and pause is said as it happens (--quiet: warnings only).
+    default = "WARNING" if console.quiet else "INFO"
+    level = logging.DEBUG if debug else logging.getLevelName(env_level or default)
     logger.addHandler(handler)
     logger.setLevel(level if isinstance(level, int) else logging.WARNING)
     logger.propagate = False

@@ -115,7 +115,9 @@ def _add_sync(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         epilog=_STORE_EPILOG + "\n" + _SYNC_EXIT_CODES,
     )
     _db_argument(sync)
-    sync.add_argument("--quote", choices=["usdt", "usdc"], default="usdt", help="default usdt")
+    sync.add_argument(
+        "--quote", type=str.lower, choices=["usdt", "usdc"], default="usdt", help="default usdt"
+    )
     sync.add_argument(
         "--start", type=_time, metavar="TIME", help="window start, 'yyyy-MM-dd HH:mm:ss'"
     )
@@ -178,7 +180,9 @@ def _add_changes(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     _db_argument(changes)
     changes.add_argument("--since", type=_since, metavar="SNAPSHOT_ID|DATE")
     changes.add_argument("--until", type=_uid, metavar="SNAPSHOT_ID", help="default: the newest")
-    changes.add_argument("--quote", choices=["usdt", "usdc"], help="newest snapshot of this quote")
+    changes.add_argument(
+        "--quote", type=str.lower, choices=["usdt", "usdc"], help="newest snapshot of this quote"
+    )
     _output_arguments(changes)
     changes.set_defaults(store_command=_changes)
 
@@ -191,7 +195,9 @@ def _add_history(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     )
     _db_argument(history)
     history.add_argument("--uid", required=True, type=_uid, metavar="N")
-    history.add_argument("--quote", choices=["usdt", "usdc"], help="this quote only")
+    history.add_argument(
+        "--quote", type=str.lower, choices=["usdt", "usdc"], help="this quote only"
+    )
     _output_arguments(history)
     history.set_defaults(store_command=_history)
 
@@ -203,7 +209,9 @@ def _add_snapshots(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         description="When each snapshot was taken, with what parameters, records and sums.",
     )
     _db_argument(snapshots)
-    snapshots.add_argument("--quote", choices=["usdt", "usdc"], help="this quote only")
+    snapshots.add_argument(
+        "--quote", type=str.lower, choices=["usdt", "usdc"], help="this quote only"
+    )
     _output_arguments(snapshots)
     snapshots.set_defaults(store_command=_snapshots)
 

@@ -12,8 +12,9 @@ import logging
 import os
 import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
-from datetime import UTC, tzinfo
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime, tzinfo
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -26,26 +27,32 @@ from ._env import checked_proxy, client_from_env
 from ._errors import (
     AssetClientError,
     InvalidParameterError,
+    ResponseDecodeError,
     relabel_for_lookup,
 )
+from ._hooks import HookRunner, Hooks, PageYielded, WalkDone
 from ._models import AssetPage, InviteeAsset
 from ._partner_client import PartnerCalls
 from ._query import (
+    JAVA_LONG_MAX,
     AssetQuery,
+    Quote,
     is_int,
     validate_page_no,
     validate_page_size,
     validate_query,
     validate_resume_point,
+    validate_uid,
 )
-from ._ratelimit import KeyLimiter, RateLimit, Ticket, limiter_for
+from ._ratelimit import KeyLimiter, RateLimit, Ticket, limiter_for, release_limiter
 from ._retry import RetryPolicy
+from ._session import metered_session
+from ._stats import ClientStats, Stats, WalkStats
 from ._transport import (
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_PAGE_TIMEOUT,
     DEFAULT_TIMEOUT,
     AnswerLimits,
-    open_session,
 )
 from ._walk import (
     Answer,
@@ -61,6 +68,7 @@ from ._walk import (
     Served,
     Walk,
 )
+from ._walk_iter import WalkIterator
 from .endpoints import ASSETS
 from .endpoints.base import PageOf
 from .limit import LimiterBackend, resolve_limiter
@@ -88,23 +96,6 @@ _SINGLE_PAGE_SIZE = 100  # get_invitee_assets_page: valid under both readings of
 MAX_CONCURRENCY = 1000
 
 Sleep = Callable[[float], Awaitable[object]]
-
-
-@define
-class ClientStats:
-    """Counters for progress bars, logs and benchmarks (one set per client)."""
-
-    requests: int = 0  #: HTTP requests sent, retries included
-    retries: int = 0  #: requests that were attempts after a failure
-    rate_limit_waits: int = 0  #: server rejections (29001 / 429) that paused the key
-    limiter_wait: float = 0.0  #: seconds spent waiting for the limiter
-    pages: int = 0  #: pages decoded
-    records: int = 0  #: records yielded by walks
-    duplicates_dropped: int = 0  #: records a walk saw twice and yielded once
-    total_decreases: int = 0  #: times the server's total shrank mid-walk
-    replans: int = 0  #: times a walk re-planned because pages came back short
-    arrived_during_walk: int = 0  #: records added before a walk's position while it ran
-    expected_total: int | None = None  #: the server's latest ``total`` in the current walk
 
 
 def _is_loopback(host: str) -> bool:
@@ -197,6 +188,11 @@ class AssetClient(PartnerCalls):
       caps an answer's body, decompressed; a larger one is `ResponseTooLargeError`,
       never retried.  Both hold for every endpoint, GET and POST.
     - ``sleep`` and ``rng`` are injectable so tests never wait for real backoff.
+    - ``hooks``: `Hooks` objects told of every request, answer, retry, rate-limit
+      pause, records yielded and walk end (for metrics; one that raises is logged and
+      ignored).
+    - ``stats`` adds up the client's whole life (``stats.reset()`` zeroes it); each
+      walk's own ``stats`` count that walk alone.
     """
 
     def __init__(
@@ -220,6 +216,7 @@ class AssetClient(PartnerCalls):
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
         proxy: str | None = None,
+        hooks: Sequence[Hooks] = (),
     ) -> None:
         _check_credential(api_key, "api_key")
         _check_credential(secret_key, "secret_key")
@@ -254,18 +251,18 @@ class AssetClient(PartnerCalls):
         self._limits = limits
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
+        self._hooks = HookRunner(hooks)
+        self._closed = False
         # One key is one budget however the host is spelled: keyed by the key, not the
         # URL.  Each endpoint draws on its own lane; CoinW's account-wide limit, if set,
         # is a "global" lane every endpoint's send also claims.
         self._backend: LimiterBackend = resolve_limiter(limiter)
         self._global_rate = global_rate_limit
-        self._limiter: KeyLimiter = limiter_for(
-            api_key,
-            self.rate_limit,
-            self._backend,
-            bucket=ASSETS.limit_bucket,
-            global_rate=global_rate_limit,
-        )
+        # Every limiter this client holds, released when it closes (or is collected), so
+        # a key's rate can change once no client uses it.
+        self._limiters: dict[str, KeyLimiter] = {}
+        self._release = weakref.finalize(self, _release_all, self._limiters)
+        self._limiter: KeyLimiter = self._hold(ASSETS.limit_bucket)
         self.server_timezone = server_timezone
         self.max_concurrency = max_concurrency
         self._sleep = sleep
@@ -273,8 +270,26 @@ class AssetClient(PartnerCalls):
         self._wall_clock = wall_clock
         self._default_page_size = DEFAULT_PAGE_SIZE
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._closed = False
         self.stats = ClientStats()
+
+    def _hold(self, bucket: str) -> KeyLimiter:
+        """This key's limiter for the endpoint lane ``bucket``, held until the client closes."""
+        if self._closed:  # a closed client holds nothing (its limiters are released)
+            raise AssetClientError("this AssetClient is closed")
+        limiter = self._limiters.get(bucket)
+        if limiter is None:
+            limiter = self._limiters[bucket] = limiter_for(
+                self._api_key,
+                self.rate_limit,
+                self._backend,
+                bucket=bucket,
+                global_rate=self._global_rate,
+            )
+        return limiter
+
+    def reset_stats(self) -> None:
+        """Set the client-wide counters (``stats``) back to zero."""
+        self.stats.reset()
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:
@@ -300,7 +315,8 @@ class AssetClient(PartnerCalls):
         await self.close()
 
     async def close(self) -> None:
-        """Cancel pages still in flight and close the session if the client opened it."""
+        """Cancel pages still in flight, close the session if the client opened it, and
+        let go of the key's limiters (a key no client uses any more may get a new rate)."""
         self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
@@ -310,29 +326,37 @@ class AssetClient(PartnerCalls):
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
+        self._release()
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise AssetClientError("this AssetClient is closed")
         if self._session is None:
             # trust_env: HTTP(S)_PROXY and NO_PROXY apply, except to a loopback sandbox.
-            # The session claims each send slot once its connection is in hand and never
-            # resends on its own (that resend would bypass the limiter).
-            self._session = open_session(
-                trust_env=not _is_loopback(URL(self.base_url).host or ""), proxy=self._proxy
-            )
+            options: dict[str, Any] = {"trust_env": not _is_loopback(URL(self.base_url).host or "")}
+            if self._proxy is not None:
+                options["proxy"] = self._proxy  # a session-wide proxy (aiohttp >= 3.10)
+            # A metered session: it claims each send slot once its connection is in hand
+            # and never resends on its own (that resend would bypass the limiter).
+            self._session = metered_session(**options)
         return self._session
 
     # -- one request ---------------------------------------------------------
 
     async def _fetch(
-        self, query: AssetQuery, page_no: int, page_size: int, ticket: Ticket | None = None
+        self,
+        query: AssetQuery,
+        page_no: int,
+        page_size: int,
+        ticket: Ticket | None = None,
+        walk: Stats | None = None,
     ) -> AssetPage:
         """One assets page, with limiter, signing, classification, decoding and retries.
 
-        ``ticket`` is the caller's place in the limiter's line (a walk passes its own).
+        ``ticket`` is the caller's place in the limiter's line and ``walk`` its stats (a
+        walk passes its own).
         """
-        return await self._fetch_page(ASSETS, query, page_no, page_size, ticket)
+        return await self._fetch_page(ASSETS, query, page_no, page_size, ticket, walk)
 
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -343,7 +367,11 @@ class AssetClient(PartnerCalls):
     # -- public API ----------------------------------------------------------
 
     def _query(
-        self, quote: object, uid: object, start_time: object, end_time: object
+        self,
+        quote: object,
+        uid: object,
+        start_time: object,
+        end_time: object,
     ) -> AssetQuery:
         """The filters checked and rendered in this client's server time zone."""
         return validate_query(
@@ -359,10 +387,10 @@ class AssetClient(PartnerCalls):
         *,
         page_no: int = 1,
         page_size: int = _SINGLE_PAGE_SIZE,
-        quote: str = "usdt",
+        quote: Quote = "usdt",
         uid: int | None = None,
-        start_time: object = None,
-        end_time: object = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
     ) -> AssetPage:
         """Fetch one page exactly as asked (no fallback, no re-planning).
 
@@ -378,17 +406,50 @@ class AssetClient(PartnerCalls):
                 relabel_for_lookup(exc, query.uid)
             raise
 
+    async def get_invitee_asset(
+        self,
+        uid: int,
+        *,
+        quote: Quote = "usdt",
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+    ) -> InviteeAsset | None:
+        """The assets of invitee ``uid``, or None if ``uid`` is not a direct invitee:
+        one request (filtered by uid), for "is this my invitee, and did they deposit?".
+
+        Errors name ``uid N``, not a page.  An answer holding any other uid means the
+        server ignored the filter: `ResponseDecodeError`, never a wrong record.
+        """
+        if uid is None:  # a lookup needs its uid; validate_uid alone lets None mean "any"
+            raise InvalidParameterError(
+                f"uid must be an integer from 1 to {JAVA_LONG_MAX}, got None", field="uid"
+            )
+        validate_uid(uid)  # the one uid rule (1 .. Java long), before any request
+        query = self._query(quote, uid, start_time, end_time)
+        try:
+            page = await self._fetch(query, 1, _SINGLE_PAGE_SIZE)
+            others = sorted({asset.uid for asset in page.items if asset.uid != uid})
+            if others:
+                raise ResponseDecodeError(
+                    f"asked for uid {uid} but the answer holds uid(s) {others[:5]}: the "
+                    "server ignored the uid filter"
+                )
+        except AssetClientError as exc:
+            relabel_for_lookup(exc, uid)
+            raise
+        return page.items[0] if page.items else None
+
     def iter_invitee_assets(
         self,
         *,
-        quote: str = "usdt",
-        start_time: object = None,
-        end_time: object = None,
+        quote: Quote = "usdt",
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
         uid: int | None = None,
         page_size: int | None = None,
         after_uid: int | None = None,
         start_offset: int = 0,
-    ) -> AsyncGenerator[InviteeAsset, None]:
+    ) -> WalkIterator[InviteeAsset]:
         """Every matching invitee once, in uid order, fetching pages concurrently.
 
         Arguments are checked now, before any request.  ``page_size=None`` asks for
@@ -401,6 +462,8 @@ class AssetClient(PartnerCalls):
         yielded) and ``start_offset`` (how many records you have: whole pages of them
         are skipped).  If the data moved so that the skip could miss a record, the
         walk starts again from page 1, still yielding only uids after ``after_uid``.
+
+        The result is an async generator whose ``stats`` count this walk alone.
         """
         query = self._query(quote, uid, start_time, end_time)
         if page_size is not None:
@@ -414,7 +477,7 @@ class AssetClient(PartnerCalls):
         explicit_size: int | None,
         after_uid: int | None,
         start_offset: int,
-    ) -> AsyncGenerator[InviteeAsset, None]:
+    ) -> WalkIterator[InviteeAsset]:
         """The assets walk: `Walk` in uid order, carried out by `_drive`."""
         walk: Walk[InviteeAsset] = Walk(
             ASSET_ORDER,
@@ -424,22 +487,40 @@ class AssetClient(PartnerCalls):
             resume=None if after_uid is None else Resume(after_uid, start_offset),
         )
 
-        def fetch(page_no: int, page_size: int, ticket: Ticket) -> Coroutine[Any, Any, AssetPage]:
-            return self._fetch(query, page_no, page_size, ticket)
+        stats = WalkStats()
 
-        return self._drive(walk, fetch, self._limiter, remember_fallback=True)
+        def fetch(page_no: int, page_size: int, ticket: Ticket) -> Coroutine[Any, Any, AssetPage]:
+            return self._fetch(query, page_no, page_size, ticket, stats)
+
+        return self._walk_iterator(
+            ASSETS.name,
+            stats,
+            self._drive(walk, fetch, self._limiter, stats, remember_fallback=True),
+        )
+
+    def _walk_iterator(
+        self, endpoint: str, stats: WalkStats, records: AsyncGenerator[R, None]
+    ) -> WalkIterator[R]:
+        def done(event: WalkDone) -> None:
+            if self._hooks:
+                self._hooks.emit("walk_done", event, self.stats, stats)
+
+        return WalkIterator(endpoint, records, stats, done)
 
     async def _drive(
         self,
         walk: Walk[R],
         fetch: Callable[[int, int, Ticket], Coroutine[Any, Any, PageOf[R]]],
         limiter: KeyLimiter,
+        stats: WalkStats,
         *,
+        endpoint: str = ASSETS.name,
         remember_fallback: bool = False,
     ) -> AsyncGenerator[R, None]:
         """Carry out a walk's actions: fetch, cancel, yield, finish or raise.
 
-        Every decision is `Walk`'s; this loop only does the I/O and keeps the counters.
+        Every decision is `Walk`'s; this loop only does the I/O and keeps the counters
+        (the client's and the walk's own ``stats``).
         It serves every endpoint: ``fetch(page_no, page_size, ticket)`` gets one page.
         The walk takes one place in ``limiter``'s line when it starts, for all its pages
         (walks are served in the order they started, lower pages of one walk first).
@@ -464,8 +545,12 @@ class AssetClient(PartnerCalls):
                     elif isinstance(action, Notice):
                         logger.log(_NOTICE_LEVELS[action.kind], "%s", action.message)
                     elif isinstance(action, Emit):
+                        if self._hooks and action.records:
+                            event = PageYielded(endpoint, len(action.records))
+                            self._hooks.emit("page_yielded", event, self.stats, stats)
                         for item in action.records:
                             self.stats.records += 1
+                            stats.records += 1
                             yield item
                     elif isinstance(action, Finish):
                         return
@@ -474,7 +559,7 @@ class AssetClient(PartnerCalls):
                 answer: Answer[R] = await self._next_answer(tasks)
                 by_ticket.pop(answer.ticket, None)
                 actions = walk.feed(answer)
-                counted = self._count(walk, counted, remember_fallback)
+                counted = self._count(walk, counted, remember_fallback, stats)
         finally:
             await _cancel(list(tasks), tasks)
 
@@ -501,13 +586,16 @@ class AssetClient(PartnerCalls):
             return Failed(ticket, error)
         raise error
 
-    def _count(self, walk: Walk[Any], before: _WalkCounts, remember_fallback: bool) -> _WalkCounts:
-        """Add what the walk counted since ``before`` to this client's stats."""
+    def _count(
+        self, walk: Walk[Any], before: _WalkCounts, remember_fallback: bool, stats: WalkStats
+    ) -> _WalkCounts:
+        """Add what the walk counted since ``before`` to this client's and the walk's stats."""
         now = _WalkCounts(walk.duplicates, walk.total_decreases, walk.replans)
-        self.stats.duplicates_dropped += now.duplicates - before.duplicates
-        self.stats.total_decreases += now.total_decreases - before.total_decreases
-        self.stats.replans += now.replans - before.replans
-        self.stats.expected_total = walk.total
+        for counters in (self.stats, stats):
+            counters.duplicates_dropped += now.duplicates - before.duplicates
+            counters.total_decreases += now.total_decreases - before.total_decreases
+            counters.replans += now.replans - before.replans
+            counters.expected_total = walk.total
         if walk.fell_back and remember_fallback:
             # The smaller size was accepted: later walks start with it.
             self._default_page_size = FALLBACK_PAGE_SIZE
@@ -539,3 +627,9 @@ async def _cancel(stopping: list[asyncio.Task[Any]], tasks: dict[asyncio.Task[An
         task.cancel()
     if stopping:
         await asyncio.gather(*stopping, return_exceptions=True)
+
+
+def _release_all(limiters: dict[str, KeyLimiter]) -> None:
+    for limiter in limiters.values():
+        release_limiter(limiter)
+    limiters.clear()

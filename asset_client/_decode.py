@@ -12,11 +12,12 @@ bounded and redacted, and one uid twice in a page with different values is an er
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -27,7 +28,9 @@ from ._models import AssetPage, InviteeAsset
 from ._query import JAVA_LONG_MAX
 from ._redact import redact
 
-__all__ = ["decode_page", "make_converter"]
+__all__ = ["decode_list", "decode_page", "make_converter"]
+
+R = TypeVar("R")
 
 # Plain decimal notation only: the server sends "15000.00000000".  Exponents ("1e5"),
 # NaN and Infinity are refused rather than guessed at.
@@ -212,20 +215,23 @@ def _int_field(
     )
 
 
-def decode_page(
+def decode_list(
     data: object,
     *,
     page_no: int,
-    page_size: int,
-    server_tz: tzinfo,
+    structure: Callable[[Any, type[R]], R],
+    record_type: type[R],
+    identity: Callable[[R], Hashable],
+    noun: str,
+    renames: Mapping[str, str] = _RENAMES,
     secrets: Sequence[str] = (),
-) -> AssetPage:
-    """Decode the ``data`` object of a successful answer into an `AssetPage`.
+) -> tuple[int, list[R]]:
+    """``(total, records)`` from the ``data`` object of any paged answer: the one loop
+    every endpoint's decoder shares.
 
-    ``secrets`` (API key, secret, signature) are redacted from every message.  A uid
-    listed twice in the page with *identical* values is kept twice (the page's length
-    still tells the walk how many rows the server served; the walk yields the uid
-    once); with different values it is a `ResponseDecodeError` naming the uid.
+    ``structure`` turns one raw record into ``record_type``; ``identity`` names a record
+    for `conflicting_copy`; ``renames`` maps field names back to wire names for messages.
+    Raises `ResponseDecodeError`, its message bounded and with ``secrets`` redacted.
     """
     if not isinstance(data, Mapping):
         raise ResponseDecodeError(
@@ -245,9 +251,8 @@ def decode_page(
             field="list",
             value=raw_items,
         )
-    structure = _record_structurer(server_tz)
-    items: list[InviteeAsset] = []
-    by_uid: dict[int, InviteeAsset] = {}
+    items: list[R] = []
+    seen: dict[Hashable, R] = {}
     for index, raw in enumerate(raw_items):
         if type(raw) is not dict and not isinstance(raw, Mapping):
             raise ResponseDecodeError(
@@ -257,9 +262,9 @@ def decode_page(
                 value=raw,
             )
         try:
-            item = structure(raw, InviteeAsset)
+            item = structure(raw, record_type)
         except Exception as exc:  # cattrs wraps every hook failure in an exception group
-            field, value, reason = _first_field_error(exc)
+            field, value, reason = _first_field_error(exc, renames)
             raise ResponseDecodeError(
                 redact(
                     f"data.list[{index}].{field} (uid {shown(raw.get('uid'))}): {reason}",
@@ -269,8 +274,35 @@ def decode_page(
                 field=field,
                 value=value,
             ) from None
-        conflicting_copy(by_uid, item.uid, item, index=index, noun="uid", page_no=page_no)
+        conflicting_copy(seen, identity(item), item, index=index, noun=noun, page_no=page_no)
         items.append(item)
+    return total, items
+
+
+def decode_page(
+    data: object,
+    *,
+    page_no: int,
+    page_size: int,
+    server_tz: tzinfo,
+    secrets: Sequence[str] = (),
+) -> AssetPage:
+    """Decode the ``data`` object of a successful answer into an `AssetPage`.
+
+    ``secrets`` (API key, secret, signature) are redacted from every message.  A uid
+    listed twice in the page with *identical* values is kept twice (the page's length
+    still tells the walk how many rows the server served; the walk yields the uid
+    once); with different values it is a `ResponseDecodeError` naming the uid.
+    """
+    total, items = decode_list(
+        data,
+        page_no=page_no,
+        structure=_record_structurer(server_tz),
+        record_type=InviteeAsset,
+        identity=attrgetter("uid"),
+        noun="uid",
+        secrets=secrets,
+    )
     return AssetPage(page_no=page_no, page_size=page_size, total=total, items=items)
 
 

@@ -46,6 +46,7 @@ from ._export import (
 from ._models import InviteeAsset
 from ._outpath import OutTargetError, open_stream
 from ._progress import make_progress
+from ._query import Quote
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
 
@@ -72,7 +73,7 @@ class ExportSettings:
 
     out: Path | None  #: None writes to ``stream``, or stdout (no partial file, no checkpoint)
     fmt: OutputFormat
-    quote: str = "usdt"
+    quote: Quote = "usdt"
     uid: int | None = None
     start: str | None = None
     end: str | None = None

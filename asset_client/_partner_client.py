@@ -28,6 +28,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._hooks import AnswerReceived, HookRunner, RateLimitPause, RequestSent, RetryScheduled
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
 from ._partner_query import InviteeQuery, resolve_invitee_window
 from ._query import validate_page_no
@@ -37,14 +38,15 @@ from ._ratelimit import (
     RateLimit,
     SlotLost,
     Ticket,
-    limiter_for,
     pause_after_rejection,
     refuse_key,
 )
 from ._retry import RetryPolicy
+from ._stats import Stats, WalkStats
 from ._transport import Answer, AnswerLimits, PageBudget, claims_on_connection, http_request
 from ._version import USER_AGENT
 from ._walk import Resume, Walk
+from ._walk_iter import WalkIterator
 from .endpoints import INVITEES, VOLUME, Endpoint
 from .endpoints.base import PageOf
 from .limit import LimiterBackend
@@ -78,21 +80,19 @@ class PartnerCalls:
     _wall_clock: Callable[[], float]
     max_concurrency: int
     _tasks: set[asyncio.Task[Any]]
+    _hooks: HookRunner
 
     def _get_session(self) -> aiohttp.ClientSession:
         raise NotImplementedError
+
+    def _hold(self, bucket: str) -> KeyLimiter:
+        raise NotImplementedError  # AssetClient's: a limiter held until the client closes
 
     def _limiter_of(self, endpoint: Endpoint[Any, Any, Any]) -> KeyLimiter:
         """The endpoint's own lane of the key's budget (assets keeps the client's original)."""
         if endpoint.limit_bucket == self._limiter.bucket:
             return self._limiter
-        return limiter_for(
-            self._api_key,
-            self.rate_limit,
-            self._backend,
-            bucket=endpoint.limit_bucket,
-            global_rate=self._global_rate,
-        )
+        return self._hold(endpoint.limit_bucket)
 
     async def _fetch_page(
         self,
@@ -101,10 +101,12 @@ class PartnerCalls:
         page_no: int,
         page_size: int,
         ticket: Ticket | None = None,
+        walk: Stats | None = None,
     ) -> P:
         """One page, with limiter, signing, classification, decoding and retries.
 
         ``ticket`` is the caller's place in the limiter's line (a walk passes its own).
+        Counted in the client's stats and, for a walk, in the walk's ``walk`` stats.
         """
         request = endpoint.build(query, page_no, page_size)
         url = request.url(self.base_url)
@@ -115,8 +117,13 @@ class PartnerCalls:
         ticket = ticket or limiter.ticket()
         retry_no = 0
         budget = self._limits.budget()  # all attempts at this page share one time budget
+        counters: tuple[Stats, ...] = (self.stats,) if walk is None else (self.stats, walk)
+        uid = getattr(query, "uid", None)
         # Assets log as they always have ("page 3 ..."); the others name themselves.
         what = "page" if endpoint.name == "assets" else f"{endpoint.name} page"
+        # A lookup of one invitee is named by its uid, as its errors are.
+        label = f"uid {uid}" if uid is not None and page_no == 1 else f"page {page_no}"
+        hooks = self._hooks
         while True:
             permit = await limiter.acquire(ticket, page_no, self._sleep)
             # Timestamp after the wait: a stale one is refused as a bad signature.
@@ -127,6 +134,7 @@ class PartnerCalls:
                 "sign": request.signature(self._secret_key, timestamp),
                 "User-Agent": USER_AGENT,
             }
+            sent = RequestSent(endpoint.name, page_no, uid, retry_no + 1)
             started = time.monotonic()
             status: int | str = "-"
             try:
@@ -140,6 +148,8 @@ class PartnerCalls:
                         budget,
                         permit,
                         on_connection,
+                        counters,
+                        sent,
                     )
                 except SlotLost:
                     continue  # nothing was sent: sign again and queue anew
@@ -155,6 +165,17 @@ class PartnerCalls:
                 )
                 page = endpoint.decode(data, page_no, page_size, self.server_timezone, secrets)
             except AssetClientError as exc:
+                if hooks:
+                    answered = AnswerReceived(
+                        endpoint.name,
+                        page_no,
+                        uid,
+                        retry_no + 1,
+                        status if isinstance(status, int) else None,
+                        time.monotonic() - started,
+                        type(exc).__name__,
+                    )
+                    hooks.emit("answer_received", answered, *counters)
                 logger.debug(
                     "%s %d attempt %d: %s after %.3fs: %s",
                     what,
@@ -171,6 +192,9 @@ class PartnerCalls:
                 delay = self.retry_policy.delay_for(
                     exc, retry_no + 1, self._rng, self.rate_limit.period
                 )
+                reason = f"{type(exc).__name__}: {exc}"
+                limited = isinstance(exc, RateLimitError)
+                paused = 0.0
                 if isinstance(exc, RateLimitError):
                     # The server's window is closed for every sender of this key: pause
                     # them all (every endpoint, every process sharing the budget), whether
@@ -180,16 +204,75 @@ class PartnerCalls:
                         pause = pause_after_rejection(
                             self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
                         )
-                    self.stats.rate_limit_waits += 1
+                    for stats in counters:
+                        stats.rate_limit_waits += 1
                     await limiter.pause(pause)
-                    logger.warning("rate limited on %s %d; pausing %.2fs", what, page_no, pause)
+                    # What the key is held for now: another sender's pause may be longer.
+                    paused = max(pause, await limiter.paused_for())
+                    if delay is None:
+                        logger.warning(
+                            "%s %s: rate limited (%s); pausing this key for %.2fs; giving up",
+                            endpoint.name,
+                            label,
+                            reason,
+                            paused,
+                        )
+                    if hooks:
+                        held = RateLimitPause(endpoint.name, page_no, uid, paused)
+                        hooks.emit("rate_limit_pause", held, *counters)
                 if delay is None:
                     raise
                 retry_no += 1
-                self.stats.retries += 1
-                if not isinstance(exc, RateLimitError):
+                for stats in counters:
+                    stats.retries += 1
+                if hooks:
+                    hooks.emit(
+                        "retry_scheduled",
+                        RetryScheduled(
+                            endpoint.name,
+                            page_no,
+                            uid,
+                            retry_no,
+                            reason,
+                            paused if limited else delay,
+                            limited,
+                        ),
+                        *counters,
+                    )
+                if limited:
+                    # The retry waits in line behind the pause, like every other sender.
+                    logger.warning(
+                        "%s %s: rate limited (%s); pausing this key for %.2fs, then retry %d of %d",
+                        endpoint.name,
+                        label,
+                        reason,
+                        paused,
+                        retry_no,
+                        self.retry_policy.max_retries,
+                    )
+                else:
+                    logger.info(
+                        "%s %s: %s; retry %d of %d in %.2fs",
+                        endpoint.name,
+                        label,
+                        reason,
+                        retry_no,
+                        self.retry_policy.max_retries,
+                        delay,
+                    )
                     await self._sleep(delay)
                 continue
+            if hooks:
+                answered = AnswerReceived(
+                    endpoint.name,
+                    page_no,
+                    uid,
+                    retry_no + 1,
+                    status if isinstance(status, int) else None,
+                    time.monotonic() - started,
+                    None,
+                )
+                hooks.emit("answer_received", answered, *counters)
             logger.debug(
                 "%s %d attempt %d: HTTP %s, %d records after %.3fs",
                 what,
@@ -199,7 +282,8 @@ class PartnerCalls:
                 len(page.items),
                 time.monotonic() - started,
             )
-            self.stats.pages += 1
+            for stats in counters:
+                stats.pages += 1
             return page
 
     async def _send(
@@ -212,11 +296,15 @@ class PartnerCalls:
         budget: PageBudget,
         permit: Permit,
         on_connection: bool,
+        counters: tuple[Stats, ...],
+        sent: RequestSent,
     ) -> Answer:
         """One HTTP request under ``permit``: its slot is claimed once the connection is
         in hand (before asking for one, on a session without that signal).
 
-        Raises `SlotLost` when nothing was sent.
+        The attempt is counted in ``counters`` and told to the hooks as ``sent`` once it
+        is over (answered or not), so a request given up before anything was written is
+        neither.  Raises `SlotLost` when nothing was sent.
         """
         try:
             if not on_connection:
@@ -228,9 +316,9 @@ class PartnerCalls:
             except SlotLost:
                 raise  # given up before anything was written
             except BaseException:
-                self.stats.requests += 1  # an attempt, answered or not
+                self._count_attempt(counters, sent)  # an attempt, answered or not
                 raise
-            self.stats.requests += 1
+            self._count_attempt(counters, sent)
             if not permit.committed:
                 # Sent without the connection signal (a mocking or custom connector):
                 # record the send late rather than never.
@@ -239,7 +327,14 @@ class PartnerCalls:
             return answer
         finally:
             permit.release()
-            self.stats.limiter_wait += permit.waited
+            for stats in counters:
+                stats.limiter_wait += permit.waited
+
+    def _count_attempt(self, counters: tuple[Stats, ...], sent: RequestSent) -> None:
+        for stats in counters:
+            stats.requests += 1
+        if self._hooks:
+            self._hooks.emit("request_sent", sent, *counters)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._wall_clock(), self.server_timezone)
@@ -249,8 +344,8 @@ class PartnerCalls:
         *,
         page_no: int = 1,
         page_size: int = INVITEES.limits.single,
-        start_time: object = None,
-        end_time: object = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
         uid: int | None = None,
         referral_code: str | None = None,
     ) -> InviteePage:
@@ -319,12 +414,12 @@ class PartnerCalls:
     def iter_invitees(
         self,
         *,
-        start_time: object = None,
-        end_time: object = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
         uid: int | None = None,
         referral_code: str | None = None,
         page_size: int | None = None,
-    ) -> AsyncGenerator[Invitee, None]:
+    ) -> WalkIterator[Invitee]:
         """Every matching direct invitee once, newest registration first.
 
         With no window: every invitee ever (2017-01-01 up to now, server time) — never the
@@ -344,7 +439,7 @@ class PartnerCalls:
         end_date: date | str | None = None,
         uid: int | None = None,
         page_size: int | None = None,
-    ) -> AsyncGenerator[DailyVolume, None]:
+    ) -> WalkIterator[DailyVolume]:
         """Every matching (uid, day) volume once, newest day first.
 
         Without dates the server's own default applies: the past 30 days.
@@ -361,10 +456,17 @@ class PartnerCalls:
         walk: Walk[R],
         fetch: Callable[[int, int, Ticket], Coroutine[Any, Any, PageOf[R]]],
         limiter: KeyLimiter,
+        stats: WalkStats,
         *,
+        endpoint: str = "assets",
         remember_fallback: bool = False,
     ) -> AsyncGenerator[R, None]:
         raise NotImplementedError  # AssetClient's: carries out a walk's actions
+
+    def _walk_iterator(
+        self, endpoint: str, stats: WalkStats, records: AsyncGenerator[R, None]
+    ) -> WalkIterator[R]:
+        raise NotImplementedError  # AssetClient's: the walk with its stats and done hook
 
     def _walk_endpoint(
         self,
@@ -373,7 +475,7 @@ class PartnerCalls:
         page_size: int | None,
         *,
         resume: Resume | None = None,
-    ) -> AsyncGenerator[R, None]:
+    ) -> WalkIterator[R]:
         """Every record of ``query`` once, in the server's order: the generic `Walk`
         (ordered and guarded as ``endpoint.order`` says), carried out by `_drive`.
 
@@ -392,15 +494,20 @@ class PartnerCalls:
             fail_on_arrivals=False,
         )
 
-        def fetch(page_no: int, size: int, ticket: Ticket) -> Coroutine[Any, Any, P]:
-            return self._fetch_page(endpoint, query, page_no, size, ticket)
+        stats = WalkStats()
 
-        return self._report_arrivals(
-            endpoint.name, walk, self._drive(walk, fetch, self._limiter_of(endpoint))
+        def fetch(page_no: int, size: int, ticket: Ticket) -> Coroutine[Any, Any, P]:
+            return self._fetch_page(endpoint, query, page_no, size, ticket, stats)
+
+        records = self._drive(
+            walk, fetch, self._limiter_of(endpoint), stats, endpoint=endpoint.name
+        )
+        return self._walk_iterator(
+            endpoint.name, stats, self._report_arrivals(endpoint.name, walk, records, stats)
         )
 
     async def _report_arrivals(
-        self, name: str, walk: Walk[R], records: AsyncGenerator[R, None]
+        self, name: str, walk: Walk[R], records: AsyncGenerator[R, None], stats: WalkStats
     ) -> AsyncGenerator[R, None]:
         try:
             async for record in records:
@@ -409,6 +516,7 @@ class PartnerCalls:
             await records.aclose()
         if walk.arrived_behind:
             self.stats.arrived_during_walk += walk.arrived_behind
+            stats.arrived_during_walk += walk.arrived_behind
             logger.warning(
                 "%s: %d record(s) were added before the walk's position while it ran; "
                 "they are not in this walk (walk again to get them)",

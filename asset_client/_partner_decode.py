@@ -1,42 +1,32 @@
 """Decoding the invitee list and trading volume answers into typed pages (pure, no I/O).
 
-Same strictness as `_decode` (whose hooks it reuses): a missing or malformed field raises
-`ResponseDecodeError` naming the field, the value and the page; unknown fields are ignored.
+Same strictness as `_decode`, whose hooks and page loop (`decode_list`) it reuses: a missing
+or malformed field raises `ResponseDecodeError` naming the field, the value and the page;
+unknown fields are ignored.
 Sharp edge: a record without ``registerTime`` (or a volume without ``time``) is refused,
 not defaulted — a listed invitee with no registration time would be a silent wrong record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar
+from operator import attrgetter
+from typing import Any
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from ._decode import (
-    _FieldValueError,
-    _first_field_error,
-    _int_field,
-    _time_hook,
-    _to_decimal,
-    _uid,
-    conflicting_copy,
-)
-from ._errors import ResponseDecodeError, shown
+from ._decode import _FieldValueError, _time_hook, _to_decimal, _uid, decode_list
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
-from ._redact import redact
 
-__all__ = ["decode_invitee_page", "decode_volume_page", "parse_day"]
+__all__ = ["decode_invitee_page", "decode_volume_page", "parse_day", "volume_identity"]
 
 _DAY_LEN = len("yyyy-MM-dd")
 _INVITEE_RENAMES: Mapping[str, str] = {"register_time": "registerTime"}
 _VOLUME_RENAMES: Mapping[str, str] = {"day": "time"}
-
-R = TypeVar("R")
 
 
 def parse_day(value: object) -> date | None:
@@ -98,72 +88,9 @@ def _volume_structurer() -> Any:
     )
 
 
-def _invitee_identity(item: Invitee) -> Hashable:
-    return item.uid
-
-
-def _volume_identity(item: DailyVolume) -> Hashable:
-    return (item.uid, item.day)
-
-
-def _decode_list(
-    data: object,
-    *,
-    page_no: int,
-    structure: Any,
-    record_type: type[R],
-    renames: Mapping[str, str],
-    identity: Callable[[R], Hashable],
-    noun: str,
-    secrets: Sequence[str],
-) -> tuple[int, list[R]]:
-    """``(total, records)`` from a ``data`` object; raises `ResponseDecodeError`, its
-    message bounded and with ``secrets`` redacted.  Numbers are bounded as in `_decode`
-    (Java ``long``), and one record listed twice with different values is refused."""
-    if not isinstance(data, Mapping):
-        raise ResponseDecodeError(
-            f"'data' must be an object, got {shown(data, secrets)}",
-            page_no=page_no,
-            field="data",
-            value=data,
-        )
-    total = _int_field(data, "total", page_no, secrets)
-    raw_items = data.get("list")
-    if raw_items is None and total == 0:
-        raw_items = []  # an empty result may come without a list
-    if not isinstance(raw_items, list):
-        raise ResponseDecodeError(
-            f"data.list must be a list, got {shown(raw_items, secrets)}",
-            page_no=page_no,
-            field="list",
-            value=raw_items,
-        )
-    items: list[R] = []
-    seen: dict[Hashable, R] = {}
-    for index, raw in enumerate(raw_items):
-        if not isinstance(raw, Mapping):
-            raise ResponseDecodeError(
-                f"data.list[{index}] must be an object, got {shown(raw, secrets)}",
-                page_no=page_no,
-                field=f"list[{index}]",
-                value=raw,
-            )
-        try:
-            item = structure(raw, record_type)
-        except Exception as exc:  # cattrs wraps every hook failure in an exception group
-            field, value, reason = _first_field_error(exc, renames)
-            raise ResponseDecodeError(
-                redact(
-                    f"data.list[{index}].{field} (uid {shown(raw.get('uid'))}): {reason}",
-                    secrets,
-                ),
-                page_no=page_no,
-                field=field,
-                value=value,
-            ) from None
-        conflicting_copy(seen, identity(item), item, index=index, noun=noun, page_no=page_no)
-        items.append(item)
-    return total, items
+def volume_identity(item: DailyVolume) -> tuple[int, date]:
+    """What names a volume record: one invitee's one day."""
+    return item.uid, item.day
 
 
 def decode_invitee_page(
@@ -175,13 +102,13 @@ def decode_invitee_page(
     secrets: Sequence[str] = (),
 ) -> InviteePage:
     """Decode the ``data`` object of a successful invitee list answer."""
-    total, items = _decode_list(
+    total, items = decode_list(
         data,
         page_no=page_no,
         structure=_invitee_structurer(server_tz),
         record_type=Invitee,
         renames=_INVITEE_RENAMES,
-        identity=_invitee_identity,
+        identity=attrgetter("uid"),
         noun="uid",
         secrets=secrets,
     )
@@ -192,13 +119,13 @@ def decode_volume_page(
     data: object, *, page_no: int, page_size: int, secrets: Sequence[str] = ()
 ) -> VolumePage:
     """Decode the ``data`` object of a successful trading volume answer."""
-    total, items = _decode_list(
+    total, items = decode_list(
         data,
         page_no=page_no,
         structure=_volume_structurer(),
         record_type=DailyVolume,
         renames=_VOLUME_RENAMES,
-        identity=_volume_identity,
+        identity=volume_identity,
         noun="(uid, day)",
         secrets=secrets,
     )

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from attrs import evolve, frozen
 
 from ._errors import InvalidParameterError
-from ._query import TIME_FORMAT, _render_time, is_int, validate_uid
+from ._query import TIME_FORMAT, check_int, render_window, to_server_zone, validate_uid
 
 __all__ = [
     "EARLIEST_REGISTRATION",
@@ -69,10 +69,6 @@ class VolumeQuery:
     end_date: str | None = None
 
 
-def _check_uid(uid: object) -> int | None:
-    return validate_uid(uid)  # 1 .. 2**63-1, as for assets
-
-
 def validate_invitee_query(
     *,
     uid: object = None,
@@ -85,7 +81,7 @@ def validate_invitee_query(
 
     Naive datetimes are server time; aware ones are converted to it.
     """
-    checked_uid = _check_uid(uid)
+    checked_uid = validate_uid(uid)
     if referral_code is not None and (
         not isinstance(referral_code, str) or not REFERRAL_CODE_RE.fullmatch(referral_code)
     ):
@@ -93,17 +89,9 @@ def validate_invitee_query(
             f"referral_code must be 1 to 32 letters, digits, '-' or '_', got {referral_code!r}",
             field="referral_code",
         )
-    start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
-    end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
-    if start and end and start[1] > end[1]:
-        raise InvalidParameterError(
-            f"start_time {start[0]!r} is after end_time {end[0]!r}", field="start_time"
-        )
+    start, end = render_window(start_time, end_time, server_tz)
     return InviteeQuery(
-        uid=checked_uid,
-        referral_code=referral_code,
-        start_time=start[0] if start else None,
-        end_time=end[0] if end else None,
+        uid=checked_uid, referral_code=referral_code, start_time=start, end_time=end
     )
 
 
@@ -126,15 +114,7 @@ def resolve_invitee_window(query: InviteeQuery, now: datetime, server_tz: tzinfo
 def _render_day(value: object, field: str, server_tz: tzinfo) -> str:
     # isoformat, not strftime: strftime renders year 1 as "1", the server wants "0001".
     if isinstance(value, datetime):
-        moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
-        try:
-            return moment.astimezone(server_tz).date().isoformat()
-        except (OverflowError, ValueError):
-            raise InvalidParameterError(
-                f"{field} {value!r} cannot be expressed in the server's time zone "
-                f"{server_tz} (out of the range of years 1 to 9999)",
-                field=field,
-            ) from None
+        return to_server_zone(value, field, server_tz).date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str) and _DAY_RE.fullmatch(value):
@@ -157,7 +137,7 @@ def validate_volume_query(
     server_tz: tzinfo,
 ) -> VolumeQuery:
     """Check the volume filters; a datetime counts as its day in the server's zone."""
-    checked_uid = _check_uid(uid)
+    checked_uid = validate_uid(uid)
     start = _render_day(start_date, "start_date", server_tz) if start_date is not None else None
     end = _render_day(end_date, "end_date", server_tz) if end_date is not None else None
     if start and end and start > end:
@@ -170,11 +150,7 @@ def validate_volume_query(
 def volume_window(days: object, now: datetime, server_tz: tzinfo) -> tuple[date, date]:
     """``(today - days, today)`` in server time: "the last N days" as the API words its own
     30-day default ("30 days ago" to "today"), so ``days=30`` asks what no dates ask."""
-    if not is_int(days) or not 0 <= days <= MAX_VOLUME_DAYS:
-        raise InvalidParameterError(
-            f"volume_days must be an integer from 0 to {MAX_VOLUME_DAYS}, got {days!r}",
-            field="volume_days",
-        )
+    days = check_int(days, "volume_days", 0, MAX_VOLUME_DAYS)
     today = now.astimezone(server_tz).date()
     try:
         return today - timedelta(days=days), today

@@ -26,9 +26,12 @@ __all__ = [
     "AssetQuery",
     "Quote",
     "build_query",
+    "check_int",
     "decoded_query_string",
     "encoded_query_string",
     "is_int",
+    "render_window",
+    "to_server_zone",
     "validate_page_no",
     "validate_page_size",
     "validate_query",
@@ -66,50 +69,50 @@ def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def validate_page_size(page_size: object, field: str = "page_size") -> int:
-    if not is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:
+def check_int(value: object, field: str, low: int, high: int) -> int:
+    """``value`` if it is an integer (not a bool) from ``low`` to ``high``; else
+    `InvalidParameterError` naming ``field`` and the value.  The one integer rule."""
+    if not is_int(value) or not low <= value <= high:
         raise InvalidParameterError(
-            f"{field} must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}", field=field
+            f"{field} must be an integer from {low} to {high}, got {value!r}", field=field
         )
-    return page_size
+    return value
+
+
+def validate_page_size(page_size: object, field: str = "page_size") -> int:
+    return check_int(page_size, field, 1, MAX_PAGE_SIZE)
 
 
 def validate_page_no(page_no: object, field: str = "page_no") -> int:
-    if not is_int(page_no) or not 1 <= page_no <= JAVA_INT_MAX:
-        raise InvalidParameterError(
-            f"{field} must be an integer from 1 to {JAVA_INT_MAX}, got {page_no!r}", field=field
-        )
-    return page_no
+    return check_int(page_no, field, 1, JAVA_INT_MAX)
 
 
 def validate_resume_point(after_uid: object, start_offset: object) -> int:
     """Check a resume point; return the offset to skip to (0 without ``after_uid``:
     with no uid to check the skip against, skipping pages could lose records)."""
-    if after_uid is not None and (not is_int(after_uid) or not 0 <= after_uid <= JAVA_LONG_MAX):
+    if after_uid is not None:
+        check_int(after_uid, "after_uid", 0, JAVA_LONG_MAX)
+    offset = check_int(start_offset, "start_offset", 0, JAVA_LONG_MAX)
+    return 0 if after_uid is None else offset
+
+
+def to_server_zone(value: datetime, field: str, server_tz: tzinfo) -> datetime:
+    """``value`` in the server's zone (a naive one is taken as server time already)."""
+    moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
+    try:
+        return moment.astimezone(server_tz)
+    except (OverflowError, ValueError):
         raise InvalidParameterError(
-            f"after_uid must be an integer from 0 to {JAVA_LONG_MAX}, got {after_uid!r}",
-            field="after_uid",
-        )
-    if not is_int(start_offset) or not 0 <= start_offset <= JAVA_LONG_MAX:
-        raise InvalidParameterError(
-            f"start_offset must be an integer from 0 to {JAVA_LONG_MAX}, got {start_offset!r}",
-            field="start_offset",
-        )
-    return 0 if after_uid is None else start_offset
+            f"{field} {value!r} cannot be expressed in the server's time zone "
+            f"{server_tz} (out of the range of years 1 to 9999)",
+            field=field,
+        ) from None
 
 
 def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, datetime]:
     """The value as the server's string, and as an aware datetime for comparing."""
     if isinstance(value, datetime):
-        moment = value.replace(tzinfo=server_tz) if value.tzinfo is None else value
-        try:
-            local = moment.astimezone(server_tz)
-        except (OverflowError, ValueError):
-            raise InvalidParameterError(
-                f"{field} {value!r} cannot be expressed in the server's time zone "
-                f"{server_tz} (out of the range of years 1 to 9999)",
-                field=field,
-            ) from None
+        local = to_server_zone(value, field, server_tz)
         # Not strftime: it renders year 1 as "1", the server wants "0001".
         return local.isoformat(sep=" ", timespec="seconds")[:19], local
     if isinstance(value, str) and _TIME_RE.fullmatch(value):
@@ -120,14 +123,24 @@ def _render_time(value: object, field: str, server_tz: tzinfo) -> tuple[str, dat
     )
 
 
+def render_window(
+    start_time: object, end_time: object, server_tz: tzinfo
+) -> tuple[str | None, str | None]:
+    """``start_time`` and ``end_time`` (each optional) as the server's strings; the one
+    window rule for every endpoint: a start after the end is refused."""
+    start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
+    end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
+    if start and end and start[1] > end[1]:
+        raise InvalidParameterError(
+            f"start_time {start[0]!r} is after end_time {end[0]!r}", field="start_time"
+        )
+    return (start[0] if start else None), (end[0] if end else None)
+
+
 def validate_uid(uid: object) -> int | None:
     """None, or a uid the server can hold: 1 .. 2**63-1 (its Java ``long``).  One rule
     for every endpoint's ``uid``."""
-    if uid is not None and (not is_int(uid) or not 1 <= uid <= JAVA_LONG_MAX):
-        raise InvalidParameterError(
-            f"uid must be an integer from 1 to {JAVA_LONG_MAX}, got {uid!r}", field="uid"
-        )
-    return uid
+    return None if uid is None else check_int(uid, "uid", 1, JAVA_LONG_MAX)
 
 
 def validate_query(
@@ -146,18 +159,8 @@ def validate_query(
     if known is None:
         raise InvalidParameterError(f"quote must be one of {QUOTES}, got {quote!r}", field="quote")
     uid = validate_uid(uid)
-    start = _render_time(start_time, "start_time", server_tz) if start_time is not None else None
-    end = _render_time(end_time, "end_time", server_tz) if end_time is not None else None
-    if start and end and start[1] > end[1]:
-        raise InvalidParameterError(
-            f"start_time {start[0]!r} is after end_time {end[0]!r}", field="start_time"
-        )
-    return AssetQuery(
-        quote=known,
-        uid=uid,
-        start_time=start[0] if start else None,
-        end_time=end[0] if end else None,
-    )
+    start, end = render_window(start_time, end_time, server_tz)
+    return AssetQuery(quote=known, uid=uid, start_time=start, end_time=end)
 
 
 def build_query(query: AssetQuery, page_no: int, page_size: int) -> list[tuple[str, str]]:

@@ -17,6 +17,13 @@ The sharp edge: the slot is claimed in two steps.  `KeyLimiter.acquire` waits un
 clock is ready (before the request is signed); `Permit.commit` claims it once the
 connection is in hand, just before the request is written, so the time a new connection
 takes to open can never squeeze two sends together at the server.
+
+The registry counts the users of each (key, endpoint lane) limiter (`limiter_for` adds
+one, `release_limiter` takes one away; `AssetClient.close` releases its own).  While any
+client uses it, its rate, global rate and backend are fixed; once none does, the next
+`limiter_for` may set others.  The send clock and the pause live in the backend under
+the key's hash, not in the limiter, so a new rate still keeps its distance from the last
+send and honours a pause in progress.
 """
 
 from __future__ import annotations
@@ -46,8 +53,10 @@ __all__ = [
     "Ticket",
     "key_id",
     "limiter_for",
+    "limiter_users",
     "pause_after_rejection",
     "refuse_key",
+    "release_limiter",
 ]
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -330,7 +339,8 @@ class Permit:
             self._local.gate.leave()
 
 
-_REGISTRY: dict[tuple[str, str], KeyLimiter] = {}
+_REGISTRY: dict[tuple[str, str], KeyLimiter] = {}  # (key hash, bucket) -> its limiter
+_USERS: dict[tuple[str, str], int] = {}  # (key hash, bucket) -> clients holding it
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -343,40 +353,81 @@ def limiter_for(
     scope: str | None = None,
     global_rate: RateLimit | None = None,
 ) -> KeyLimiter:
-    """The process-wide limiter of ``(api_key, bucket)``, created on first use.
+    """The process-wide limiter of ``(api_key, bucket)``, created on first use, with one
+    more user counted (give it back with `release_limiter`).
 
-    One key is one budget however the server's host is spelled.  The first client to
-    use a key sets its rate, global rate and backend; asking for another for the same key raises
+    One key is one budget however the server's host is spelled.  While the limiter has
+    users, asking for another rate, global rate or backend raises
     `InvalidParameterError` (a `ValueError`): two clocks for one server-side limit
-    cannot both hold.
+    cannot both hold.  With no users left, the new settings replace the old ones.
     """
     scope = scope if scope is not None else getattr(backend, "scope", None)
     name = key_id(api_key, scope)
+    slot = (name, bucket)
     with _REGISTRY_LOCK:
-        limiter = _REGISTRY.get((name, bucket))
-        if limiter is None:
-            limiter = _REGISTRY[(name, bucket)] = KeyLimiter(
+        limiter = _REGISTRY.get(slot)
+        users = _USERS.get(slot, 0)
+        if limiter is None or (users == 0 and _differs(limiter, rate, global_rate, backend)):
+            limiter = _REGISTRY[slot] = KeyLimiter(
                 rate, backend, key=name, bucket=bucket, global_rate=global_rate
             )
         elif limiter.rate != rate:
             raise InvalidParameterError(
-                f"this API key is already limited at {limiter.rate} in this process; "
-                f"cannot also use {rate}",
+                f"this API key is already limited at {limiter.rate} by {users} open "
+                f"client(s) in this process; cannot also use {rate} (close them first)",
                 field="rate_limit",
             )
         elif limiter.global_rate != global_rate:
             raise InvalidParameterError(
-                f"this API key already has global_rate_limit={limiter.global_rate} in this "
-                f"process; cannot also use {global_rate}",
+                f"this API key already has global_rate_limit={limiter.global_rate} in "
+                f"{users} open client(s) in this process; cannot also use {global_rate} "
+                "(close them first)",
                 field="global_rate_limit",
             )
         elif limiter.backend is not backend:
             raise InvalidParameterError(
-                f"this API key already uses the {limiter.backend.name} limiter in this "
-                f"process; cannot also use {backend!r}",
+                f"this API key already uses the {limiter.backend.name} limiter in {users} "
+                f"open client(s) in this process; cannot also use {backend!r} "
+                "(close them first)",
                 field="limiter",
             )
+        _USERS[slot] = users + 1
         return limiter
+
+
+def _differs(
+    limiter: KeyLimiter, rate: RateLimit, global_rate: RateLimit | None, backend: LimiterBackend
+) -> bool:
+    return (
+        limiter.rate != rate or limiter.global_rate != global_rate or limiter.backend is not backend
+    )
+
+
+def release_limiter(limiter: KeyLimiter) -> None:
+    """One user of ``limiter`` is done with it (never below zero).
+
+    The limiter stays registered (the backend's clock still spaces later sends); only
+    its settings become free to change.
+    """
+    slot = (limiter._key, limiter.bucket)
+    with _REGISTRY_LOCK:
+        if _REGISTRY.get(slot) is not limiter:
+            return  # already replaced: its users were all gone
+        users = _USERS.get(slot, 0)
+        if users <= 1:
+            _USERS.pop(slot, None)
+        else:
+            _USERS[slot] = users - 1
+
+
+def limiter_users(
+    api_key: str, bucket: str = "assets", backend: LimiterBackend | None = None
+) -> int:
+    """How many users hold the limiter of ``(api_key, bucket)`` now (``backend``'s scope
+    names the budget, as in `limiter_for`)."""
+    name = key_id(api_key, getattr(backend, "scope", None))
+    with _REGISTRY_LOCK:
+        return _USERS.get((name, bucket), 0)
 
 
 def refuse_key(limiter: KeyLimiter, error: AssetClientError) -> None:

@@ -24,7 +24,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Mapping
 from types import SimpleNamespace
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 from attrs import field, frozen
@@ -49,7 +49,6 @@ __all__ = [
     "claims_on_connection",
     "http_get",
     "http_request",
-    "open_session",
     "slot_trace_config",
 ]
 
@@ -163,20 +162,6 @@ def slot_trace_config() -> aiohttp.TraceConfig:
 def claims_on_connection(session: aiohttp.ClientSession) -> bool:
     """Whether ``session`` calls back when a connection is in hand."""
     return _TRACE in getattr(session, "trace_configs", ())
-
-
-def open_session(*, trust_env: bool = False, proxy: str | None = None) -> aiohttp.ClientSession:
-    """A session of the client's own: slot claimed on connection, no unmetered resend;
-    ``trust_env`` lets HTTP(S)_PROXY/NO_PROXY apply, ``proxy`` is a session-wide proxy."""
-    options: dict[str, Any] = {"trust_env": trust_env, "trace_configs": [_TRACE]}
-    if proxy is not None:
-        options["proxy"] = proxy  # a session-wide proxy (aiohttp >= 3.10)
-    session = aiohttp.ClientSession(**options)
-    # aiohttp resends a GET once by itself when the server drops the connection; the
-    # client retries on its own, metered terms instead.
-    if hasattr(session, "_retry_connection"):
-        session._retry_connection = False
-    return session
 
 
 async def http_get(

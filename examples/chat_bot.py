@@ -4,9 +4,10 @@ Run it: ``.venv/bin/python examples/chat_bot.py``.  It starts the embedded sandb
 feeds the bot a few messages, as a chat platform would.
 
 What it shows: the bot's one `aiohttp.ClientSession` shared with the `AssetClient`
-(``session=``; the client never closes a session it did not open), one request per
-lookup (``uid=`` with ``page_size=1``), and every failure turned into a reply instead of
-a crash.  The rate limiter is per API key for the whole process, so however many chats
+(``session=``; the client never closes a session it did not open), made by
+`metered_session` so a dropped connection is retried through the rate limiter, one
+request per lookup (``get_invitee_asset(uid)``), and every failure turned into a reply
+instead of a crash.  The rate limiter is per API key for the whole process, so however many chats
 ask at once, CoinW sees at most 5 requests a second.
 """
 
@@ -14,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
-
 from asset_client import (
     AssetClient,
     AssetClientError,
     InvalidParameterError,
     PermissionDeniedError,
     RateLimitError,
+    metered_session,
 )
 from asset_client.sandbox import SandboxConfig, run_sandbox
 
@@ -53,10 +53,9 @@ class InviteeBot:
     async def _invitee(self, argument: str) -> str:
         if not argument.isdigit():
             return "Usage: /invitee UID"
-        page = await self._client.get_invitee_assets_page(uid=int(argument), page_size=1)
-        if not page.items:
+        asset = await self._client.get_invitee_asset(int(argument))
+        if asset is None:
             return f"{argument} is not one of your direct invitees."
-        asset = page.items[0]
         if asset.first_deposit_time is None:
             return f"{asset.uid} is your invitee and has not deposited yet."
         return (
@@ -68,8 +67,9 @@ class InviteeBot:
 async def main() -> None:
     async with run_sandbox(SandboxConfig(invitees=200)) as sandbox:
         some_uid = sandbox.expected("usdt")[0]["uid"]
-        # The bot's own session: its chat API calls would use it too.
-        async with aiohttp.ClientSession() as session:
+        # The bot's own session: its chat API calls would use it too.  metered_session()
+        # is aiohttp.ClientSession() without aiohttp's silent, unmetered resend.
+        async with metered_session() as session:
             client = AssetClient(
                 sandbox.api_key, sandbox.secret_key, base_url=sandbox.base_url, session=session
             )

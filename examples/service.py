@@ -16,11 +16,11 @@ import contextlib
 import logging
 from decimal import Decimal
 
-from asset_client import AssetClient, AssetClientError
+from asset_client import AssetClient, AssetClientError, Quote
 from asset_client.sandbox import SandboxConfig, run_sandbox
 
 
-async def deposit_report(client: AssetClient, quote: str) -> None:
+async def deposit_report(client: AssetClient, quote: Quote) -> None:
     """One pass over every invitee: how many deposited, and how much in total."""
     invitees = depositors = 0
     deposits = Decimal(0)

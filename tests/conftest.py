@@ -37,12 +37,14 @@ def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     previous = os.environ.get("XDG_RUNTIME_DIR")
     os.environ["XDG_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
     _ratelimit._REGISTRY.clear()
+    _ratelimit._USERS.clear()
     for spec in ("host", "process"):
         _select._SHARED.pop(spec, None)
     try:
         yield
     finally:
         _ratelimit._REGISTRY.clear()
+        _ratelimit._USERS.clear()
         _select._SHARED.pop("host", None)
         _select._SHARED.pop("process", None)
         if previous is not None:

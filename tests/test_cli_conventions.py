@@ -21,7 +21,7 @@ from asset_client._console import format_age, plural
 from asset_client._version import VERSION
 from asset_client.sandbox import FaultConfig, Sandbox, run_sandbox
 from tests.conftest import SECRET
-from tests.test_cli_export import CONFIG, FAST, _env, export, read_csv, start_cli
+from tests.test_cli_export import CONFIG, FAST, _env, export, read_csv, start_export
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ async def test_a_second_export_to_a_busy_output_says_so(tmp_path: Path, sandbox:
     # still writing while two more processes start and are refused.
     sandbox.faults = FaultConfig(latency=0.3)
     args = ["--out", "a.csv", "--page-size", "10"]
-    first = await start_cli(tmp_path, "--base-url", sandbox.base_url, *FAST, *args, env=_env())
+    first = await start_export(tmp_path, "--base-url", sandbox.base_url, *FAST, *args, env=_env())
     checkpoint = tmp_path / "a.csv.checkpoint.json"
     async with asyncio.timeout(30):  # poll the filesystem: the first run has started writing
         while not (checkpoint.exists() and json.loads(checkpoint.read_text())["records"] > 0):

@@ -11,10 +11,8 @@ import asyncio
 import csv
 import io
 import json
-import os
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +24,7 @@ import pytest
 
 from asset_client._export import FIELDS
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from tests._helpers import env_without_keys, start_cli
 from tests.conftest import SECRET
 
 API_KEY = "e2e-api-key-0001"
@@ -49,7 +48,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 
 def _env(api_key: str | None = API_KEY, secret: str | None = SECRET) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COINW_")}
+    env = env_without_keys()
     if api_key is not None:
         env["COINW_API_KEY"] = api_key
     if secret is not None:
@@ -57,26 +56,15 @@ def _env(api_key: str | None = API_KEY, secret: str | None = SECRET) -> dict[str
     return env
 
 
-async def start_cli(cwd: Path, *args: str, env: Mapping[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "asset_client",
-        "export",
-        *args,
-        cwd=cwd,
-        env=dict(env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+async def start_export(cwd: Path, *args: str, env: Mapping[str, str]) -> asyncio.subprocess.Process:
+    return await start_cli(cwd, "export", *args, env=env)
 
 
 async def export(
     cwd: Path, sb: Sandbox | None, *args: str, env: Mapping[str, str] | None = None
 ) -> Result:
     base = ["--base-url", sb.base_url] if sb is not None else []
-    proc = await start_cli(cwd, *base, *FAST, *args, env=_env() if env is None else env)
+    proc = await start_export(cwd, *base, *FAST, *args, env=_env() if env is None else env)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return Result(proc.returncode, out, err.decode())
@@ -263,7 +251,7 @@ async def test_sigint_saves_a_checkpoint_and_resume_completes(
     # Slow answers so the run is still going when the signal arrives.
     sandbox.faults = FaultConfig(latency=0.05)
     args = ["--out", "out.jsonl", "--page-size", "10"]
-    proc = await start_cli(tmp_path, "--base-url", sandbox.base_url, *FAST, *args, env=_env())
+    proc = await start_export(tmp_path, "--base-url", sandbox.base_url, *FAST, *args, env=_env())
     checkpoint = tmp_path / "out.jsonl.checkpoint.json"
     # Poll the filesystem (no blind sleep): wait until some records are checkpointed.
     async with asyncio.timeout(30):

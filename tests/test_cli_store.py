@@ -10,7 +10,6 @@ import asyncio
 import csv
 import io
 import json
-import os
 import shlex
 import signal
 import sqlite3
@@ -22,6 +21,7 @@ import attrs
 
 from asset_client.sandbox import FaultConfig, SandboxConfig, run_sandbox
 from asset_client.sandbox._data import SandboxData
+from tests._helpers import env_without_keys, start_cli
 from tests._store_helpers import expected_changes, rendered
 from tests.conftest import SECRET
 
@@ -44,28 +44,14 @@ class Result:
 
 
 def _env(api_key: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COINW_")}
+    env = env_without_keys()
     if api_key is not None:
         env |= {"COINW_API_KEY": api_key, "COINW_SECRET_KEY": SECRET}
     return env
 
 
-async def _start(cwd: Path, *args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "asset_client",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    proc = await _start(cwd, *args, env=_env() if env is None else env)
+    proc = await start_cli(cwd, *args, env=_env() if env is None else env)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return Result(proc.returncode, out.decode(), err.decode())
@@ -211,7 +197,7 @@ async def test_sigint_mid_sync_records_nothing_and_exits_130(tmp_path: Path) -> 
         args = ["sync", "--db", "h.sqlite", "--base-url", sb.base_url, *FAST]
         first = await cli(tmp_path, *args, env=_env(key))
         assert first.code == 0, first.stderr
-        proc = await _start(tmp_path, *args, "--page-size", "10", env=_env(key))
+        proc = await start_cli(tmp_path, *args, "--page-size", "10", env=_env(key))
         requests_before = len(sb.stats.requests)
         async with asyncio.timeout(30):  # poll the server: the walk is well under way
             while len(sb.stats.requests) < requests_before + 10:

@@ -26,7 +26,8 @@ from asset_client import (
     RateLimit,
     RetryPolicy,
 )
-from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig
+from tests._helpers import sandbox_and_client
 
 WINDOW = 0.1
 CLIENT_RATE = RateLimit(requests=5, period=WINDOW, margin=0.02)
@@ -35,19 +36,15 @@ QUICK_RETRIES = RetryPolicy(max_retries=8, base_delay=0.002, max_delay=0.02)
 
 def as_wire(asset: InviteeAsset) -> dict[str, Any]:
     """An asset back in the server's terms, to compare with `Sandbox.expected`."""
-
-    def money(value: Decimal | None) -> Decimal | None:
-        return value
-
     return {
         "uid": asset.uid,
-        "totalDeposit": money(asset.total_deposit),
-        "totalWithdrawal": money(asset.total_withdrawal),
-        "currentBalance": money(asset.current_balance),
+        "totalDeposit": asset.total_deposit,
+        "totalWithdrawal": asset.total_withdrawal,
+        "currentBalance": asset.current_balance,
         "updateTime": asset.update_time.strftime("%Y-%m-%d %H:%M:%S")
         if asset.update_time
         else None,
-        "firstDepositAmount": money(asset.first_deposit_amount),
+        "firstDepositAmount": asset.first_deposit_amount,
         "firstDepositTime": asset.first_deposit_time.strftime("%Y-%m-%d %H:%M:%S")
         if asset.first_deposit_time
         else None,
@@ -92,16 +89,8 @@ async def connected(
 ) -> AsyncIterator[tuple[Sandbox, AssetClient]]:
     client_kwargs.setdefault("rate_limit", CLIENT_RATE)
     client_kwargs.setdefault("retry_policy", QUICK_RETRIES)
-    async with (
-        run_sandbox(sandbox_config) as sandbox,
-        AssetClient(
-            client_kwargs.pop("api_key", sandbox.api_key),
-            client_kwargs.pop("secret_key", sandbox.secret_key),
-            base_url=sandbox.base_url,
-            **client_kwargs,
-        ) as client,
-    ):
-        yield sandbox, client
+    async with sandbox_and_client(sandbox_config, **client_kwargs) as pair:
+        yield pair
 
 
 async def collect(iterator: AsyncIterator[InviteeAsset]) -> list[InviteeAsset]:

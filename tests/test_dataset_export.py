@@ -6,8 +6,6 @@ import asyncio
 import csv
 import io
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +21,7 @@ from asset_client._ratelimit import RateLimit
 from asset_client._report_run import ReportSettings, run_report
 from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from tests._helpers import env_without_keys, start_cli
 from tests.conftest import SECRET
 
 NOW = datetime(2026, 6, 15, 12, 0, 0)
@@ -202,19 +201,8 @@ async def test_report_joins_three_endpoints_with_empty_cells(
 
 
 async def _cli(cwd: Path, *args: str, api_key: str) -> tuple[int, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COINW_")}
-    env.update(COINW_API_KEY=api_key, COINW_SECRET_KEY=SECRET)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "asset_client",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = env_without_keys() | {"COINW_API_KEY": api_key, "COINW_SECRET_KEY": SECRET}
+    proc = await start_cli(cwd, *args, env=env)
     _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return proc.returncode, err.decode()

@@ -15,7 +15,7 @@ from asset_client._query import AssetQuery, decoded_query_string
 from asset_client._signing import INVITEES_PATH, VOLUME_PATH, sign, sign_body
 from asset_client._walk import Order
 from asset_client.endpoints import ASSETS, ENDPOINTS, INVITEES, VOLUME
-from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
+from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest, get_request
 from asset_client.sandbox import SandboxConfig, run_sandbox
 
 
@@ -96,7 +96,7 @@ UIDS_ONLY: Endpoint[InviteeQuery, Registered, RegisteredPage] = Endpoint(
     method="GET",
     record_type=Registered,
     validate=lambda **_: InviteeQuery(),
-    build=lambda q, n, s: WireRequest("GET", INVITEES_PATH, tuple(build_invitee_params(q, n, s))),
+    build=get_request(INVITEES_PATH, build_invitee_params),
     decode=_decode_uids,
     order=Order(identity=attrgetter("uid"), sort_key=attrgetter("uid"), unique=True),
     limits=PageLimits(default=100, fallback=None, max=1000, single=100),

@@ -3,7 +3,6 @@ uid rather than "page 1", and connection failures that say what to check next.""
 
 from __future__ import annotations
 
-import re
 import socket
 from typing import Any
 
@@ -22,15 +21,10 @@ from asset_client import (
 )
 from asset_client._advice import connection_advice
 from asset_client._classify import classify_response
+from tests._helpers import BASE, URL_RE, no_wait
 from tests.conftest import SECRET, body
 
-BASE = "https://api.example.test"
-URL_RE = re.compile(r"^https://api\.example\.test/.*$")
 FAST = RateLimit(requests=1000, period=0.1, margin=0.0)
-
-
-async def no_wait(_: float) -> None:
-    """Injected sleep: no backoff time in these tests."""
 
 
 @pytest.mark.parametrize(

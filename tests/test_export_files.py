@@ -19,13 +19,14 @@ from pathlib import Path
 import pytest
 
 from asset_client._cli import main
-from tests.test_cli_export import FAST, Result, _env, start_cli
+from tests._helpers import start_cli
+from tests.test_cli_export import FAST, Result, _env, start_export
 
 INVITEES = 3000  # the embedded sandbox's default data set
 
 
 async def export(cwd: Path, *args: str) -> Result:
-    proc = await start_cli(cwd, "--sandbox", *FAST, *args, env=_env())
+    proc = await start_export(cwd, "--sandbox", *FAST, *args, env=_env())
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return Result(proc.returncode, out, err.decode())
@@ -48,6 +49,26 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+def _read_in_thread(fifo: Path) -> asyncio.Future[bytes]:
+    """Everything a reader thread gets from ``fifo`` (its open blocks until a writer comes)."""
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[bytes] = loop.create_future()
+
+    def read_all() -> None:
+        with open(fifo, "rb") as reader:
+            data = reader.read()
+        loop.call_soon_threadsafe(received.set_result, data)
+
+    threading.Thread(target=read_all, daemon=True).start()
+    return received
+
+
+def _release_reader(fifo: Path) -> None:
+    """Open ``fifo`` for writing once, so a reader still waiting on it gets EOF."""
+    with contextlib.suppress(OSError):  # no reader waiting: nothing to release
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
 # -- --out that is not a regular file ------------------------------------------------------
 
 
@@ -59,21 +80,12 @@ async def test_a_fifo_is_written_through_never_replaced(tmp_path: Path) -> None:
     (tmp_path / "spare").mkdir()
     spare = tmp_path / "spare" / "pipe"
     os.link(fifo, spare)
-    loop = asyncio.get_running_loop()
-    received: asyncio.Future[bytes] = loop.create_future()
-
-    def read_all() -> None:
-        with open(fifo, "rb") as reader:
-            data = reader.read()
-        loop.call_soon_threadsafe(received.set_result, data)
-
-    threading.Thread(target=read_all, daemon=True).start()
+    received = _read_in_thread(fifo)
     try:
         result = await export(tmp_path, "--out", str(fifo))
         data = await asyncio.wait_for(received, timeout=5)
     finally:
-        with contextlib.suppress(OSError):  # no reader waiting: nothing to release
-            os.close(os.open(spare, os.O_WRONLY | os.O_NONBLOCK))
+        _release_reader(spare)
     assert result.code == 0, result.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert len(data.splitlines()) == INVITEES + 1  # header + records
@@ -270,16 +282,7 @@ def test_a_base_url_with_query_fragment_or_user_is_refused(
 
 
 async def _command(cwd: Path, *args: str) -> Result:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "asset_client",
-        *args,
-        cwd=cwd,
-        env=_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_cli(cwd, *args, env=_env())
     out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
     assert proc.returncode is not None
     return Result(proc.returncode, out, err.decode())
@@ -289,21 +292,12 @@ async def _through_fifo(cwd: Path, *args: str) -> tuple[Result, bytes]:
     """Run a command whose ``--out`` is the FIFO ``cwd/pipe``; what the reader got."""
     fifo = cwd / "pipe"
     os.mkfifo(fifo)
-    loop = asyncio.get_running_loop()
-    received: asyncio.Future[bytes] = loop.create_future()
-
-    def read_all() -> None:
-        with open(fifo, "rb") as reader:
-            data = reader.read()
-        loop.call_soon_threadsafe(received.set_result, data)
-
-    threading.Thread(target=read_all, daemon=True).start()
+    received = _read_in_thread(fifo)
     try:
         result = await _command(cwd, *args, "--out", str(fifo))
         data = await asyncio.wait_for(received, timeout=10)
     finally:
-        with contextlib.suppress(OSError):  # no reader waiting: nothing to release
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        _release_reader(fifo)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced"
     os.unlink(fifo)
     return result, data

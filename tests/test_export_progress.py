@@ -5,14 +5,7 @@ from __future__ import annotations
 import io
 
 from asset_client._progress import BarProgress, PlainProgress, make_progress
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests._helpers import FakeClock
 
 
 class FakeTTY(io.StringIO):
@@ -21,7 +14,7 @@ class FakeTTY(io.StringIO):
 
 
 def test_plain_lines_are_throttled() -> None:
-    stream, clock = io.StringIO(), FakeClock()
+    stream, clock = io.StringIO(), FakeClock(100.0)
     progress = PlainProgress(stream, interval=2.0, clock=clock)
     clock.now += 0.01
     progress.update(1000, None, 1)  # the first update always prints

@@ -4,7 +4,6 @@ error that says what came back."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,33 +14,19 @@ from asset_client import (
     AssetClient,
     AuthenticationError,
     PaginationError,
-    RateLimit,
     RateLimitError,
     ResponseDecodeError,
     RetryPolicy,
 )
 from asset_client.sandbox import Fault, FaultConfig
-from tests.conftest import SECRET, envelope, record
+from tests._helpers import URL_RE, mocked_client
+from tests.conftest import envelope, record
 from tests.test_client_sandbox import assert_exact, collect, config, connected
-
-BASE = "https://api.example.test"
-URL_RE = re.compile(r"^https://api\.example\.test/.*$")
-
-
-async def no_wait(_: float) -> None:
-    """Injected sleep: backoff and pauses cost no time in these tests."""
 
 
 @pytest.fixture
 async def client(api_key: str) -> AsyncIterator[AssetClient]:
-    async with AssetClient(
-        api_key,
-        SECRET,
-        base_url=BASE,
-        rate_limit=RateLimit(requests=1000, period=0.1, margin=0.0),
-        retry_policy=RetryPolicy(max_retries=4, base_delay=0.001),
-        sleep=no_wait,
-    ) as c:
+    async with mocked_client(api_key, max_retries=4) as c:
         yield c
 
 

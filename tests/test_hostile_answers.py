@@ -21,16 +21,13 @@ from asset_client import (
     RetryPolicy,
     TransportError,
 )
+from tests._helpers import no_wait
 from tests._raw_server import Request, answer, raw_server, response_head
 from tests.conftest import SECRET, body, envelope, record
-from tests.test_cli_export import API_KEY, _env, start_cli
+from tests.test_cli_export import API_KEY, _env, start_export
 
 KIB = 1024
 MIB = 1024 * KIB
-
-
-async def no_wait(_: float) -> None:
-    """Injected sleep: backoff costs no time."""
 
 
 def make_client(base_url: str, api_key: str, **kwargs: Any) -> AssetClient:
@@ -42,6 +39,17 @@ def make_client(base_url: str, api_key: str, **kwargs: Any) -> AssetClient:
         rate_limit=RateLimit(requests=1000, period=0.1, margin=0.0),
         sleep=no_wait,
         **kwargs,
+    )
+
+
+def budgeted_client(base_url: str, api_key: str) -> AssetClient:
+    """0.2 s an attempt, 0.5 s a page, five retries: the budget must stop them first."""
+    return make_client(
+        base_url,
+        api_key,
+        timeout=0.2,
+        page_timeout=0.5,
+        retry_policy=RetryPolicy(max_retries=5, base_delay=0.001),
     )
 
 
@@ -256,13 +264,7 @@ def dripping(interval: float) -> Any:
 async def test_a_dripping_server_fails_within_the_page_budget(api_key: str) -> None:
     async with (
         raw_server(dripping(0.02)) as server,
-        make_client(
-            server.base_url,
-            api_key,
-            timeout=0.2,
-            page_timeout=0.5,
-            retry_policy=RetryPolicy(max_retries=5, base_delay=0.001),
-        ) as client,
+        budgeted_client(server.base_url, api_key) as client,
     ):
         with pytest.raises(TransportError) as info:
             await client.get_invitee_assets_page()
@@ -322,7 +324,7 @@ async def test_an_echoing_server_never_gets_a_credential_into_cli_stderr(
     tmp_path: Path,
 ) -> None:
     async with raw_server(echoing(400, "json-msg")) as server:
-        proc = await start_cli(
+        proc = await start_export(
             tmp_path,
             "--base-url",
             server.base_url,
@@ -444,13 +446,7 @@ async def test_partner_endpoints_are_capped_typed_and_redacted(api_key: str, end
 async def test_a_dripping_server_fails_within_the_page_budget_on_post(api_key: str) -> None:
     async with (
         raw_server(dripping(0.02)) as server,
-        make_client(
-            server.base_url,
-            api_key,
-            timeout=0.2,
-            page_timeout=0.5,
-            retry_policy=RetryPolicy(max_retries=5, base_delay=0.001),
-        ) as client,
+        budgeted_client(server.base_url, api_key) as client,
     ):
         with pytest.raises(TransportError) as info:
             await client.get_trading_volume_page()

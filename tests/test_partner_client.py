@@ -24,7 +24,8 @@ from asset_client import (
 )
 from asset_client._partner_models import DailyVolume, Invitee
 from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
-from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig
+from tests._helpers import sandbox_and_client
 
 WINDOW = 0.1
 CLIENT_RATE = RateLimit(requests=5, period=WINDOW, margin=0.02)
@@ -43,18 +44,13 @@ async def connected(**overrides: Any) -> AsyncIterator[tuple[Sandbox, AssetClien
     }
     client_kwargs = overrides.pop("client", {})
     settings.update(overrides)
-    async with (
-        run_sandbox(SandboxConfig(**settings)) as sandbox,
-        AssetClient(
-            sandbox.api_key,
-            sandbox.secret_key,
-            base_url=sandbox.base_url,
-            rate_limit=CLIENT_RATE,
-            wall_clock=lambda: NOW_TS,
-            **client_kwargs,
-        ) as client,
-    ):
-        yield sandbox, client
+    async with sandbox_and_client(
+        SandboxConfig(**settings),
+        rate_limit=CLIENT_RATE,
+        wall_clock=lambda: NOW_TS,
+        **client_kwargs,
+    ) as pair:
+        yield pair
 
 
 def wire_invitee(inv: Invitee) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from asset_client import (
     RateLimit,
     VolumePage,
 )
-from asset_client.sandbox import SandboxConfig, run_sandbox
+from asset_client.sandbox import SandboxConfig
+from tests._helpers import sandbox_and_client
 
 WINDOW = 0.05
 NOW = datetime(2026, 6, 15, 12, 0, 0)
@@ -39,18 +40,13 @@ async def connected(
         partner_now=lambda: NOW,
         wall_clock=lambda: NOW_TS,
     )
-    async with (
-        run_sandbox(config) as sandbox,
-        AssetClient(
-            sandbox.api_key,
-            sandbox.secret_key,
-            base_url=sandbox.base_url,
-            rate_limit=RateLimit(requests=5, period=WINDOW, margin=0.01),
-            wall_clock=lambda: NOW_TS,
-            **client_kwargs,
-        ) as client,
-    ):
-        yield sandbox, client
+    async with sandbox_and_client(
+        config,
+        rate_limit=RateLimit(requests=5, period=WINDOW, margin=0.01),
+        wall_clock=lambda: NOW_TS,
+        **client_kwargs,
+    ) as pair:
+        yield pair
 
 
 async def test_invitee_walk_yields_everyone_ever_newest_first() -> None:
@@ -140,16 +136,9 @@ async def test_volume_walk_default_is_the_servers_30_days() -> None:
 
 async def test_refused_default_page_size_falls_back_to_100() -> None:
     config = SandboxConfig(invitees=250, partner_now=lambda: NOW, wall_clock=lambda: NOW_TS)
-    async with (
-        run_sandbox(config) as sandbox,
-        AssetClient(
-            sandbox.api_key,
-            sandbox.secret_key,
-            base_url=sandbox.base_url,
-            rate_limit=RateLimit(requests=50, period=0.1),
-            wall_clock=lambda: NOW_TS,
-        ) as client,
-    ):
+    async with sandbox_and_client(
+        config, rate_limit=RateLimit(requests=50, period=0.1), wall_clock=lambda: NOW_TS
+    ) as (sandbox, client):
         original = sandbox.partner.list_page
 
         def strict(query: Any) -> dict[str, object]:

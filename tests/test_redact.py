@@ -44,3 +44,16 @@ def test_shown_is_bounded_in_depth_and_length_and_redacted() -> None:
 def test_nothing_to_redact_changes_nothing() -> None:
     assert redact("plain text", []) == "plain text"
     assert redact("plain text", [""]) == "plain text"
+
+
+def test_a_code_that_echoes_the_key_is_redacted() -> None:
+    # Found by the answer fuzzer: the server's `code` itself carried the API key.
+    from asset_client._classify import classify_response
+    from asset_client._errors import ApiError
+
+    body = json.dumps({"code": "key-0123456789abcdef", "msg": "no"}).encode()
+    with pytest.raises(ApiError) as caught:
+        classify_response(200, {}, body, page_no=3, secrets=("key-0123456789abcdef",))
+    assert "key-0123456789abcdef" not in str(caught.value)
+    assert "key-0123456789abcdef" not in repr(caught.value.code)
+    assert REDACTED in str(caught.value)

@@ -8,26 +8,17 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import attrs
 import pytest
-import yarl
 
 from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH, sign, sign_body
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from tests._helpers import FakeClock, signed_get
 
 NOW = datetime(2026, 6, 15, 12, 0, 0)
 Params = Sequence[tuple[str, str]]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @attrs.define
@@ -36,16 +27,12 @@ class Caller:
     session: aiohttp.ClientSession
 
     async def get(self, path: str, params: Params = ()) -> tuple[int, Any]:
-        encoded = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
-        decoded = "&".join(f"{k}={v}" for k, v in params)
-        ts = str(int(time.time() * 1000))
-        headers = {
-            "api_key": self.sandbox.api_key,
-            "timestamp": ts,
-            "sign": sign(self.sandbox.secret_key, ts, "GET", path, decoded),
-        }
-        url = yarl.URL(
-            self.sandbox.base_url + path + (f"?{encoded}" if encoded else ""), encoded=True
+        url, headers = signed_get(
+            self.sandbox.base_url,
+            path,
+            params,
+            api_key=self.sandbox.api_key,
+            secret_key=self.sandbox.secret_key,
         )
         async with self.session.get(url, headers=headers) as response:
             return response.status, await _json_or_text(response)

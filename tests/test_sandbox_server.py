@@ -25,18 +25,9 @@ from asset_client.sandbox import (
     SandboxConfig,
     run_sandbox,
 )
+from tests._helpers import FakeClock, signed_get
 
 Params = Sequence[tuple[str, str]]
-
-
-class FakeClock:
-    """Drives the sandbox's window; tests move time instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @attrs.define
@@ -65,20 +56,14 @@ class Caller:
         timestamp: str | None = None,
         path: str = ASSETS_PATH,
     ) -> Reply:
-        encoded = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
-        decoded = "&".join(f"{k}={v}" for k, v in params)
-        ts = timestamp if timestamp is not None else str(int(time.time() * 1000))
-        signature = sign(
-            secret if secret is not None else self.sandbox.secret_key, ts, "GET", path, decoded
+        url, headers = signed_get(
+            self.sandbox.base_url,
+            path,
+            params,
+            api_key=api_key if api_key is not None else self.sandbox.api_key,
+            secret_key=secret if secret is not None else self.sandbox.secret_key,
+            timestamp=timestamp,
         )
-        url = yarl.URL(
-            self.sandbox.base_url + path + (f"?{encoded}" if encoded else ""), encoded=True
-        )
-        headers = {
-            "api_key": api_key if api_key is not None else self.sandbox.api_key,
-            "timestamp": ts,
-            "sign": signature,
-        }
         async with self.session.get(url, headers=headers) as response:
             return Reply(response.status, dict(response.headers), await response.text())
 

@@ -5,7 +5,6 @@ page costs."""
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,17 +12,11 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
-from asset_client import AssetClient, PaginationError, RateLimit, RetryPolicy
+from asset_client import AssetClient, PaginationError
 from asset_client.sandbox import FaultConfig
-from tests.conftest import SECRET, envelope, record
+from tests._helpers import URL_RE, mocked_client
+from tests.conftest import envelope, record
 from tests.test_client_sandbox import as_wire, config, connected, normalise
-
-BASE = "https://api.example.test"
-URL_RE = re.compile(r"^https://api\.example\.test/.*$")
-
-
-async def no_wait(_: float) -> None:
-    """Injected sleep: nothing in these tests waits."""
 
 
 class ChangingServer:
@@ -62,14 +55,7 @@ class ChangingServer:
 
 @pytest.fixture
 async def client(api_key: str) -> AsyncIterator[AssetClient]:
-    async with AssetClient(
-        api_key,
-        SECRET,
-        base_url=BASE,
-        rate_limit=RateLimit(requests=1000, period=0.1, margin=0.0),
-        retry_policy=RetryPolicy(max_retries=2, base_delay=0.001),
-        sleep=no_wait,
-    ) as c:
+    async with mocked_client(api_key, max_retries=2) as c:
         yield c
 
 

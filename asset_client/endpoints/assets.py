@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import tzinfo
 from operator import attrgetter
 
 from asset_client._decode import decode_page
@@ -11,21 +9,9 @@ from asset_client._models import AssetPage, InviteeAsset
 from asset_client._query import AssetQuery, build_query, validate_query
 from asset_client._signing import ASSETS_PATH
 from asset_client._walk import Order
-from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
+from asset_client.endpoints.base import PARTNER_LIMITS, Endpoint, get_request, keyword_decoder
 
 __all__ = ["ASSETS"]
-
-
-def _build(query: AssetQuery, page_no: int, page_size: int) -> WireRequest:
-    return WireRequest("GET", ASSETS_PATH, tuple(build_query(query, page_no, page_size)))
-
-
-def _decode(
-    data: object, page_no: int, page_size: int, server_tz: tzinfo, secrets: Sequence[str] = ()
-) -> AssetPage:
-    return decode_page(
-        data, page_no=page_no, page_size=page_size, server_tz=server_tz, secrets=secrets
-    )
 
 
 ASSETS: Endpoint[AssetQuery, InviteeAsset, AssetPage] = Endpoint(
@@ -34,11 +20,10 @@ ASSETS: Endpoint[AssetQuery, InviteeAsset, AssetPage] = Endpoint(
     method="GET",
     record_type=InviteeAsset,
     validate=validate_query,
-    build=_build,
-    decode=_decode,
+    build=get_request(ASSETS_PATH, build_query),
+    decode=keyword_decoder(decode_page),
     # uid ascending, and a uid names one invitee.
     order=Order(identity=attrgetter("uid"), sort_key=attrgetter("uid"), unique=True, noun="uid"),
-    # The docs give 1000 and 100 as the maximum: ask 1000, fall back to 100 if refused.
-    limits=PageLimits(default=1000, fallback=100, max=1000, single=100),
+    limits=PARTNER_LIMITS,
     limit_bucket="assets",
 )

@@ -14,17 +14,26 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from attrs import frozen
 
-from asset_client._errors import InvalidParameterError
-from asset_client._query import decoded_query_string, encoded_query_string, validate_page_size
+from asset_client._query import check_int, decoded_query_string, encoded_query_string
 from asset_client._signing import sign, sign_body
 from asset_client._walk import Order
 
-__all__ = ["Endpoint", "Order", "PageLimits", "PageOf", "WireRequest"]
+__all__ = [
+    "PARTNER_LIMITS",
+    "Endpoint",
+    "Order",
+    "PageLimits",
+    "PageOf",
+    "WireRequest",
+    "get_request",
+    "keyword_decoder",
+]
 
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 Q = TypeVar("Q")
 P = TypeVar("P", bound="PageOf[Any]")
+P_co = TypeVar("P_co", bound="PageOf[Any]", covariant=True)
 
 
 class PageOf(Protocol[R_co]):
@@ -71,12 +80,53 @@ class PageLimits:
 
     def check(self, page_size: object, field: str = "page_size") -> int:
         """The size if it is an integer from 1 to ``max``; else `InvalidParameterError`."""
-        size = validate_page_size(page_size, field)
-        if size > self.max:
-            raise InvalidParameterError(
-                f"{field} must be an integer from 1 to {self.max}, got {page_size!r}", field=field
-            )
-        return size
+        return check_int(page_size, field, 1, self.max)
+
+
+#: Every partner endpoint's page sizes today.  The docs give 1000 and 100 as the maximum:
+#: a walk asks 1000 and falls back to 100 if refused; a single-page call asks 100.
+PARTNER_LIMITS = PageLimits(default=1000, fallback=100, max=1000, single=100)
+
+#: (data, page_no, page_size, server_tz, secrets) -> decoded page
+Decoder = Callable[[object, int, int, tzinfo, Sequence[str]], P]
+
+
+class KeywordDecoder(Protocol[P_co]):
+    """A decoder as the ``_decode`` modules write them: everything after ``data`` by name."""
+
+    def __call__(
+        self,
+        data: object,
+        *,
+        page_no: int,
+        page_size: int,
+        server_tz: tzinfo,
+        secrets: Sequence[str] = (),
+    ) -> P_co: ...
+
+
+def keyword_decoder(decode: KeywordDecoder[P]) -> Decoder[P]:
+    """``decode`` called the way `Endpoint.decode` is called (positionally)."""
+
+    def positional(
+        data: object, page_no: int, page_size: int, server_tz: tzinfo, secrets: Sequence[str] = ()
+    ) -> P:
+        return decode(
+            data, page_no=page_no, page_size=page_size, server_tz=server_tz, secrets=secrets
+        )
+
+    return positional
+
+
+def get_request(
+    path: str, build_params: Callable[[Q, int, int], Sequence[tuple[str, str]]]
+) -> Callable[[Q, int, int], WireRequest]:
+    """A GET endpoint's ``build``: ``build_params``' pairs, in their order, on ``path``."""
+
+    def build(query: Q, page_no: int, page_size: int) -> WireRequest:
+        return WireRequest("GET", path, tuple(build_params(query, page_no, page_size)))
+
+    return build
 
 
 @frozen(kw_only=True)
@@ -93,7 +143,7 @@ class Endpoint(Generic[Q, R, P]):
     build: Callable[[Q, int, int], WireRequest]
     #: (data, page_no, page_size, server_tz, secrets) -> decoded page; raises
     #: `ResponseDecodeError`, bounded, with every one of ``secrets`` redacted
-    decode: Callable[[object, int, int, tzinfo, Sequence[str]], P]
+    decode: Decoder[P]
     #: how the server sorts, and what identifies a record: what `Walk` needs
     order: Order[R]
     limits: PageLimits

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from operator import attrgetter
 
-from asset_client._partner_decode import decode_volume_page
+from asset_client._partner_decode import decode_volume_page, volume_identity
 from asset_client._partner_models import DailyVolume, VolumePage
 from asset_client._partner_query import VolumeQuery, build_volume_body, validate_volume_query
 from asset_client._signing import VOLUME_PATH
 from asset_client._walk import Order
-from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
+from asset_client.endpoints.base import PARTNER_LIMITS, Endpoint, WireRequest
 
 __all__ = ["VOLUME"]
 
@@ -29,10 +29,6 @@ def _decode(
     return decode_volume_page(data, page_no=page_no, page_size=page_size, secrets=secrets)
 
 
-def _identity(record: DailyVolume) -> tuple[int, object]:
-    return record.uid, record.day
-
-
 VOLUME: Endpoint[VolumeQuery, DailyVolume, VolumePage] = Endpoint(
     name="volume",
     path=VOLUME_PATH,
@@ -42,7 +38,9 @@ VOLUME: Endpoint[VolumeQuery, DailyVolume, VolumePage] = Endpoint(
     build=_build,
     decode=_decode,
     # trade day descending, then "by id" (direction undocumented); one record per uid a day.
-    order=Order(identity=_identity, sort_key=attrgetter("day"), descending=True, noun="(uid, day)"),
-    limits=PageLimits(default=1000, fallback=100, max=1000, single=100),
+    order=Order(
+        identity=volume_identity, sort_key=attrgetter("day"), descending=True, noun="(uid, day)"
+    ),
+    limits=PARTNER_LIMITS,
     limit_bucket="volume",
 )

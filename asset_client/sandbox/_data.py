@@ -32,6 +32,7 @@ __all__ = [
     "Population",
     "SandboxData",
     "format_time",
+    "parse_datetime",
     "parse_time",
 ]
 
@@ -45,15 +46,21 @@ _FIRST_UID: Final = 10_000_000
 _NEVER_DEPOSITED_SHARE: Final = 0.1
 
 
-def parse_time(text: str) -> int | None:
-    """``yyyy-MM-dd HH:mm:ss`` -> seconds since the origin; None if malformed (strictly)."""
+def parse_datetime(text: str) -> datetime | None:
+    """``yyyy-MM-dd HH:mm:ss`` -> a naive datetime; None if malformed (strictly: no
+    ``T``, no fraction, no zone, no 2026-02-30)."""
     if not _TIME_RE.fullmatch(text):
         return None
     try:
-        moment = datetime.strptime(text, TIME_FORMAT)
+        return datetime.strptime(text, TIME_FORMAT)
     except ValueError:
         return None
-    return int((moment - _ORIGIN).total_seconds())
+
+
+def parse_time(text: str) -> int | None:
+    """``yyyy-MM-dd HH:mm:ss`` -> seconds since the origin; None if malformed (strictly)."""
+    moment = parse_datetime(text)
+    return None if moment is None else int((moment - _ORIGIN).total_seconds())
 
 
 def format_time(seconds: int) -> str:

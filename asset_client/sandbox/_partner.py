@@ -23,11 +23,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeVar
 
 import attrs
 
-from asset_client.sandbox._data import SandboxData
+from asset_client.sandbox._data import TIME_FORMAT, SandboxData, parse_datetime
 
 __all__ = [
     "DEFAULT_PARTNER_PAGE_SIZE",
@@ -41,12 +41,12 @@ __all__ = [
     "parse_volume_body",
 ]
 
+T = TypeVar("T")
+
 DEFAULT_PARTNER_PAGE_SIZE: Final = 100
 REFERRAL_CODES: Final = ("CWALPHA1", "CWBETA22", "CWGAMMA3", "VIP2024")
 VOLUME_SPAN_DAYS: Final = 90
 _REGISTRATION_START: Final = datetime(2018, 1, 1)
-_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
-_TIME_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _DAY_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INT_RE: Final = re.compile(r"[0-9]{1,19}")
 _JAVA_INT_MAX: Final = 2**31 - 1
@@ -118,12 +118,10 @@ def _integer(name: str, value: object, lo: int, hi: int) -> int:
 
 
 def _time(name: str, value: str) -> datetime:
-    if _TIME_RE.fullmatch(value):
-        try:
-            return datetime.strptime(value, _TIME_FORMAT)
-        except ValueError:
-            pass
-    raise BadPartnerParameter(name, value)
+    moment = parse_datetime(value)
+    if moment is None:
+        raise BadPartnerParameter(name, value)
+    return moment
 
 
 def _day(name: str, value: object) -> date:
@@ -309,26 +307,29 @@ class PartnerData:
         selected = self.invitees(
             start=query.start, end=query.end, uid=query.uid, referral_code=query.referral_code
         )
-        offset = (query.page_no - 1) * query.page_size
-        return {
-            "total": len(selected),
-            "list": [invitee_record(inv) for inv in selected[offset : offset + query.page_size]],
-        }
+        return _page(selected, query.page_no, query.page_size, invitee_record)
 
     def volume_page(self, query: VolumeQuery) -> dict[str, object]:
         selected = self.volumes(start=query.start, end=query.end, uid=query.uid)
-        offset = (query.page_no - 1) * query.page_size
-        return {
-            "total": len(selected),
-            "list": [volume_record(v) for v in selected[offset : offset + query.page_size]],
-        }
+        return _page(selected, query.page_no, query.page_size, volume_record)
 
     def by_uid(self) -> Mapping[int, PartnerInvitee]:
         return {inv.uid: inv for inv in self._all()}
 
 
+def _page(
+    selected: Sequence[T], page_no: int, page_size: int, record: Callable[[T], dict[str, object]]
+) -> dict[str, object]:
+    """The ``data`` of one page: the total, and the page's slice as wire records."""
+    offset = (page_no - 1) * page_size
+    return {
+        "total": len(selected),
+        "list": [record(x) for x in selected[offset : offset + page_size]],
+    }
+
+
 def invitee_record(inv: PartnerInvitee) -> dict[str, object]:
-    return {"uid": inv.uid, "registerTime": inv.register_time.strftime(_TIME_FORMAT)}
+    return {"uid": inv.uid, "registerTime": inv.register_time.strftime(TIME_FORMAT)}
 
 
 def volume_record(volume: tuple[date, int, int]) -> dict[str, object]:

@@ -24,7 +24,7 @@ from ._models import (
     Snapshot,
     SnapshotStatus,
 )
-from ._rows import ASSET_COLUMNS, Row
+from ._rows import ASSET_COLUMNS, Row, named
 from ._schema import StoreError, connect, store_error
 
 __all__ = ["Database", "SyncState"]
@@ -97,8 +97,18 @@ _CHANGES_SCAN = f"""
 """  # noqa: S608 - constant column names
 
 
-def _values(row: Sequence[str | None]) -> dict[str, str | None]:
-    return dict(zip(ASSET_COLUMNS, row, strict=True))
+def _series_from(row: Sequence[Any]) -> Series:
+    """A `Series` from its stored (dataset, source, quote, start, end, zone) columns;
+    a window bound stored as '' is no bound."""
+    dataset, source, quote, start, end, zone = row
+    return Series(
+        dataset=dataset,
+        source=source,
+        quote=quote,
+        start_time=start or None,
+        end_time=end or None,
+        server_timezone=zone,
+    )
 
 
 def _now() -> str:
@@ -114,6 +124,11 @@ class SyncState:
         self.taken_at = taken_at
         self.last_uid: int | None = None
         self.new = self.changed = self.gone = 0
+
+    @property
+    def low(self) -> int:
+        """The uid the next batch's stretch starts after (-1 before the first batch)."""
+        return -1 if self.last_uid is None else self.last_uid
 
 
 class Database:
@@ -195,18 +210,18 @@ class Database:
         """
         state = self._sync
         assert state is not None
-        low = -1 if state.last_uid is None else state.last_uid
         try:
             self.conn.execute("DELETE FROM temp.incoming")
             self.conn.executemany(_INCOMING_INSERT, rows)
-            self._apply(state, low, rows[-1][0])
+            self._apply(state, rows[-1][0])
         except sqlite3.Error as exc:
             raise self._error(exc, "writing to") from None
         state.last_uid = rows[-1][0]
 
-    def _apply(self, state: SyncState, low: int, high: int | None) -> None:
-        """Close and insert versions for ``low < uid <= high`` against temp.incoming."""
-        params = {"s": state.series_id, "snap": state.snapshot_id, "low": low, "high": high}
+    def _apply(self, state: SyncState, high: int | None) -> None:
+        """Close and insert versions for ``state.low < uid <= high`` (None: no upper
+        bound) against temp.incoming."""
+        params = {"s": state.series_id, "snap": state.snapshot_id, "low": state.low, "high": high}
         closed = self.conn.execute(_CLOSE_TAIL if high is None else _CLOSE_STRETCH, params).rowcount
         inserted = self.conn.execute(_OPEN, params).rowcount if high is not None else 0
         changed = 0
@@ -220,10 +235,9 @@ class Database:
         """Close the versions of uids the walk no longer listed, then commit."""
         state = self._sync
         assert state is not None
-        low = -1 if state.last_uid is None else state.last_uid
         try:
             self.conn.execute("DELETE FROM temp.incoming")
-            self._apply(state, low, None)  # past the last uid: all gone
+            self._apply(state, None)  # past the last uid: all gone
             self.conn.execute("DELETE FROM temp.incoming")
             self.conn.execute(
                 "UPDATE snapshots SET finished_at = ?, records = ?, total_deposit = ?, "
@@ -304,14 +318,7 @@ class Database:
             requests=row[11],
             client_version=row[12],
             error=row[13],
-            series=Series(
-                dataset=row[14],
-                source=row[15],
-                quote=row[16],
-                start_time=row[17] or None,
-                end_time=row[18] or None,
-                server_timezone=row[19],
-            ),
+            series=_series_from(row[14:20]),
         )
 
     def snapshot(self, snapshot_id: int) -> Snapshot | None:
@@ -447,15 +454,8 @@ class Database:
             (quote,) if quote else (),
         ).fetchall()
         entries: list[HistoryEntry] = []
-        for sid, dataset, source, quote_, start, end, zone in series_rows:
-            series = Series(
-                dataset=dataset,
-                source=source,
-                quote=quote_,
-                start_time=start or None,
-                end_time=end or None,
-                server_timezone=zone,
-            )
+        for series_row in series_rows:
+            sid, series = series_row[0], _series_from(series_row[1:])
             rows = self._read(
                 f"SELECT a.valid_from, f.taken_at, a.valid_to, t.taken_at, {_A_COLS} "  # noqa: S608 - constant column names
                 "FROM invitee_assets a JOIN snapshots f ON f.id = a.valid_from "
@@ -472,7 +472,7 @@ class Database:
                         since_time=datetime.fromisoformat(row[1]),
                         until=row[2],
                         until_time=None if row[3] is None else datetime.fromisoformat(row[3]),
-                        values=_values(row[4:]),
+                        values=named(row[4:]),
                     )
                 )
         return entries

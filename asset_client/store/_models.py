@@ -10,7 +10,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from .._models import InviteeAsset
-from ._rows import ASSET_COLUMNS, asset_from_values
+from ._rows import asset_from_values, named
 
 __all__ = ["Change", "ChangeKind", "HistoryEntry", "Series", "Snapshot", "SnapshotStatus"]
 
@@ -108,7 +108,7 @@ class Change:
 
 def _named(values: tuple[str | None, ...] | None) -> dict[str, str | None] | None:
     # Built on access: `changes` over 250k rows should not pay for dicts nobody reads.
-    return None if values is None else dict(zip(ASSET_COLUMNS, values, strict=True))
+    return None if values is None else named(values)
 
 
 @frozen(kw_only=True)

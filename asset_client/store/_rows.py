@@ -8,13 +8,14 @@ differ: the history keeps what the server sent, not a normalisation of it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from .._export import FIELDS, format_decimal
 from .._models import InviteeAsset
 
-__all__ = ["ASSET_COLUMNS", "Row", "asset_from_values", "render_asset"]
+__all__ = ["ASSET_COLUMNS", "Row", "asset_from_values", "named", "render_asset"]
 
 #: Value columns of the invitee-assets dataset: the export's field names after ``uid``.
 ASSET_COLUMNS: tuple[str, ...] = FIELDS[1:]
@@ -47,6 +48,11 @@ def render_asset(asset: InviteeAsset) -> Row:
         None if first_amount is None else _money(first_amount),
         None if first_time is None else first_time.isoformat(),
     )
+
+
+def named(values: Sequence[str | None]) -> dict[str, str | None]:
+    """Stored strings in `ASSET_COLUMNS` order, by column name."""
+    return dict(zip(ASSET_COLUMNS, values, strict=True))
 
 
 def asset_from_values(uid: int, values: dict[str, str | None]) -> InviteeAsset:

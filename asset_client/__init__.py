@@ -33,7 +33,15 @@ from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
 from ._session import is_session_safe, make_session_safe, metered_session
 from ._stats import WalkStats
+from ._transport import slot_trace_config
 from ._walk_iter import WalkIterator
+from .limit import (
+    HostLimiter,
+    LimiterBackend,
+    LimiterUnavailableError,
+    ProcessLimiter,
+    RedisLimiter,
+)
 
 try:
     __version__ = version("asset-client")
@@ -52,17 +60,22 @@ __all__ = [
     "ClientStats",
     "DailyVolume",
     "Hooks",
+    "HostLimiter",
     "InvalidParameterError",
     "Invitee",
     "InviteeAsset",
     "InviteePage",
+    "LimiterBackend",
+    "LimiterUnavailableError",
     "PageYielded",
     "PaginationError",
     "PermissionDeniedError",
+    "ProcessLimiter",
     "Quote",
     "RateLimit",
     "RateLimitError",
     "RateLimitPause",
+    "RedisLimiter",
     "RequestSent",
     "ResponseDecodeError",
     "ResponseTooLargeError",
@@ -78,4 +91,5 @@ __all__ = [
     "is_session_safe",
     "make_session_safe",
     "metered_session",
+    "slot_trace_config",
 ]

@@ -29,6 +29,7 @@ from . import _logging
 from ._cli_partner import (
     add_dataset_arguments,
     add_report_parser,
+    checked_limiter,
     dataset_settings,
     report_settings,
     time_or_day,
@@ -67,6 +68,7 @@ from ._report_run import report_summary, run_report
 from ._retry import MAX_RETRIES
 from ._summary import summary_document
 from ._version import VERSION
+from .limit import LIMITER_ENV, LimiterUnavailableError
 
 __all__ = ["EXIT_CODES", "exit_code_for", "load_credentials_file", "main"]
 
@@ -91,8 +93,8 @@ exit statuses:
        checkpoint that does not fit this export
   {EXIT_AUTH}    authentication or permission refused (check the key and secret; the key
        needs CoinW's Affiliate permission)
-  {EXIT_GAVE_UP}    gave up after retries: rate limit, network or server errors
-       (try again later with --resume)
+  {EXIT_GAVE_UP}    gave up after retries: rate limit, network or server errors, or the
+       shared limiter (Redis) unreachable (try again later with --resume)
   {EXIT_UNTRUSTED}    the server sent data that cannot be trusted (unreadable answers,
        inconsistent pages); retrying will probably not help
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); continue with --resume
@@ -200,7 +202,7 @@ def _rate(text: str) -> RateLimit:
         if not _PERIOD_RE.fullmatch(period_text):
             raise ValueError
         period = float(period_text)
-        return RateLimit(requests=requests, period=period, margin=period * 0.025)
+        return RateLimit(requests=requests, period=period, margin=period * RateLimit().margin)
     except (ValueError, argparse.ArgumentTypeError):  # InvalidParameterError is a ValueError
         raise argparse.ArgumentTypeError(
             f"must be REQUESTS/SECONDS like 5/1, got {text!r} (a whole number of "
@@ -362,6 +364,13 @@ def _add_connection_args(parser: argparse.ArgumentParser) -> None:
         help="client rate limit, e.g. 50/0.1 against a fast sandbox (default 5/1: CoinW's limit)",
     )
     advanced.add_argument(
+        "--limiter",
+        metavar="BACKEND",
+        help="where the key's one budget is kept: host (default: every process of this user "
+        "on this machine), process (this process only) or redis://HOST:PORT/DB (every host "
+        f"using that Redis); overrides {LIMITER_ENV}",
+    )
+    advanced.add_argument(
         "--max-retries",
         type=_retries,
         metavar="N",
@@ -519,6 +528,7 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
         stream=target.stream,
         file_mode=args.file_mode,
         proxy=args.proxy,
+        limiter=checked_limiter(args.limiter),
     )
 
 
@@ -530,6 +540,8 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_USAGE
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
         return EXIT_AUTH
+    if isinstance(exc, LimiterUnavailableError):
+        return EXIT_GAVE_UP
     if isinstance(exc, RateLimitError | TransportError | ServerError):
         return EXIT_GAVE_UP
     if isinstance(exc, ResponseDecodeError):
@@ -546,6 +558,11 @@ def _hint(exc: BaseException) -> str:
         return "the API key needs CoinW's Affiliate permission (master accounts only)"
     if isinstance(exc, AuthenticationError):
         return f"check {ENV_API_KEY} / {ENV_SECRET_KEY} (or the credentials file) and the clock"
+    if isinstance(exc, LimiterUnavailableError):
+        return (
+            "start the limiter's server, or choose another with --limiter or "
+            f"{LIMITER_ENV} (host: one machine; process: this process only)"
+        )
     return ""
 
 

@@ -23,6 +23,7 @@ from ._partner_query import (
     validate_volume_query,
 )
 from ._report_run import ReportSettings
+from .limit import resolve_limiter
 
 __all__ = [
     "DATASET_CHOICES",
@@ -121,6 +122,13 @@ def _check_shape(dataset: str, option: str, value: str | None) -> None:
         raise ExportError(f"--dataset {dataset}: {option} must be {shape}, got {value!r}")
 
 
+def checked_limiter(spec: str | None) -> str | None:
+    """The --limiter value, checked now (a bad one is a usage error before any I/O)."""
+    if spec is not None:
+        resolve_limiter(spec)
+    return spec
+
+
 def _proxy_for(args: argparse.Namespace) -> str | None:
     if args.sandbox and args.proxy:
         raise ExportError("--proxy has no use with --sandbox: the sandbox runs on this machine")
@@ -170,6 +178,7 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         rate=args.rate,
         max_retries=args.max_retries,
         proxy=_proxy_for(args),
+        limiter=checked_limiter(args.limiter),
     )
 
 
@@ -229,4 +238,5 @@ def report_settings(args: argparse.Namespace, *, zone: Any) -> ReportSettings:
         rate=args.rate,
         max_retries=args.max_retries,
         proxy=_proxy_for(args),
+        limiter=checked_limiter(args.limiter),
     )

@@ -46,6 +46,7 @@ from ._cli import (
     _zone,
     exit_code_for,
 )
+from ._cli_partner import checked_limiter
 from ._client import DEFAULT_BASE_URL, AssetClient, checked_base_url
 from ._export import DEFAULT_FILE_MODE, OutputFormat
 from ._export_run import Credentials, ExportState
@@ -53,6 +54,7 @@ from ._outpath import OutTargetError, checked_out, resolve_out, text_of, whole_f
 from ._progress import make_progress
 from ._query import validate_query
 from ._retry import RetryPolicy
+from .limit import LIMITER_ENV
 from .store import Change, Series, Snapshot, SnapshotStatus, SnapshotStore, StoreError
 from .store._rows import ASSET_COLUMNS
 
@@ -149,6 +151,12 @@ def _add_sync(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     sync.add_argument("--debug", action="store_true", help="log every request; tracebacks")
     advanced = sync.add_argument_group("advanced")
     advanced.add_argument("--rate", type=_rate, metavar="N/SECONDS", help="client rate limit")
+    advanced.add_argument(
+        "--limiter",
+        metavar="BACKEND",
+        help="where the key's one budget is kept: host (default), process or "
+        f"redis://HOST:PORT/DB; overrides {LIMITER_ENV}",
+    )
     advanced.add_argument("--max-retries", type=_retries, metavar="N", help="retries per request")
     sync.set_defaults(store_command=_sync)
 
@@ -280,6 +288,7 @@ def _sync(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
     )
     if not args.wait >= 0:
         raise StoreError(f"--wait must be >= 0 seconds, got {args.wait}", usage=True)
+    limiter = checked_limiter(args.limiter)
     outcome: list[Snapshot] = []
 
     async def work() -> int:
@@ -309,6 +318,7 @@ def _sync(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
                     rate_limit=args.rate,
                     retry_policy=policy,
                     server_timezone=zone,
+                    limiter=limiter,
                 ) as client:
                     progress = make_progress(stderr)
                     try:

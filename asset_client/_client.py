@@ -44,9 +44,9 @@ from ._query import (
     validate_resume_point,
     validate_uid,
 )
-from ._ratelimit import KeyLimiter, RateLimit, limiter_for, release_limiter
+from ._ratelimit import KeyLimiter, RateLimit, Ticket, limiter_for, release_limiter
 from ._retry import RetryPolicy
-from ._session import make_session_safe
+from ._session import metered_session
 from ._stats import ClientStats, Stats, WalkStats
 from ._transport import (
     DEFAULT_MAX_BODY_SIZE,
@@ -71,6 +71,7 @@ from ._walk import (
 from ._walk_iter import WalkIterator
 from .endpoints import ASSETS
 from .endpoints.base import PageOf
+from .limit import LimiterBackend, resolve_limiter
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -172,8 +173,12 @@ class AssetClient(PartnerCalls):
 
     - Pass ``session`` to share an `aiohttp.ClientSession`; the client then never
       closes it.  Without one it opens its own and closes it on exit.
-    - Requests are limited per (host, API key, endpoint) for the whole process; see
-      `RateLimit`.  ``global_rate_limit`` adds CoinW's account-wide limit across endpoints.
+    - Requests are limited per API key and endpoint, shared by every process that uses
+      the key through ``limiter``: ``"host"`` (the default: every process of this user
+      on this machine), ``"process"`` (this process only) or ``"redis://host:port/db"``
+      (every host that uses that Redis); else the ``ASSET_CLIENT_LIMITER`` environment
+      variable.  ``global_rate_limit`` adds CoinW's account-wide limit across endpoints
+      (one more lane of the same budget).  See `RateLimit` and docs/limits.md.
     - ``server_timezone`` is the zone of the server's ``yyyy-MM-dd HH:mm:ss`` strings,
       both the times sent and the times decoded.  CoinW does not document it; the
       default is UTC.
@@ -206,6 +211,7 @@ class AssetClient(PartnerCalls):
         global_rate_limit: RateLimit | None = None,
         server_timezone: tzinfo = UTC,
         max_concurrency: int = 8,
+        limiter: str | LimiterBackend | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
@@ -245,20 +251,18 @@ class AssetClient(PartnerCalls):
         self._limits = limits
         self.retry_policy = policy
         self.rate_limit = rate_limit or RateLimit()
-        host = URL(self.base_url).host or ""
         self._hooks = HookRunner(hooks)
         self._closed = False
+        # One key is one budget however the host is spelled: keyed by the key, not the
+        # URL.  Each endpoint draws on its own lane; CoinW's account-wide limit, if set,
+        # is a "global" lane every endpoint's send also claims.
+        self._backend: LimiterBackend = resolve_limiter(limiter)
+        self._global_rate = global_rate_limit
         # Every limiter this client holds, released when it closes (or is collected), so
         # a key's rate can change once no client uses it.
         self._limiters: dict[str, KeyLimiter] = {}
-        self._release = weakref.finalize(self, _release_all, self._limiters, api_key)
-        self._limiter: KeyLimiter = self._hold(f"{host}:{URL(self.base_url).port}", self.rate_limit)
-        # CoinW's account-wide limit on top of the per-interface ones (off unless set).
-        self._global_limiter = (
-            self._hold(f"{host}:{URL(self.base_url).port}#global", global_rate_limit)
-            if global_rate_limit is not None
-            else None
-        )
+        self._release = weakref.finalize(self, _release_all, self._limiters)
+        self._limiter: KeyLimiter = self._hold(ASSETS.limit_bucket)
         self.server_timezone = server_timezone
         self.max_concurrency = max_concurrency
         self._sleep = sleep
@@ -268,13 +272,19 @@ class AssetClient(PartnerCalls):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.stats = ClientStats()
 
-    def _hold(self, host: str, rate: RateLimit) -> KeyLimiter:
-        """The limiter of ``host`` for this client's key, held until the client closes."""
+    def _hold(self, bucket: str) -> KeyLimiter:
+        """This key's limiter for the endpoint lane ``bucket``, held until the client closes."""
         if self._closed:  # a closed client holds nothing (its limiters are released)
             raise AssetClientError("this AssetClient is closed")
-        limiter = self._limiters.get(host)
+        limiter = self._limiters.get(bucket)
         if limiter is None:
-            limiter = self._limiters[host] = limiter_for(host, self._api_key, rate)
+            limiter = self._limiters[bucket] = limiter_for(
+                self._api_key,
+                self.rate_limit,
+                self._backend,
+                bucket=bucket,
+                global_rate=self._global_rate,
+            )
         return limiter
 
     def reset_stats(self) -> None:
@@ -326,19 +336,27 @@ class AssetClient(PartnerCalls):
             options: dict[str, Any] = {"trust_env": not _is_loopback(URL(self.base_url).host or "")}
             if self._proxy is not None:
                 options["proxy"] = self._proxy  # a session-wide proxy (aiohttp >= 3.10)
-            # aiohttp resends a GET once by itself when the server drops the connection.
-            # That resend would bypass the rate limiter, so on a session of our own it is
-            # switched off and the client retries on its own, metered terms.
-            self._session = make_session_safe(aiohttp.ClientSession(**options))
+            # A metered session: it claims each send slot once its connection is in hand
+            # and never resends on its own (that resend would bypass the limiter).
+            self._session = metered_session(**options)
         return self._session
 
     # -- one request ---------------------------------------------------------
 
     async def _fetch(
-        self, query: AssetQuery, page_no: int, page_size: int, walk: Stats | None = None
+        self,
+        query: AssetQuery,
+        page_no: int,
+        page_size: int,
+        ticket: Ticket | None = None,
+        walk: Stats | None = None,
     ) -> AssetPage:
-        """One assets page, with limiter, signing, classification, decoding and retries."""
-        return await self._fetch_page(ASSETS, query, page_no, page_size, walk)
+        """One assets page, with limiter, signing, classification, decoding and retries.
+
+        ``ticket`` is the caller's place in the limiter's line and ``walk`` its stats (a
+        walk passes its own).
+        """
+        return await self._fetch_page(ASSETS, query, page_no, page_size, ticket, walk)
 
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -471,11 +489,13 @@ class AssetClient(PartnerCalls):
 
         stats = WalkStats()
 
-        def fetch(page_no: int, page_size: int) -> Coroutine[Any, Any, AssetPage]:
-            return self._fetch(query, page_no, page_size, stats)
+        def fetch(page_no: int, page_size: int, ticket: Ticket) -> Coroutine[Any, Any, AssetPage]:
+            return self._fetch(query, page_no, page_size, ticket, stats)
 
         return self._walk_iterator(
-            ASSETS.name, stats, self._drive(walk, fetch, stats, remember_fallback=True)
+            ASSETS.name,
+            stats,
+            self._drive(walk, fetch, self._limiter, stats, remember_fallback=True),
         )
 
     def _walk_iterator(
@@ -490,7 +510,8 @@ class AssetClient(PartnerCalls):
     async def _drive(
         self,
         walk: Walk[R],
-        fetch: Callable[[int, int], Coroutine[Any, Any, PageOf[R]]],
+        fetch: Callable[[int, int, Ticket], Coroutine[Any, Any, PageOf[R]]],
+        limiter: KeyLimiter,
         stats: WalkStats,
         *,
         endpoint: str = ASSETS.name,
@@ -500,7 +521,9 @@ class AssetClient(PartnerCalls):
 
         Every decision is `Walk`'s; this loop only does the I/O and keeps the counters
         (the client's and the walk's own ``stats``).
-        It serves every endpoint: ``fetch(page_no, page_size)`` gets one page.
+        It serves every endpoint: ``fetch(page_no, page_size, ticket)`` gets one page.
+        The walk takes one place in ``limiter``'s line when it starts, for all its pages
+        (walks are served in the order they started, lower pages of one walk first).
         ``remember_fallback``: a fallback page size the server accepted becomes this
         client's default (the assets walk's memory).
         """
@@ -508,12 +531,13 @@ class AssetClient(PartnerCalls):
         tasks: dict[asyncio.Task[Any], int] = {}
         by_ticket: dict[int, asyncio.Task[Any]] = {}
         counted = _WalkCounts()
+        place = limiter.ticket()  # the walk's place in the limiter's line (not a Walk ticket)
         try:
             actions = walk.start()
             while True:
                 for action in actions:
                     if isinstance(action, Request):
-                        task = self._spawn(fetch(action.page_no, action.page_size))
+                        task = self._spawn(fetch(action.page_no, action.page_size, place))
                         tasks[task] = action.ticket
                         by_ticket[action.ticket] = task
                     elif isinstance(action, Cancel):
@@ -605,7 +629,7 @@ async def _cancel(stopping: list[asyncio.Task[Any]], tasks: dict[asyncio.Task[An
         await asyncio.gather(*stopping, return_exceptions=True)
 
 
-def _release_all(limiters: dict[str, KeyLimiter], api_key: str) -> None:
-    for host in limiters:
-        release_limiter(host, api_key)
+def _release_all(limiters: dict[str, KeyLimiter]) -> None:
+    for limiter in limiters.values():
+        release_limiter(limiter)
     limiters.clear()

@@ -90,6 +90,8 @@ class DatasetSettings:
     rate: RateLimit | None = None
     max_retries: int | None = None
     proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
+    #: --limiter: None leaves it to ASSET_CLIENT_LIMITER, then the host-wide default
+    limiter: str | None = None
     #: A device or FIFO named by --out: written through like stdout, never replaced.
     stream: Path | None = None
     #: Mode of the files created (export, partial, checkpoint); the umask still applies.
@@ -263,6 +265,7 @@ async def run_dataset_export(
             retry_policy=policy,
             server_timezone=settings.server_timezone,
             proxy=None if settings.sandbox else settings.proxy,
+            limiter=settings.limiter,
         ) as client:
             state.stats = client.stats
             moment = now or datetime.fromtimestamp(time.time(), settings.server_timezone)

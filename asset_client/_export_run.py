@@ -85,6 +85,8 @@ class ExportSettings:
     server_timezone_name: str = "UTC"
     rate: RateLimit | None = None  #: None keeps the library's default (5 per second)
     max_retries: int | None = None  #: None keeps the library's default
+    #: --limiter: None leaves it to ASSET_CLIENT_LIMITER, then the host-wide default
+    limiter: str | None = None
     #: A device or FIFO named by --out: written through like stdout, never replaced.
     stream: Path | None = None
     #: Mode of the files created (export, partial, checkpoint); the umask still applies.
@@ -419,6 +421,7 @@ async def run_export(
             base_url=base_url,
             rate_limit=settings.rate,
             retry_policy=retry_policy,
+            limiter=settings.limiter,
             server_timezone=settings.server_timezone,
             proxy=None if settings.sandbox else settings.proxy,
         ) as client:

@@ -39,7 +39,9 @@ logger = logging.getLogger("asset_client")
 
 @frozen
 class RequestSent:
-    """A request left (after the limiter let it go)."""
+    """A request left (after the limiter let it go).  Told once the attempt is over,
+    just before its `AnswerReceived`; a send given up before anything was written (a
+    pause began while its connection opened) is not told."""
 
     endpoint: str  #: ``"assets"``, ``"invitees"`` or ``"volume"``
     page_no: int
@@ -78,7 +80,9 @@ class RetryScheduled:
 
 @frozen
 class RateLimitPause:
-    """The server refused for rate: every request of this key and endpoint pauses."""
+    """The server refused for rate: every sender of this key pauses (every endpoint, every
+    process sharing its budget), also when this call then gives up.  ``wait`` is how long
+    the key is held from now: this call's pause, or a longer one already in force."""
 
     endpoint: str
     page_no: int

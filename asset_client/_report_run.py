@@ -49,6 +49,8 @@ class ReportSettings:
     rate: RateLimit | None = None
     max_retries: int | None = None
     proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
+    #: --limiter: None leaves it to ASSET_CLIENT_LIMITER, then the host-wide default
+    limiter: str | None = None
 
 
 @frozen(kw_only=True)
@@ -95,6 +97,7 @@ async def run_report(
             retry_policy=policy,
             server_timezone=zone,
             proxy=None if settings.sandbox else settings.proxy,
+            limiter=settings.limiter,
         ) as client:
             if state is not None:
                 state.stats = client.stats
@@ -121,10 +124,15 @@ async def run_report(
                     builder.add_volume(volume)
 
             times: dict[str, float] = {}
-            async with asyncio.TaskGroup() as group:
-                group.create_task(_timed("assets", assets, times))
-                group.create_task(_timed("invitees", invitees, times))
-                group.create_task(_timed("volume", volumes, times))
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(_timed("assets", assets, times))
+                    group.create_task(_timed("invitees", invitees, times))
+                    group.create_task(_timed("volume", volumes, times))
+            except ExceptionGroup as failed:
+                # The walk that failed first says why (the others were cancelled or failed
+                # the same way, e.g. a refused key): one typed error, one exit status.
+                raise _first_error(failed) from None
             rows = list(builder.rows())
             target = settings.target or OutTarget(file=settings.out)
             data = encode_report_rows(rows, header=True)
@@ -140,6 +148,11 @@ async def run_report(
                 elapsed=time.monotonic() - started,
                 walks=times,
             )
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def report_summary(result: ReportResult, out: Path) -> str:

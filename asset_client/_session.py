@@ -7,7 +7,9 @@ tripping the limit can get its key banned.  A session the client opens never doe
 a session you pass in does, unless it comes from `metered_session` or went through
 `make_session_safe`.  Either switches the resend off for *every* request of that
 session (your other calls then see the dropped connection as an error, as with any
-HTTP client without silent retries).
+HTTP client without silent retries).  A session from `metered_session` also claims each
+send slot once its connection is in hand; one made safe afterwards claims before asking
+for a connection, unless it was built with ``trace_configs=[slot_trace_config()]``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from ._errors import InvalidParameterError
+from ._transport import slot_trace_config
 
 __all__ = ["is_session_safe", "make_session_safe", "metered_session"]
 
@@ -46,11 +49,16 @@ def is_session_safe(session: aiohttp.ClientSession) -> bool:
 
 
 def metered_session(**options: Any) -> aiohttp.ClientSession:
-    """``aiohttp.ClientSession(**options)`` with the silent resend switched off.
+    """``aiohttp.ClientSession(**options)`` with the silent resend switched off, that
+    claims each send slot once its connection is in hand (`slot_trace_config` is added to
+    any ``trace_configs`` you give).  The client's own session is one of these.
 
     ::
 
         async with asset_client.metered_session() as session:
             client = AssetClient(api_key, secret_key, session=session)
     """
-    return make_session_safe(aiohttp.ClientSession(**options))
+    traces = list(options.pop("trace_configs", None) or ())
+    if slot_trace_config() not in traces:
+        traces.append(slot_trace_config())
+    return make_session_safe(aiohttp.ClientSession(trace_configs=traces, **options))

@@ -8,6 +8,13 @@ decompressed bytes as they come, so an oversized answer or a gzip bomb stops at
 server that drips its answer byte by byte fails in bounded time, retries included.
 A POST body is sent as the exact bytes given (they are what was signed): nothing here
 may serialise, re-encode or reorder it.
+
+The rate-limit slot is claimed from aiohttp's connection signals, once the connection
+is in hand and just before the request is written (`slot_trace_config`).  A session the
+caller opened lacks those signals unless it was created with
+``trace_configs=[asset_client.slot_trace_config()]``; the client then claims before
+asking aiohttp for a connection, and a connection that takes long to open may make that
+request arrive late (see docs/limits.md).
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
+from types import SimpleNamespace
+from typing import Protocol
 
 import aiohttp
 from attrs import field, frozen
@@ -37,8 +46,10 @@ __all__ = [
     "Answer",
     "AnswerLimits",
     "PageBudget",
+    "claims_on_connection",
     "http_get",
     "http_request",
+    "slot_trace_config",
 ]
 
 Answer = tuple[int, Mapping[str, str], bytes]
@@ -123,14 +134,45 @@ class PageBudget:
         return self.limits.page_timeout - self.spent
 
 
+class SlotClaim(Protocol):
+    """What the connection signals call: claim the send slot now."""
+
+    def commit(self) -> Awaitable[None]: ...
+
+
+async def _connection_in_hand(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
+) -> None:
+    claim = getattr(context, "trace_request_ctx", None)
+    if claim is not None and hasattr(claim, "commit"):
+        await claim.commit()
+
+
+_TRACE = aiohttp.TraceConfig()
+_TRACE.on_connection_create_end.append(_connection_in_hand)
+_TRACE.on_connection_reuseconn.append(_connection_in_hand)
+
+
+def slot_trace_config() -> aiohttp.TraceConfig:
+    """Add to a session you share with `AssetClient` so it claims each send slot once the
+    connection is in hand (this also meters aiohttp's own resend on a dropped connection)."""
+    return _TRACE
+
+
+def claims_on_connection(session: aiohttp.ClientSession) -> bool:
+    """Whether ``session`` calls back when a connection is in hand."""
+    return _TRACE in getattr(session, "trace_configs", ())
+
+
 async def http_get(
     session: aiohttp.ClientSession,
     url: str,
     headers: Mapping[str, str],
     budget: PageBudget,
+    claim: SlotClaim | None = None,
 ) -> Answer:
     """GET ``url`` exactly as given (already encoded: aiohttp must not re-encode it)."""
-    return await http_request(session, "GET", url, headers, None, budget)
+    return await http_request(session, "GET", url, headers, None, budget, claim)
 
 
 async def http_request(
@@ -140,9 +182,11 @@ async def http_request(
     headers: Mapping[str, str],
     body: bytes | None,
     budget: PageBudget,
+    claim: SlotClaim | None = None,
 ) -> Answer:
     """Send ``method`` to ``url`` exactly as given, with ``body`` as its exact bytes;
-    the answer's body is read within ``budget``'s limits."""
+    the answer's body is read within ``budget``'s limits.  ``claim`` is committed by the
+    session's connection signals once the connection is in hand (`slot_trace_config`)."""
     limits = budget.limits
     remaining = budget.remaining
     if remaining <= 0:
@@ -162,6 +206,7 @@ async def http_request(
             allow_redirects=False,
             raise_for_status=False,
             auto_decompress=False,
+            trace_request_ctx=claim,
         ) as response:
             answer = await _read_body(response, limits.max_body_size)
             return response.status, response.headers, answer

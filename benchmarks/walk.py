@@ -8,6 +8,7 @@ and what the walk yielded (checked against ``sandbox.expected()``) are both reco
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 import time
@@ -123,9 +124,18 @@ class WalkRun:
         return self.requests / self.elapsed
 
 
+_walk_keys = itertools.count(1)
+
+
 def _config(invitees: int, latency: float) -> SandboxConfig:
+    # A key per walk, as a fresh account: one key is one budget in the process, so walks
+    # back to back on one key would each start by waiting out the last one's interval.
     return SandboxConfig(
-        invitees=invitees, rate_limit=RATE, window=1.0, faults=FaultConfig(latency=latency)
+        invitees=invitees,
+        rate_limit=RATE,
+        window=1.0,
+        faults=FaultConfig(latency=latency),
+        api_key=f"bench-walk-{next(_walk_keys)}",
     )
 
 
@@ -210,9 +220,12 @@ async def walk_baseline(invitees: int, latency: float, page_size: int) -> WalkRu
 async def measure_rtt(page_size: int = 100, samples: int = 15) -> float:
     """Median seconds for one signed, decoded page on this loopback with no injected latency.
 
-    A fast limit on both sides (this is a latency probe, not a walk), own sandbox and port.
+    A fast limit on both sides (this is a latency probe, not a walk), own sandbox and key
+    (one key has one rate per process, whatever server it talks to).
     """
-    config = SandboxConfig(invitees=page_size, rate_limit=10_000, window=1.0)
+    config = SandboxConfig(
+        invitees=page_size, rate_limit=10_000, window=1.0, api_key="rtt-probe-key"
+    )
     async with (
         run_sandbox(config) as sandbox,
         AssetClient(

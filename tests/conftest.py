@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +15,40 @@ from tests import _aioresponses_compat
 
 _aioresponses_compat.install()
 
+# The default limiter shares one budget per key among every process of this user on this
+# machine.  The suite (and the processes it starts) gets a runtime directory of its own,
+# so test runs in parallel never draw on each other's budget; the tests of sharing
+# choose their directories themselves.
+os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-tests-")
+os.environ.pop("ASSET_CLIENT_LIMITER", None)
+
 _key_numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test is a process of its own as far as limiting goes: a runtime directory of
+    its own (so the host clock of one test never holds another's sends or pauses) and no
+    per-key limiter left over, since many tests use the sandbox's one demo key at their
+    own rates.  Tests of sharing choose their directories and keys themselves."""
+    from asset_client import _ratelimit
+    from asset_client.limit import select as _select
+
+    previous = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
+    _ratelimit._REGISTRY.clear()
+    _ratelimit._USERS.clear()
+    for spec in ("host", "process"):
+        _select._SHARED.pop(spec, None)
+    try:
+        yield
+    finally:
+        _ratelimit._REGISTRY.clear()
+        _ratelimit._USERS.clear()
+        _select._SHARED.pop("host", None)
+        _select._SHARED.pop("process", None)
+        if previous is not None:
+            os.environ["XDG_RUNTIME_DIR"] = previous
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ path in errors, a busy output, --quiet, --log-format json, --proxy."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import shlex
@@ -116,7 +117,9 @@ async def test_errors_name_the_users_path_not_the_partial_file(tmp_path: Path) -
 
 
 async def test_a_second_export_to_a_busy_output_says_so(tmp_path: Path, sandbox: Sandbox) -> None:
-    sandbox.faults = FaultConfig(latency=0.05)
+    # Slow enough (100 pages of 0.3 s, 8 at a time: ~4 s) that the first export is
+    # still writing while two more processes start and are refused.
+    sandbox.faults = FaultConfig(latency=0.3)
     args = ["--out", "a.csv", "--page-size", "10"]
     first = await start_export(tmp_path, "--base-url", sandbox.base_url, *FAST, *args, env=_env())
     checkpoint = tmp_path / "a.csv.checkpoint.json"
@@ -131,7 +134,9 @@ async def test_a_second_export_to_a_busy_output_says_so(tmp_path: Path, sandbox:
             assert "another export is writing a.csv right now" in second.stderr
             assert "Pass --resume" not in second.stderr and ".partial" not in second.stderr
     finally:
-        first.send_signal(signal.SIGINT)
+        if first.returncode is None:
+            with contextlib.suppress(ProcessLookupError):  # it may have just finished
+                first.send_signal(signal.SIGINT)
         await asyncio.wait_for(first.communicate(), timeout=30)
 
 

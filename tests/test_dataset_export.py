@@ -19,6 +19,7 @@ from asset_client._export import OutputFormat
 from asset_client._export_run import Credentials, ExportError, ExportState
 from asset_client._ratelimit import RateLimit
 from asset_client._report_run import ReportSettings, run_report
+from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
 from tests._helpers import env_without_keys, start_cli
 from tests.conftest import SECRET
@@ -192,6 +193,11 @@ async def test_report_joins_three_endpoints_with_empty_cells(
         volume[uid] = volume.get(uid, Decimal(0)) + Decimal(units).scaleb(-8)
     assert {u: Decimal(r["volume"]) for u, r in by_uid.items() if r["volume"]} == volume
     assert set(result.walks) == {"assets", "invitees", "volume"}
+    # The three walks run at once, each on its own lane of the key's budget: never over
+    # one endpoint's limit, never a rejection, yet more than one endpoint's worth at once.
+    assert sandbox.stats.rejected == 0
+    for path in (ASSETS_PATH, INVITEES_PATH, VOLUME_PATH):
+        assert sandbox.stats.max_in_window(sandbox.api_key, path=path) <= FAST.requests
 
 
 async def _cli(cwd: Path, *args: str, api_key: str) -> tuple[int, str]:

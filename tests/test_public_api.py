@@ -30,7 +30,10 @@ def test_errors_form_one_hierarchy() -> None:
 
 async def test_documented_usage_types_and_runs() -> None:
     async with (
-        run_sandbox(SandboxConfig(invitees=12, rate_limit=50, window=0.1)) as sandbox,
+        # A key of its own: one key has one rate per process, whatever server it talks to.
+        run_sandbox(
+            SandboxConfig(invitees=12, rate_limit=50, window=0.1, api_key="public-api-key")
+        ) as sandbox,
         AssetClient(
             sandbox.api_key,
             sandbox.secret_key,

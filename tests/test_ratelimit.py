@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from aiolimiter import AsyncLimiter
 
-from asset_client import RateLimit
-from asset_client._ratelimit import _REGISTRY, KeyLimiter, limiter_for
+from asset_client import PermissionDeniedError, RateLimit
+from asset_client._ratelimit import _REGISTRY, KeyLimiter, Ticket, limiter_for
+from asset_client.limit import HostLimiter, ProcessLimiter
 
 FAST = RateLimit(requests=5, period=0.05, margin=0.0)
 EPSILON = 1e-9  # float rounding inside aiolimiter
@@ -33,7 +36,7 @@ async def test_sequential_sends_never_exceed_the_window() -> None:
     limiter = KeyLimiter(FAST)
     stamps = []
     for _ in range(16):
-        await limiter.acquire()
+        await limiter.send_slot()
         stamps.append(time.monotonic())
     assert max_in_window(stamps, FAST.period) <= FAST.requests
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
@@ -45,7 +48,7 @@ async def test_concurrent_tasks_share_the_window() -> None:
     stamps: list[float] = []
 
     async def send() -> None:
-        await limiter.acquire()
+        await limiter.send_slot()
         stamps.append(time.monotonic())
 
     await asyncio.gather(*(send() for _ in range(20)))
@@ -76,9 +79,9 @@ async def test_a_pause_holds_every_sender_and_uses_the_injected_sleep() -> None:
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    limiter.pause(30.0)
-    assert limiter.paused_for > 29
-    await limiter.acquire(fake_sleep)
+    await limiter.pause(30.0)
+    assert await limiter.paused_for() > 29
+    await limiter.send_slot(sleep=fake_sleep)
     assert len(slept) == 1 and 29 < slept[0] <= 30.0
 
 
@@ -89,10 +92,10 @@ async def test_a_pause_set_while_queued_is_waited_out() -> None:
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    await limiter.acquire(fake_sleep)  # takes the only slot
-    waiter = asyncio.ensure_future(limiter.acquire(fake_sleep))
-    await asyncio.sleep(0)  # let it queue inside aiolimiter (ordering, not timing)
-    limiter.pause(10.0)
+    await limiter.send_slot(sleep=fake_sleep)  # takes the only slot
+    waiter = asyncio.ensure_future(limiter.send_slot(sleep=fake_sleep))
+    await asyncio.sleep(0)  # it now waits for the next slot (ordering, not timing)
+    await limiter.pause(10.0)
     await waiter
     assert slept and slept[-1] > 9  # it went back and waited for the pause
 
@@ -103,7 +106,7 @@ def test_limiter_survives_loop_restarts_and_keeps_spacing() -> None:
 
     async def burst() -> None:
         for _ in range(3):
-            await limiter.acquire()
+            await limiter.send_slot()
             stamps.append(time.monotonic())
 
     asyncio.run(burst())
@@ -119,7 +122,7 @@ def test_two_live_loops_used_in_turn_keep_the_spacing() -> None:
 
     async def burst(count: int) -> None:
         for _ in range(count):
-            await limiter.acquire()
+            await limiter.send_slot()
             stamps.append(time.monotonic())
 
     first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
@@ -142,7 +145,7 @@ def test_loops_in_several_threads_share_one_spacing() -> None:
     def sender() -> None:
         async def burst() -> None:
             for _ in range(3):
-                await limiter.acquire()
+                await limiter.send_slot()
                 stamps.append(time.monotonic())
 
         asyncio.run(burst())
@@ -159,13 +162,16 @@ def test_loops_in_several_threads_share_one_spacing() -> None:
     assert min(gaps) >= interval - 0.02
 
 
-def test_registry_shares_per_host_and_key_and_refuses_a_second_rate() -> None:
-    first = limiter_for("h:443", "registry-key", FAST)
-    assert limiter_for("h:443", "registry-key", FAST) is first
-    assert limiter_for("other:443", "registry-key", FAST) is not first
+def test_registry_is_one_budget_per_key_and_refuses_a_second_rate_or_backend() -> None:
+    backend = ProcessLimiter()
+    first = limiter_for("registry-key", FAST, backend)
+    assert limiter_for("registry-key", FAST, backend) is first  # whatever host it talks to
+    assert limiter_for("registry-key", FAST, backend, bucket="other") is not first
     with pytest.raises(ValueError, match="already limited"):
-        limiter_for("h:443", "registry-key", RateLimit())
-    assert all("registry-key" not in key for key in _REGISTRY)
+        limiter_for("registry-key", RateLimit(), backend)
+    with pytest.raises(ValueError, match="already uses the process limiter"):
+        limiter_for("registry-key", FAST, ProcessLimiter())
+    assert all("registry-key" not in name for name, _ in _REGISTRY)
 
 
 def test_bad_rates_are_refused() -> None:
@@ -175,18 +181,64 @@ def test_bad_rates_are_refused() -> None:
         RateLimit(period=0)
 
 
-async def test_waiters_go_in_priority_order_so_a_retried_page_jumps_the_queue() -> None:
+async def test_callers_go_in_arrival_order_and_a_walk_lowest_page_first() -> None:
     limiter = KeyLimiter(FAST)
-    order: list[int] = []
+    order: list[tuple[str, int]] = []
+    walk = limiter.ticket()  # a walk that started first
+    singles = [limiter.ticket() for _ in range(3)]  # single calls that came after it
 
-    async def send(priority: int) -> None:
-        await limiter.acquire(priority=priority)
-        order.append(priority)
+    async def send(name: str, ticket: Ticket, page: int) -> None:
+        await limiter.send_slot(ticket, page)
+        order.append((name, page))
 
-    await limiter.acquire()  # the bucket is now full: everyone below has to wait
-    # 9 finds the gate free and waits inside it; the rest queue and leave lowest first.
-    await asyncio.gather(*(send(p) for p in (9, 7, 8, 3)))
-    assert order == [9, 3, 7, 8]
+    await limiter.send_slot()  # the clock is now busy: everyone below has to wait
+    sends = [send(f"single{i}", t, 1) for i, t in enumerate(singles)]
+    # The walk's pages are asked for after the single calls (page 3 is a retry) ...
+    sends += [send("walk", walk, p) for p in (9, 7, 3)]
+    await asyncio.gather(*sends)
+    # ... yet the walk came first, and within it the lowest page goes first.  single0
+    # found the gate free and was already waiting inside it.
+    assert order == [
+        ("single0", 1),
+        ("walk", 3),
+        ("walk", 7),
+        ("walk", 9),
+        ("single1", 1),
+        ("single2", 1),
+    ]
+
+
+async def test_a_refused_key_fails_every_queued_call_at_once_and_a_new_call_may_try() -> None:
+    limiter = KeyLimiter(RateLimit(requests=1, period=0.05, margin=0.0))
+    refusal = PermissionDeniedError("require more permission", code="6003", status=200)
+    await limiter.send_slot()
+    queued = [asyncio.ensure_future(limiter.send_slot()) for _ in range(20)]
+    await asyncio.sleep(0)  # all queue (ordering only)
+    limiter.refuse(refusal)
+    results = await asyncio.gather(*queued, return_exceptions=True)
+    assert all(isinstance(r, PermissionDeniedError) for r in results)
+    assert all(r is not refusal and str(r) == str(refusal) for r in results)
+    await limiter.send_slot()  # a call that starts now may try again (the key may be fixed)
+
+
+async def test_the_host_clock_is_shared_through_its_file_and_names_no_key(
+    tmp_path: Path,
+) -> None:
+    key = "host-test-key-SECRET"
+    one = limiter_for(key, RateLimit(requests=1, period=60, margin=0), HostLimiter(tmp_path))
+    # Another process is another open file; a second backend object stands in for it here.
+    other = KeyLimiter(
+        RateLimit(requests=1, period=60, margin=0), HostLimiter(tmp_path), key=one._key
+    )
+    await one.send_slot()
+    verdict = await other.backend.peek(one._key, other.lanes, None)
+    assert 59 < verdict.wait <= 60  # the other sees the send, and waits for it
+    await other.pause(120)
+    assert 119 < await one.paused_for() <= 120  # the pause is shared too
+    files = [f for f in os.listdir(tmp_path) if not f.startswith(".")]
+    assert len(files) == 1 and key not in files[0]
+    with open(tmp_path / files[0], "rb") as clock_file:  # noqa: ASYNC230 - a tiny local file
+        assert key.encode() not in clock_file.read()
 
 
 async def test_a_cancelled_waiter_does_not_block_the_others() -> None:
@@ -194,7 +246,7 @@ async def test_a_cancelled_waiter_does_not_block_the_others() -> None:
     order: list[int] = []
 
     async def send(priority: int) -> None:
-        await limiter.acquire(priority=priority)
+        await limiter.send_slot(page=priority)
         order.append(priority)
 
     first = asyncio.ensure_future(send(1))

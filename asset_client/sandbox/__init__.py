@@ -6,6 +6,7 @@ what it models and what it cannot know about the real server.
 """
 
 from asset_client.sandbox._faults import Fault, FaultConfig
+from asset_client.sandbox._network import SetupDelayResolver, setup_delay_session
 from asset_client.sandbox._server import (
     DEMO_API_KEY,
     DEMO_SECRET_KEY,
@@ -25,5 +26,7 @@ __all__ = [
     "Sandbox",
     "SandboxConfig",
     "SandboxStats",
+    "SetupDelayResolver",
     "run_sandbox",
+    "setup_delay_session",
 ]

@@ -46,6 +46,10 @@ class FaultConfig:
 
     latency: float = 0.0  # seconds added before every answer
     latency_jitter: float = 0.0  # uniform extra 0..jitter, from the seeded RNG
+    # One-way network jitter: each request *arrives* (is counted by the window) uniformly
+    # 0..2*jitter after it reached the server, i.e. ±jitter around a one-way delay of
+    # jitter.  Two sends can thus arrive up to 2*jitter closer than they were sent.
+    one_way_jitter: float = 0.0
     # 1-based ordinal of the request since the sandbox started (counting every request that
     # reaches the handler, i.e. ``len(stats.requests)`` after it arrived) -> fault.
     script: Mapping[int, Fault] = attrs.field(factory=dict, converter=_frozen_mapping)
@@ -72,8 +76,10 @@ class FaultConfig:
             raise ValueError("random_rate must be within 0..1")
         if self.random_rate > 0 and not self.random_kinds:
             raise ValueError("random_kinds must not be empty when random_rate > 0")
-        if self.latency < 0 or self.latency_jitter < 0 or self.timeout_delay < 0:
-            raise ValueError("latency, latency_jitter and timeout_delay must be >= 0")
+        if min(self.latency, self.latency_jitter, self.timeout_delay, self.one_way_jitter) < 0:
+            raise ValueError(
+                "latency, latency_jitter, one_way_jitter and timeout_delay must be >= 0"
+            )
         if any(ordinal < 1 for ordinal in self.script):
             raise ValueError("script ordinals are 1-based")
 
@@ -87,6 +93,7 @@ class FaultPlan:
         # PRNGs on purpose (reproducible test runs), nothing security-related.
         self._fault_rng = random.Random(f"faults:{config.seed}")  # noqa: S311
         self._latency_rng = random.Random(f"latency:{config.seed}")  # noqa: S311
+        self._arrival_rng = random.Random(f"arrival:{config.seed}")  # noqa: S311
 
     def decide(self, ordinal: int) -> Fault | None:
         """The fault for the request with this 1-based ordinal, or None."""
@@ -104,6 +111,11 @@ class FaultPlan:
         jitter = self.config.latency_jitter
         extra = self._latency_rng.uniform(0.0, jitter) if jitter > 0 else 0.0
         return self.config.latency + extra
+
+    def arrival_delay(self) -> float:
+        """Seconds between reaching the server and arriving at its window (jitter)."""
+        jitter = self.config.one_way_jitter
+        return self._arrival_rng.uniform(0.0, 2 * jitter) if jitter > 0 else 0.0
 
     def should_grow(self, accepted: int) -> bool:
         """True when ``accepted`` reaches grow_after (and, with repeat_every, every

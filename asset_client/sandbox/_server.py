@@ -23,6 +23,7 @@ import hmac
 import json
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -138,6 +139,7 @@ class SandboxStats:
     window: float
     requests: list[RequestRecord] = attrs.field(factory=list)
     accepted: int = 0  # answered code "0" with data (complete, un-faulted)
+    connections: int = 0  # client connections that carried at least one request
     rejected: int = 0  # rejected by the sliding window
 
     def max_in_window(self, api_key: str | None = None, path: str | None = None) -> int:
@@ -279,6 +281,7 @@ class Sandbox:
         self.api_key = config.api_key
         self.secret_key = config.secret_key
         self.base_url = ""  # set once the site is bound
+        self.named_url = ""  # the same, as http://localhost:PORT
         self.stats = SandboxStats(window=config.window)
         self.data = SandboxData(config.seed, config.invitees, config.days)
         self._window = SlidingWindow(config.rate_limit, config.window)
@@ -286,6 +289,7 @@ class Sandbox:
         self._secrets: dict[str, str] = dict(config.non_affiliate_keys)
         self._secrets[config.api_key] = config.secret_key
         self._building: dict[str, asyncio.Future[Population]] = {}
+        self._transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
         # The invitee list and volume endpoints: the same people as the assets' usdt quote.
         self.partner = PartnerData(config.seed, self.data, config.partner_now)
         #: Called with each request's record once it is answered (the CLI logs it).
@@ -350,6 +354,11 @@ class Sandbox:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         config = self.config
+        if request.transport is not None and request.transport not in self._transports:
+            self._transports.add(request.transport)
+            self.stats.connections += 1
+        if (jitter := self._plan.arrival_delay()) > 0:
+            await asyncio.sleep(jitter)  # one-way jitter: the window counts it this late
         arrived = config.clock()
         api_key = request.headers.get("api_key")
         path = request.path
@@ -614,6 +623,8 @@ async def run_sandbox(
         bound_port = runner.addresses[0][1]
         url_host = f"[{host}]" if ":" in host else host
         sandbox.base_url = f"http://{url_host}:{bound_port}"
+        # By name, so a client's resolver runs (see sandbox._network).
+        sandbox.named_url = f"http://localhost:{bound_port}"
         yield sandbox
     finally:
         await runner.cleanup()

@@ -36,8 +36,6 @@ from ._cli_partner import (
 )
 from ._client import DEFAULT_BASE_URL, checked_base_url
 from ._console import FORMATS, Console, plural
-from ._dataset_export import run_dataset_export
-from ._dataset_export import summary_line as dataset_summary
 from ._env import ENV_API_KEY, ENV_SECRET_KEY, checked_proxy
 from ._errors import (
     AssetClientError,
@@ -55,10 +53,10 @@ from ._export import DEFAULT_FILE_MODE, OutputFormat, atomic_write, partial_path
 from ._export_run import (
     Credentials,
     ExportError,
-    ExportResult,
     ExportSettings,
     ExportState,
     run_export,
+    summary_line,
 )
 from ._logging import redact
 from ._outpath import OutTargetError, checked_out
@@ -603,17 +601,6 @@ def _failure_line(exc: BaseException, state: ExportState, out: str | None = None
     return "; ".join(parts)
 
 
-def _summary_line(result: ExportResult) -> str:
-    sums = result.sums
-    resumed = f" ({result.resumed_from} from the checkpoint)" if result.resumed_from else ""
-    return (
-        f"{PROG}: exported {plural(sums.records, 'record')}{resumed} to {result.destination}; "
-        f"sums: total_deposit={sums.total_deposit:f} total_withdrawal={sums.total_withdrawal:f} "
-        f"current_balance={sums.current_balance:f}; {plural(result.requests, 'request')}, "
-        f"{plural(result.retries, 'retry')}, {result.elapsed:.1f} s"
-    )
-
-
 async def _until_signal(work: Callable[[], Awaitable[int]]) -> tuple[int | None, bool]:
     """Run ``work``; SIGINT/SIGTERM cancel it.  Returns (status, interrupted)."""
     loop = asyncio.get_running_loop()
@@ -662,25 +649,11 @@ def _work(
 
         return run_the_report
     if args.dataset != "assets":
-        dataset = dataset_settings(args, zone_name=zone_name, zone=zone)
+        settings = dataset_settings(args, zone_name=zone_name, zone=zone)
         if not args.sandbox:
             checked_base_url(args.base_url)
-        credentials = _credentials(args)
-
-        async def export_dataset() -> int:
-            result = await run_dataset_export(
-                dataset,
-                credentials,
-                stdout=sys.stdout.buffer,
-                stderr=console.stream,
-                state=state,
-                console=console,
-            )
-            console.emit("summary", dataset_summary(result, dataset.dataset))
-            return EXIT_OK
-
-        return export_dataset
-    settings = _settings(args)
+    else:
+        settings = _settings(args)
     credentials = _credentials(args)
 
     async def work() -> int:
@@ -692,7 +665,7 @@ def _work(
             state=state,
             console=console,
         )
-        console.emit("summary", _summary_line(result))
+        console.emit("summary", summary_line(result, settings.dataset))
         return EXIT_OK
 
     return work

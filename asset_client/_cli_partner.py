@@ -12,9 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._dataset_export import DatasetSettings
 from ._export import OutputFormat
-from ._export_run import ExportError
+from ._export_run import ExportError, ExportSettings
 from ._outpath import OutTarget, OutTargetError, checked_out
 from ._partner_query import (
     MAX_VOLUME_DAYS,
@@ -136,7 +135,7 @@ def _proxy_for(args: argparse.Namespace) -> str | None:
     return proxy
 
 
-def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> DatasetSettings:
+def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> ExportSettings:
     """The invitees/volume export's settings, every check done before any I/O."""
     dataset = args.dataset
     if args.quote is not None:
@@ -159,7 +158,7 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         validate_volume_query(
             uid=args.uid, start_date=args.start, end_date=args.end, server_tz=zone
         )
-    return DatasetSettings(
+    return ExportSettings(
         dataset=dataset,
         out=target.file,
         stream=target.stream,

@@ -19,9 +19,8 @@ from typing import TextIO
 from attrs import frozen
 
 from ._client import AssetClient
-from ._dataset_export import partner_server
 from ._export import DEFAULT_FILE_MODE, Sums
-from ._export_run import Credentials, ExportState
+from ._export_run import Credentials, ExportState, partner_server
 from ._outpath import OutTarget, write_whole
 from ._partner_query import volume_window
 from ._ratelimit import RateLimit

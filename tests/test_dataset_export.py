@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 
 from asset_client import ServerError
-from asset_client._dataset_export import DatasetResult, DatasetSettings, run_dataset_export
 from asset_client._export import OutputFormat
-from asset_client._export_run import Credentials, ExportError, ExportState
+from asset_client._export_run import (
+    Credentials,
+    ExportError,
+    ExportResult,
+    ExportSettings,
+    ExportState,
+    run_export,
+)
 from asset_client._ratelimit import RateLimit
 from asset_client._report_run import ReportSettings, run_report
 from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
@@ -44,7 +50,7 @@ async def sandbox(api_key: str) -> AsyncIterator[Sandbox]:
         yield sb
 
 
-def settings(sb: Sandbox, out: Path | None, **overrides: object) -> DatasetSettings:
+def settings(sb: Sandbox, out: Path | None, **overrides: object) -> ExportSettings:
     values: dict[str, object] = {
         "dataset": "invitees",
         "out": out,
@@ -55,14 +61,14 @@ def settings(sb: Sandbox, out: Path | None, **overrides: object) -> DatasetSetti
         "page_size": 50,
     }
     values.update(overrides)
-    return DatasetSettings(**values)  # type: ignore[arg-type]
+    return ExportSettings(**values)  # type: ignore[arg-type]
 
 
 async def export(
-    sb: Sandbox, s: DatasetSettings, state: ExportState | None = None
-) -> tuple[DatasetResult, str]:
+    sb: Sandbox, s: ExportSettings, state: ExportState | None = None
+) -> tuple[ExportResult, str]:
     err = io.StringIO()
-    result = await run_dataset_export(
+    result = await run_export(
         s,
         Credentials(api_key=sb.api_key, secret_key=SECRET),
         stdout=io.BytesIO(),

@@ -29,8 +29,11 @@ from . import _logging
 from ._cli_partner import (
     add_dataset_arguments,
     add_report_parser,
-    checked_limiter,
     dataset_settings,
+    export_settings,
+    out_target,
+    output_format,
+    proxy_for,
     report_settings,
     time_or_day,
 )
@@ -59,7 +62,6 @@ from ._export_run import (
     summary_line,
 )
 from ._logging import redact
-from ._outpath import OutTargetError, checked_out
 from ._query import JAVA_LONG_MAX, MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
 from ._report_run import report_summary, run_report
@@ -473,27 +475,11 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _settings(args: argparse.Namespace) -> ExportSettings:
-    try:
-        target = checked_out(args.out, resume=args.resume)  # the rules of every --out
-    except OutTargetError as exc:
-        raise ExportError(str(exc)) from None
-    if args.format is not None:
-        fmt = OutputFormat(args.format)
-    elif target.file is None:
-        # stdout, a device or a pipe: csv unless the name says otherwise
-        fmt = OutputFormat.from_path(args.out) or OutputFormat.CSV
-    else:
-        guessed = OutputFormat.from_path(args.out)
-        if guessed is None:
-            raise ExportError(
-                f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl"
-            )
-        fmt = guessed
-    out = target.file
+    target = out_target(args.out, resume=args.resume)  # the rules of every --out
+    fmt = output_format(args, target)
     if target.is_stdout and args.summary_json == "-":
         raise ExportError("--summary-json - and --out - would share stdout: name a file for one")
-    if args.sandbox and args.proxy:
-        raise ExportError("--proxy has no use with --sandbox: the sandbox runs on this machine")
+    proxy = proxy_for(args)
     zone_name, zone = args.server_timezone
     if not args.sandbox:
         checked_base_url(args.base_url)
@@ -508,25 +494,8 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
         end_time=args.end,
         server_tz=zone,
     )
-    return ExportSettings(
-        out=out,
-        fmt=fmt,
-        quote=query.quote,
-        uid=args.uid,
-        start=args.start,
-        end=args.end,
-        page_size=args.page_size,
-        base_url=args.base_url,
-        sandbox=args.sandbox,
-        resume=args.resume,
-        server_timezone=zone,
-        server_timezone_name=zone_name,
-        rate=args.rate,
-        max_retries=args.max_retries,
-        stream=target.stream,
-        file_mode=args.file_mode,
-        proxy=args.proxy,
-        limiter=checked_limiter(args.limiter),
+    return export_settings(
+        args, target, fmt, zone_name=zone_name, zone=zone, proxy=proxy, quote=query.quote
     )
 
 

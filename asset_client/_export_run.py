@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, Protocol, TextIO
 
 from attrs import define, field, frozen
 from yarl import URL
@@ -55,7 +55,7 @@ __all__ = [
     "ExportResult",
     "ExportSettings",
     "ExportState",
-    "partner_server",
+    "open_client",
     "run_export",
     "summary_line",
 ]
@@ -354,24 +354,64 @@ async def _open_stream(path: Path) -> BinaryIO:
         raise ExportError(str(exc)) from None
 
 
+class ConnectionSettings(Protocol):
+    """What a command needs to reach the server (an export's or a report's settings)."""
+
+    @property
+    def sandbox(self) -> bool: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def rate(self) -> RateLimit | None: ...
+    @property
+    def max_retries(self) -> int | None: ...
+    @property
+    def server_timezone(self) -> tzinfo: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def limiter(self) -> str | None: ...
+
+
 @asynccontextmanager
-async def partner_server(
-    *, sandbox: bool, base_url: str, rate: RateLimit | None, credentials: Credentials | None
-) -> AsyncIterator[tuple[str, Credentials]]:
-    """The given server, or an embedded sandbox with its demo credentials."""
-    if not sandbox:
+async def open_client(
+    settings: ConnectionSettings, credentials: Credentials | None
+) -> AsyncIterator[tuple[AssetClient, Credentials]]:
+    """A client of the given server, or of an embedded sandbox with its demo credentials
+    (``--sandbox``), and the credentials it uses."""
+    if not settings.sandbox:
         if credentials is None:
             raise ExportError("no credentials")
-        yield base_url, credentials
+        base_url, creds = settings.base_url, credentials
+        async with _client(settings, base_url, creds) as client:
+            yield client, creds
         return
     # Imported here: real runs never load the sandbox's server code.
     from .sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
 
     config = SandboxConfig()
-    if rate is not None:
-        config = SandboxConfig(rate_limit=rate.requests, window=rate.period)
+    if settings.rate is not None:
+        config = SandboxConfig(rate_limit=settings.rate.requests, window=settings.rate.period)
     async with run_sandbox(config) as server:
-        yield server.base_url, Credentials(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY)
+        creds = Credentials(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY)
+        async with _client(settings, server.base_url, creds) as client:
+            yield client, creds
+
+
+def _client(settings: ConnectionSettings, base_url: str, creds: Credentials) -> AssetClient:
+    retry_policy = RetryPolicy()
+    if settings.max_retries is not None:
+        retry_policy = RetryPolicy(max_retries=settings.max_retries)
+    return AssetClient(
+        creds.api_key,
+        creds.secret_key,
+        base_url=base_url,
+        rate_limit=settings.rate,
+        retry_policy=retry_policy,
+        limiter=settings.limiter,
+        server_timezone=settings.server_timezone,
+        proxy=None if settings.sandbox else settings.proxy,
+    )
 
 
 def _dataset(settings: ExportSettings, source: str, key: str, now: datetime) -> Dataset:
@@ -437,104 +477,86 @@ async def run_export(
     console = console or Console(stderr)
     started = time.monotonic()
     source = "sandbox" if settings.sandbox else str(URL(settings.base_url).origin())
-    async with partner_server(
-        sandbox=settings.sandbox,
-        base_url=settings.base_url,
-        rate=settings.rate,
-        credentials=credentials,
-    ) as (base_url, creds):
-        retry_policy = RetryPolicy()
-        if settings.max_retries is not None:
-            retry_policy = RetryPolicy(max_retries=settings.max_retries)
-        async with AssetClient(
-            creds.api_key,
-            creds.secret_key,
-            base_url=base_url,
-            rate_limit=settings.rate,
-            retry_policy=retry_policy,
-            limiter=settings.limiter,
-            server_timezone=settings.server_timezone,
-            proxy=None if settings.sandbox else settings.proxy,
-        ) as client:
-            state.stats = client.stats
-            moment = now or datetime.fromtimestamp(time.time(), settings.server_timezone)
-            dataset = _dataset(settings, source, key_fingerprint(creds.api_key), moment)
-            # The CLI validated every filter before this point, so a bad argument never
-            # gets as far as creating files.
-            sink: _FileSink | _StreamSink
-            stream = await _open_stream(settings.stream) if settings.stream else None
-            if settings.out is None:
-                sink = _StreamSink(stream or stdout, dataset, state)
-            else:
-                sink = _FileSink(
-                    settings.out,
-                    dataset,
-                    resume=settings.resume,
-                    state=state,
-                    console=console,
-                    mode=settings.file_mode,
-                )
-            state.sums = dataset.sums
-            resumed_from = dataset.sums.records
-            if sink.already_complete:
-                state.completed = True
-                console.note(f"{settings.out} is already complete")
-                return ExportResult(
-                    sums=dataset.sums,
-                    volume=dataset.volume,
-                    resumed_from=resumed_from,
-                    requests=0,
-                    retries=0,
-                    elapsed=time.monotonic() - started,
-                    destination=str(settings.out),
-                )
-            walk = dataset.walk(client)
-            progress = make_progress(console, initial=resumed_from)
-            # One checkpoint per page's worth of records (what a walk page holds).
-            flush_every = settings.page_size or DEFAULT_PAGE_SIZE
-            batch: list[Any] = []
-            try:
-                async for record in walk:
-                    batch.append(record)
-                    if len(batch) >= flush_every:
-                        sink.write(batch)
-                        batch = []
-                        progress.update(
-                            dataset.sums.records, client.stats.expected_total, client.stats.requests
-                        )
-                if batch:
-                    sink.write(batch)
-                    batch = []
-                progress.update(
-                    dataset.sums.records, client.stats.expected_total, client.stats.requests
-                )
-                dataset.check_complete(client.stats.expected_total)
-                sink.commit()
-                state.completed = True
-            except BaseException:
-                # Interrupted or given up: keep every whole record already received, so a
-                # resume re-fetches as little as possible.
-                if batch and not sink.broken:
-                    # The original error is the one to report.
-                    with contextlib.suppress(Exception):
-                        sink.write(batch)
-                sink.abort()
-                raise
-            finally:
-                progress.close()
-                await walk.aclose()
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
+    async with open_client(settings, credentials) as (client, creds):
+        state.stats = client.stats
+        moment = now or datetime.fromtimestamp(time.time(), settings.server_timezone)
+        dataset = _dataset(settings, source, key_fingerprint(creds.api_key), moment)
+        # The CLI validated every filter before this point, so a bad argument never
+        # gets as far as creating files.
+        sink: _FileSink | _StreamSink
+        stream = await _open_stream(settings.stream) if settings.stream else None
+        if settings.out is None:
+            sink = _StreamSink(stream or stdout, dataset, state)
+        else:
+            sink = _FileSink(
+                settings.out,
+                dataset,
+                resume=settings.resume,
+                state=state,
+                console=console,
+                mode=settings.file_mode,
+            )
+        state.sums = dataset.sums
+        resumed_from = dataset.sums.records
+        if sink.already_complete:
+            state.completed = True
+            console.note(f"{settings.out} is already complete")
             return ExportResult(
                 sums=dataset.sums,
                 volume=dataset.volume,
                 resumed_from=resumed_from,
-                requests=client.stats.requests,
-                retries=client.stats.retries,
+                requests=0,
+                retries=0,
                 elapsed=time.monotonic() - started,
-                destination=str(settings.out or settings.stream or "stdout"),
+                destination=str(settings.out),
             )
+        walk = dataset.walk(client)
+        progress = make_progress(console, initial=resumed_from)
+        # One checkpoint per page's worth of records (what a walk page holds).
+        flush_every = settings.page_size or DEFAULT_PAGE_SIZE
+        batch: list[Any] = []
+        try:
+            async for record in walk:
+                batch.append(record)
+                if len(batch) >= flush_every:
+                    sink.write(batch)
+                    batch = []
+                    progress.update(
+                        dataset.sums.records, client.stats.expected_total, client.stats.requests
+                    )
+            if batch:
+                sink.write(batch)
+                batch = []
+            progress.update(
+                dataset.sums.records, client.stats.expected_total, client.stats.requests
+            )
+            dataset.check_complete(client.stats.expected_total)
+            sink.commit()
+            state.completed = True
+        except BaseException:
+            # Interrupted or given up: keep every whole record already received, so a
+            # resume re-fetches as little as possible.
+            if batch and not sink.broken:
+                # The original error is the one to report.
+                with contextlib.suppress(Exception):
+                    sink.write(batch)
+            sink.abort()
+            raise
+        finally:
+            progress.close()
+            await walk.aclose()
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        return ExportResult(
+            sums=dataset.sums,
+            volume=dataset.volume,
+            resumed_from=resumed_from,
+            requests=client.stats.requests,
+            retries=client.stats.retries,
+            elapsed=time.monotonic() - started,
+            destination=str(settings.out or settings.stream or "stdout"),
+        )
 
 
 def summary_line(result: ExportResult, dataset: str = "assets") -> str:

@@ -56,14 +56,9 @@ class PartnerCalls(RequestLoop):
         """
         validate_page_no(page_no)
         INVITEES.limits.check(page_size)
-        query = INVITEES.validate(
-            uid=uid,
-            referral_code=referral_code,
-            start_time=start_time,
-            end_time=end_time,
-            server_tz=self.server_timezone,
+        query = self._invitee_query(
+            start_time=start_time, end_time=end_time, uid=uid, referral_code=referral_code
         )
-        query = resolve_invitee_window(query, self._now(), self.server_timezone)
         return await self._fetch_page(INVITEES, query, page_no, page_size)
 
     async def get_trading_volume_page(

@@ -119,6 +119,13 @@ class RequestLoop:
         # A lookup of one invitee is named by its uid, as its errors are.
         label = f"uid {uid}" if uid is not None and page_no == 1 else f"page {page_no}"
         hooks = self._hooks
+
+        def tell_answer(attempt: int, status: int | str, started: float, error: str | None) -> None:
+            code = status if isinstance(status, int) else None
+            elapsed = time.monotonic() - started
+            answered = AnswerReceived(endpoint.name, page_no, uid, attempt, code, elapsed, error)
+            hooks.emit("answer_received", answered, *counters)
+
         while True:
             permit = await limiter.acquire(ticket, page_no, self._sleep)
             # Timestamp after the wait: a stale one is refused as a bad signature.
@@ -161,16 +168,7 @@ class RequestLoop:
                 page = endpoint.decode(data, page_no, page_size, self.server_timezone, secrets)
             except AssetClientError as exc:
                 if hooks:
-                    answered = AnswerReceived(
-                        endpoint.name,
-                        page_no,
-                        uid,
-                        retry_no + 1,
-                        status if isinstance(status, int) else None,
-                        time.monotonic() - started,
-                        type(exc).__name__,
-                    )
-                    hooks.emit("answer_received", answered, *counters)
+                    tell_answer(retry_no + 1, status, started, type(exc).__name__)
                 logger.debug(
                     "%s %d attempt %d: %s after %.3fs: %s",
                     what,
@@ -258,16 +256,7 @@ class RequestLoop:
                     await self._sleep(delay)
                 continue
             if hooks:
-                answered = AnswerReceived(
-                    endpoint.name,
-                    page_no,
-                    uid,
-                    retry_no + 1,
-                    status if isinstance(status, int) else None,
-                    time.monotonic() - started,
-                    None,
-                )
-                hooks.emit("answer_received", answered, *counters)
+                tell_answer(retry_no + 1, status, started, None)
             logger.debug(
                 "%s %d attempt %d: HTTP %s, %d records after %.3fs",
                 what,

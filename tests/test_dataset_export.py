@@ -120,7 +120,9 @@ async def test_interrupted_export_resumes_without_duplicates_or_gaps(
     sandbox.partner.register(5, at=NOW + timedelta(minutes=1))
     first_run = len(sandbox.stats.requests)
     result, err = await export(sandbox, settings(sandbox, out, max_retries=0, resume=True))
-    assert "resuming" in err
+    # The one export run: the same resume line as assets, with the checkpoint's age.
+    assert f"resuming {out} from a checkpoint saved " in err
+    assert f": {result.resumed_from} records already written" in err
     assert result.records == 400 and 0 < result.resumed_from < 400
     # The resume point held: the walk skipped the pages before it.
     resumed = [dict(r.params) for r in sandbox.stats.requests[first_run:]]
@@ -135,6 +137,8 @@ async def test_resume_with_other_options_is_refused(sandbox: Sandbox, tmp_path: 
     sandbox.faults = FaultConfig(script={3: Fault.CODE_500})
     with pytest.raises(ServerError):
         await export(sandbox, settings(sandbox, out, max_retries=0))
+    with pytest.raises(ExportError, match=r"stopped .* ago without finishing"):
+        await export(sandbox, settings(sandbox, out))
     with pytest.raises(ExportError, match="page_size: checkpoint 50, now 100"):
         await export(sandbox, settings(sandbox, out, page_size=100, resume=True))
     with pytest.raises(ExportError, match="--resume"):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from asset_client import ServerError
-from asset_client._export import OutputFormat
+from asset_client._export import OutputFormat, PartialFile, partial_path
 from asset_client._export_run import (
     Credentials,
     ExportError,
@@ -143,6 +143,24 @@ async def test_resume_with_other_options_is_refused(sandbox: Sandbox, tmp_path: 
         await export(sandbox, settings(sandbox, out, page_size=100, resume=True))
     with pytest.raises(ExportError, match="--resume"):
         await export(sandbox, settings(sandbox, out))
+
+
+async def test_a_dataset_output_another_export_is_writing_is_refused_as_busy(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "vol.csv"
+    # Another run holds the partial file (its lock) and has saved a checkpoint.
+    other = PartialFile(partial_path(out))
+    (tmp_path / "vol.csv.checkpoint.json").write_text("{}")
+    try:
+        for resume in (False, True):
+            s = settings(sandbox, out, dataset="volume", resume=resume)
+            with pytest.raises(ExportError, match=f"another export is writing {out} right now"):
+                await export(sandbox, s)
+    finally:
+        other.discard()
+    assert sandbox.stats.requests == []
+    assert names(tmp_path) == ["vol.csv.checkpoint.json"]  # the other run's, untouched
 
 
 async def test_volume_export_rows_per_uid_and_day_exact(sandbox: Sandbox, tmp_path: Path) -> None:

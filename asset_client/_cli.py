@@ -29,15 +29,16 @@ from . import _logging
 from ._cli_partner import (
     add_dataset_arguments,
     add_report_parser,
-    checked_limiter,
     dataset_settings,
+    export_settings,
+    out_target,
+    output_format,
+    proxy_for,
     report_settings,
     time_or_day,
 )
 from ._client import DEFAULT_BASE_URL, checked_base_url
 from ._console import FORMATS, Console, plural
-from ._dataset_export import run_dataset_export
-from ._dataset_export import summary_line as dataset_summary
 from ._env import ENV_API_KEY, ENV_SECRET_KEY, checked_proxy
 from ._errors import (
     AssetClientError,
@@ -55,13 +56,12 @@ from ._export import DEFAULT_FILE_MODE, OutputFormat, atomic_write, partial_path
 from ._export_run import (
     Credentials,
     ExportError,
-    ExportResult,
     ExportSettings,
     ExportState,
     run_export,
+    summary_line,
 )
 from ._logging import redact
-from ._outpath import OutTargetError, checked_out
 from ._query import JAVA_LONG_MAX, MAX_PAGE_SIZE, TIME_FORMAT, validate_query
 from ._ratelimit import RateLimit
 from ._report_run import report_summary, run_report
@@ -475,27 +475,11 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _settings(args: argparse.Namespace) -> ExportSettings:
-    try:
-        target = checked_out(args.out, resume=args.resume)  # the rules of every --out
-    except OutTargetError as exc:
-        raise ExportError(str(exc)) from None
-    if args.format is not None:
-        fmt = OutputFormat(args.format)
-    elif target.file is None:
-        # stdout, a device or a pipe: csv unless the name says otherwise
-        fmt = OutputFormat.from_path(args.out) or OutputFormat.CSV
-    else:
-        guessed = OutputFormat.from_path(args.out)
-        if guessed is None:
-            raise ExportError(
-                f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl"
-            )
-        fmt = guessed
-    out = target.file
+    target = out_target(args.out, resume=args.resume)  # the rules of every --out
+    fmt = output_format(args, target)
     if target.is_stdout and args.summary_json == "-":
         raise ExportError("--summary-json - and --out - would share stdout: name a file for one")
-    if args.sandbox and args.proxy:
-        raise ExportError("--proxy has no use with --sandbox: the sandbox runs on this machine")
+    proxy = proxy_for(args)
     zone_name, zone = args.server_timezone
     if not args.sandbox:
         checked_base_url(args.base_url)
@@ -510,25 +494,8 @@ def _settings(args: argparse.Namespace) -> ExportSettings:
         end_time=args.end,
         server_tz=zone,
     )
-    return ExportSettings(
-        out=out,
-        fmt=fmt,
-        quote=query.quote,
-        uid=args.uid,
-        start=args.start,
-        end=args.end,
-        page_size=args.page_size,
-        base_url=args.base_url,
-        sandbox=args.sandbox,
-        resume=args.resume,
-        server_timezone=zone,
-        server_timezone_name=zone_name,
-        rate=args.rate,
-        max_retries=args.max_retries,
-        stream=target.stream,
-        file_mode=args.file_mode,
-        proxy=args.proxy,
-        limiter=checked_limiter(args.limiter),
+    return export_settings(
+        args, target, fmt, zone_name=zone_name, zone=zone, proxy=proxy, quote=query.quote
     )
 
 
@@ -603,17 +570,6 @@ def _failure_line(exc: BaseException, state: ExportState, out: str | None = None
     return "; ".join(parts)
 
 
-def _summary_line(result: ExportResult) -> str:
-    sums = result.sums
-    resumed = f" ({result.resumed_from} from the checkpoint)" if result.resumed_from else ""
-    return (
-        f"{PROG}: exported {plural(sums.records, 'record')}{resumed} to {result.destination}; "
-        f"sums: total_deposit={sums.total_deposit:f} total_withdrawal={sums.total_withdrawal:f} "
-        f"current_balance={sums.current_balance:f}; {plural(result.requests, 'request')}, "
-        f"{plural(result.retries, 'retry')}, {result.elapsed:.1f} s"
-    )
-
-
 async def _until_signal(work: Callable[[], Awaitable[int]]) -> tuple[int | None, bool]:
     """Run ``work``; SIGINT/SIGTERM cancel it.  Returns (status, interrupted)."""
     loop = asyncio.get_running_loop()
@@ -662,25 +618,11 @@ def _work(
 
         return run_the_report
     if args.dataset != "assets":
-        dataset = dataset_settings(args, zone_name=zone_name, zone=zone)
+        settings = dataset_settings(args, zone_name=zone_name, zone=zone)
         if not args.sandbox:
             checked_base_url(args.base_url)
-        credentials = _credentials(args)
-
-        async def export_dataset() -> int:
-            result = await run_dataset_export(
-                dataset,
-                credentials,
-                stdout=sys.stdout.buffer,
-                stderr=console.stream,
-                state=state,
-                console=console,
-            )
-            console.emit("summary", dataset_summary(result, dataset.dataset))
-            return EXIT_OK
-
-        return export_dataset
-    settings = _settings(args)
+    else:
+        settings = _settings(args)
     credentials = _credentials(args)
 
     async def work() -> int:
@@ -692,7 +634,7 @@ def _work(
             state=state,
             console=console,
         )
-        console.emit("summary", _summary_line(result))
+        console.emit("summary", summary_line(result, settings.dataset))
         return EXIT_OK
 
     return work

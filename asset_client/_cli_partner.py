@@ -12,9 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._dataset_export import DatasetSettings
 from ._export import OutputFormat
-from ._export_run import ExportError
+from ._export_run import ExportError, ExportSettings
 from ._outpath import OutTarget, OutTargetError, checked_out
 from ._partner_query import (
     MAX_VOLUME_DAYS,
@@ -22,6 +21,7 @@ from ._partner_query import (
     validate_invitee_query,
     validate_volume_query,
 )
+from ._query import Quote
 from ._report_run import ReportSettings
 from .limit import resolve_limiter
 
@@ -30,6 +30,10 @@ __all__ = [
     "add_dataset_arguments",
     "add_report_parser",
     "dataset_settings",
+    "export_settings",
+    "out_target",
+    "output_format",
+    "proxy_for",
     "referral_code",
     "report_settings",
     "time_or_day",
@@ -91,7 +95,7 @@ def add_dataset_arguments(export: argparse.ArgumentParser) -> None:
     )
 
 
-def _target(text: str, *, resume: bool = False) -> OutTarget:
+def out_target(text: str, *, resume: bool = False) -> OutTarget:
     """``--out`` by the export's rules (`_outpath`): devices and pipes written through."""
     try:
         return checked_out(text, resume=resume)
@@ -99,7 +103,7 @@ def _target(text: str, *, resume: bool = False) -> OutTarget:
         raise ExportError(str(exc)) from None
 
 
-def _output_format(args: argparse.Namespace, target: OutTarget) -> OutputFormat:
+def output_format(args: argparse.Namespace, target: OutTarget) -> OutputFormat:
     if args.format is not None:
         return OutputFormat(args.format)
     if target.file is None:
@@ -129,14 +133,14 @@ def checked_limiter(spec: str | None) -> str | None:
     return spec
 
 
-def _proxy_for(args: argparse.Namespace) -> str | None:
+def proxy_for(args: argparse.Namespace) -> str | None:
     if args.sandbox and args.proxy:
         raise ExportError("--proxy has no use with --sandbox: the sandbox runs on this machine")
     proxy: str | None = args.proxy
     return proxy
 
 
-def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> DatasetSettings:
+def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> ExportSettings:
     """The invitees/volume export's settings, every check done before any I/O."""
     dataset = args.dataset
     if args.quote is not None:
@@ -145,7 +149,7 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         raise ExportError(f"--referral-code applies to --dataset invitees only, not {dataset}")
     _check_shape(dataset, "--start", args.start)
     _check_shape(dataset, "--end", args.end)
-    target = _target(args.out, resume=args.resume)
+    target = out_target(args.out, resume=args.resume)
     # Cross-field checks (start after end) with the library's own rules.
     if dataset == "invitees":
         validate_invitee_query(
@@ -159,12 +163,28 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         validate_volume_query(
             uid=args.uid, start_date=args.start, end_date=args.end, server_tz=zone
         )
-    return DatasetSettings(
-        dataset=dataset,
+    fmt = output_format(args, target)
+    return export_settings(args, target, fmt, zone_name=zone_name, zone=zone, proxy=proxy_for(args))
+
+
+def export_settings(
+    args: argparse.Namespace,
+    target: OutTarget,
+    fmt: OutputFormat,
+    *,
+    zone_name: str,
+    zone: Any,
+    proxy: str | None,
+    quote: Quote = "usdt",
+) -> ExportSettings:
+    """The settings of an export of ``args.dataset``, from arguments already checked."""
+    return ExportSettings(
+        dataset=args.dataset,
         out=target.file,
         stream=target.stream,
         file_mode=args.file_mode,
-        fmt=_output_format(args, target),
+        fmt=fmt,
+        quote=quote,
         uid=args.uid,
         referral_code=args.referral_code,
         start=args.start,
@@ -177,7 +197,7 @@ def dataset_settings(args: argparse.Namespace, *, zone_name: str, zone: Any) -> 
         server_timezone_name=zone_name,
         rate=args.rate,
         max_retries=args.max_retries,
-        proxy=_proxy_for(args),
+        proxy=proxy,
         limiter=checked_limiter(args.limiter),
     )
 
@@ -222,7 +242,7 @@ def add_report_parser(subparsers: Any, common: Any) -> None:
 def report_settings(args: argparse.Namespace, *, zone: Any) -> ReportSettings:
     _check_shape("invitees", "--start", args.start)
     _check_shape("invitees", "--end", args.end)
-    target = _target(args.out)
+    target = out_target(args.out)
     validate_invitee_query(start_time=args.start, end_time=args.end, server_tz=zone)
     return ReportSettings(
         out=Path(args.out),
@@ -237,6 +257,6 @@ def report_settings(args: argparse.Namespace, *, zone: Any) -> ReportSettings:
         server_timezone=zone,
         rate=args.rate,
         max_retries=args.max_retries,
-        proxy=_proxy_for(args),
+        proxy=proxy_for(args),
         limiter=checked_limiter(args.limiter),
     )

@@ -214,6 +214,10 @@ class Checkpoint:
     #: the whole export.  Absent (false) in checkpoints of unfinished exports.
     complete: bool = False
 
+    @property
+    def records(self) -> int:
+        return self.sums.records
+
     def to_json(self) -> bytes:
         doc: dict[str, Any] = {
             "version": CHECKPOINT_VERSION,

@@ -1,8 +1,10 @@
-"""One export run: open the client, walk, write, checkpoint, report.
+"""One export run for every dataset: open the client, walk, write, checkpoint, report.
 
-The rules for what goes on disk live in `_export`; this module only orders the steps
-so that the checkpoint never claims more than the partial file holds:
-write a batch -> flush + fsync -> then (and only then) the checkpoint.
+What differs per dataset (rows, checkpoint, resume point) lives in `_export_datasets`;
+the rules for what goes on disk live in `_export`.  This module orders the steps, the
+same for assets, invitees and volume, so that the checkpoint never claims more than the
+partial file holds: write a page -> flush + fsync -> then (and only then) the checkpoint.
+Sharp edge: the sinks (`_FileSink`, `_StreamSink`) never know which dataset they write.
 """
 
 from __future__ import annotations
@@ -12,19 +14,19 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import tzinfo
+from datetime import datetime, tzinfo
+from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, Protocol, TextIO
 
 from attrs import define, field, frozen
 from yarl import URL
 
 from ._client import DEFAULT_PAGE_SIZE, AssetClient, ClientStats
-from ._console import Console, format_age
-from ._errors import PaginationError
+from ._console import Console, format_age, plural
+from ._dataset_rows import DATASETS
 from ._export import (
     DEFAULT_FILE_MODE,
-    Checkpoint,
     CheckpointError,
     ExportBusyError,
     ExportParams,
@@ -33,17 +35,14 @@ from ._export import (
     Sums,
     atomic_write,
     checkpoint_path,
-    encode_header,
-    encode_records,
     finish_completed,
+    format_decimal,
     key_fingerprint,
-    load_checkpoint,
-    param_differences,
     partial_is_busy,
     partial_path,
     remove_stale_temp_files,
 )
-from ._models import InviteeAsset
+from ._export_datasets import AssetsDataset, Dataset, PartnerDataset, Saved, resolve_window
 from ._outpath import OutTargetError, open_stream
 from ._progress import make_progress
 from ._query import Quote
@@ -56,7 +55,9 @@ __all__ = [
     "ExportResult",
     "ExportSettings",
     "ExportState",
+    "open_client",
     "run_export",
+    "summary_line",
 ]
 
 
@@ -69,13 +70,15 @@ class Credentials:
 
 @frozen(kw_only=True)
 class ExportSettings:
-    """The validated command line of one export."""
+    """The validated command line of one export (of any dataset)."""
 
+    dataset: str = "assets"  #: "assets", "invitees" or "volume"
     out: Path | None  #: None writes to ``stream``, or stdout (no partial file, no checkpoint)
     fmt: OutputFormat
-    quote: Quote = "usdt"
+    quote: Quote = "usdt"  #: assets only
     uid: int | None = None
-    start: str | None = None
+    referral_code: str | None = None  #: invitees only
+    start: str | None = None  #: as given: a time (assets, invitees) or a day (volume)
     end: str | None = None
     page_size: int | None = None
     base_url: str = "https://api.coinw.com"
@@ -112,44 +115,48 @@ class ExportState:
     resumable: bool = False  #: a checkpoint is in place for --resume
     stdout_started: bool = False  #: some records already went to stdout
     stats: ClientStats | None = None  #: the client's counters, live (for --summary-json)
-    sums: Sums | None = None  #: what the output holds so far, live (for --summary-json)
+    #: what the output holds so far, live (for --summary-json; a count only but for assets)
+    sums: Sums | None = None
 
 
 @frozen(kw_only=True)
 class ExportResult:
-    sums: Sums
+    sums: Sums  #: the record count (and, for assets, the exact money sums)
+    volume: Decimal | None = None  #: the volume export's exact sum (None: not known or none)
     resumed_from: int  #: records the run started with (from the checkpoint)
     requests: int
     retries: int
     elapsed: float
     destination: str
 
+    @property
+    def records(self) -> int:
+        return self.sums.records
 
-# -- sinks --------------------------------------------------------------------------
+
+# -- sinks: the seam every dataset writes through -------------------------------------
 
 
 class _StreamSink:
-    """Writes straight to stdout: nothing to resume, nothing to rename."""
+    """Writes straight to stdout (or a device or FIFO): nothing to resume or rename."""
 
-    def __init__(self, stream: BinaryIO, fmt: OutputFormat, state: ExportState) -> None:
+    def __init__(self, stream: BinaryIO, dataset: Dataset, state: ExportState) -> None:
         self._stream = stream
-        self._fmt = fmt
+        self._dataset = dataset
         self._state = state
-        self.sums = Sums()
-        self.last_uid: int | None = None
         self.broken = False
-        self._stream.write(encode_header(fmt))
+        self.already_complete = False
+        self._stream.write(dataset.header())
 
-    def write(self, batch: Sequence[InviteeAsset]) -> None:
+    def write(self, batch: Sequence[Any]) -> None:
         self._state.stdout_started = True
         try:
-            self._stream.write(encode_records(self._fmt, batch))
+            self._stream.write(self._dataset.encode(batch))
             self._stream.flush()  # a reader downstream sees whole pages as they come
         except BaseException:
             self.broken = True  # part of the batch may be out: never write it again
             raise
-        self.sums.add(batch)
-        self.last_uid = batch[-1].uid
+        self._dataset.add(batch)
 
     def commit(self) -> None:
         self._stream.flush()
@@ -164,8 +171,7 @@ class _FileSink:
     def __init__(
         self,
         target: Path,
-        fmt: OutputFormat,
-        params: ExportParams,
+        dataset: Dataset,
         *,
         resume: bool,
         state: ExportState,
@@ -173,8 +179,7 @@ class _FileSink:
         mode: int = DEFAULT_FILE_MODE,
     ) -> None:
         self._target = target
-        self._fmt = fmt
-        self._params = params
+        self._dataset = dataset
         self._state = state
         self._mode = mode
         self._checkpoint_path = checkpoint_path(target)
@@ -188,28 +193,24 @@ class _FileSink:
         remove_stale_temp_files(self._checkpoint_path)
         prior = self._prior_checkpoint(resume, console)
         if prior is not None and prior.complete:
-            self.sums = prior.sums.copy()
-            self.last_uid = prior.last_uid
-            self.resumed_from = self.sums.records
+            dataset.finished(prior)
             self.already_complete = True
             return
         if prior is not None:
             age = _age(self._checkpoint_path)
+            partial = partial_path(target)
             try:
-                self._partial = PartialFile(
-                    partial_path(target), resume_at=prior.partial_bytes, mode=mode
-                )
+                self._partial = PartialFile(partial, resume_at=prior.partial_bytes, mode=mode)
+                dataset.restore(prior, lambda: _prefix(partial, prior.partial_bytes))
             except ExportBusyError:
                 raise ExportError(_busy(target)) from None  # never advise deleting its files
-            except CheckpointError as exc:
+            except (CheckpointError, ValueError, KeyError) as exc:
                 raise ExportError(
                     f"cannot resume: {exc}; delete {self._checkpoint_path} to start over"
                 ) from None
-            self.sums = prior.sums.copy()
-            self.last_uid = prior.last_uid
             console.note(
-                f"resuming {target} from a checkpoint saved {age} ago: {self.sums.records} "
-                f"records already written (last uid {self.last_uid})"
+                f"resuming {target} from a checkpoint saved {age} ago: "
+                f"{dataset.sums.records} records already written{dataset.resumed_note()}"
             )
         else:
             try:
@@ -218,19 +219,23 @@ class _FileSink:
                 raise ExportError(_busy(target)) from None
             except CheckpointError as exc:
                 raise ExportError(str(exc)) from None
-            self._partial.write(encode_header(fmt))
-            self.sums = Sums()
-            self.last_uid = None
-        self.resumed_from = self.sums.records
+            self._partial.write(dataset.header())
         self._save_checkpoint()
 
-    def _finished_earlier(self, resume: bool, console: Console) -> Checkpoint | None:
+    def _load(self) -> Saved:
+        try:
+            data = self._checkpoint_path.read_bytes()
+        except OSError as exc:
+            raise CheckpointError(f"cannot read it ({exc.strerror})") from None
+        return self._dataset.load(data)
+
+    def _finished_earlier(self, resume: bool, console: Console) -> Saved | None:
         """A checkpoint saying ``complete`` (a run killed after it wrote it) is finished
         here: the rename is done if the kill came before it, and the checkpoint goes.
         Returned if a --resume of the same export may report it; None otherwise."""
         path = self._checkpoint_path
         try:
-            checkpoint = load_checkpoint(path)
+            checkpoint = self._load()
         except CheckpointError:
             return None  # the usual refusal explains it
         if not checkpoint.complete:
@@ -241,13 +246,13 @@ class _FileSink:
             raise ExportError(f"{exc}; delete {path} to start over") from None
         console.note(
             f"the earlier export to {self._target} had completed "
-            f"({checkpoint.sums.records} records); removed its leftover checkpoint"
+            f"({checkpoint.records} records); removed its leftover checkpoint"
         )
-        if resume and not param_differences(checkpoint.params, self._params):
+        if resume and not self._dataset.differences(checkpoint):
             return checkpoint
         return None
 
-    def _prior_checkpoint(self, resume: bool, console: Console) -> Checkpoint | None:
+    def _prior_checkpoint(self, resume: bool, console: Console) -> Saved | None:
         path = self._checkpoint_path
         if path.exists() and (done := self._finished_earlier(resume, console)) is not None:
             return done
@@ -263,12 +268,12 @@ class _FileSink:
                 f"Pass --resume to continue it, or delete {path} to start over"
             )
         try:
-            checkpoint = load_checkpoint(path)
+            checkpoint = self._load()
         except CheckpointError as exc:
             raise ExportError(
                 f"cannot resume from {path}: {exc}; delete it to start over"
             ) from None
-        diffs = param_differences(checkpoint.params, self._params)
+        diffs = self._dataset.differences(checkpoint)
         if diffs:
             raise ExportError(
                 f"cannot resume: {path} was made for a different export ({'; '.join(diffs)}). "
@@ -278,22 +283,15 @@ class _FileSink:
 
     def _save_checkpoint(self, *, complete: bool = False) -> None:
         size = self._partial.sync()
-        checkpoint = Checkpoint(
-            params=self._params,
-            last_uid=self.last_uid,
-            sums=self.sums,
-            partial_bytes=size,
-            complete=complete,
-        )
-        atomic_write(self._checkpoint_path, checkpoint.to_json(), self._mode)
-        self._state.records_saved = self.sums.records
+        data = self._dataset.checkpoint(size, complete=complete)
+        atomic_write(self._checkpoint_path, data, self._mode)
+        self._state.records_saved = self._dataset.sums.records
         self._state.resumable = True
 
-    def write(self, batch: Sequence[InviteeAsset]) -> None:
+    def write(self, batch: Sequence[Any]) -> None:
         try:
-            self._partial.write(encode_records(self._fmt, batch))
-            self.sums.add(batch)
-            self.last_uid = batch[-1].uid
+            self._partial.write(self._dataset.encode(batch))
+            self._dataset.add(batch)
             self._save_checkpoint()
         except BaseException:
             # Bytes may be half-written: never write more after them.  The checkpoint
@@ -314,13 +312,19 @@ class _FileSink:
     def abort(self) -> None:
         if self.already_complete:
             return
-        if self.sums.records == 0:
+        if self._dataset.sums.records == 0:
             # Nothing worth resuming: leave no files that would make the next run refuse.
             self._partial.discard()
             self._checkpoint_path.unlink(missing_ok=True)
             self._state.resumable = False
         else:
             self._partial.close()
+
+
+def _prefix(path: Path, size: int) -> bytes:
+    """The partial file's first ``size`` bytes (what its checkpoint covers)."""
+    with open(path, "rb") as file:
+        return file.read(size)
 
 
 def _busy(target: Path) -> str:
@@ -341,19 +345,6 @@ def _age(path: Path) -> str:
 # -- the run ----------------------------------------------------------------------------
 
 
-def _check_against_total(records: int, total: int | None) -> None:
-    """Refuse to call an export complete that holds fewer records than the server lists.
-
-    A resumed export only adds uids after its last one, so an invitee that appeared
-    below that point (or records that shifted between pages) would be missing.
-    """
-    if total is not None and records < total:
-        raise PaginationError(
-            f"the server lists {total} records but the export holds {records}: invitees "
-            "appeared below the point this export resumed from, or pages shifted while it ran"
-        )
-
-
 async def _open_stream(path: Path) -> BinaryIO:
     """Open a device or FIFO named by --out (a FIFO blocks until a reader opens it, so
     the open runs in a thread)."""
@@ -363,26 +354,108 @@ async def _open_stream(path: Path) -> BinaryIO:
         raise ExportError(str(exc)) from None
 
 
+class ConnectionSettings(Protocol):
+    """What a command needs to reach the server (an export's or a report's settings)."""
+
+    @property
+    def sandbox(self) -> bool: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def rate(self) -> RateLimit | None: ...
+    @property
+    def max_retries(self) -> int | None: ...
+    @property
+    def server_timezone(self) -> tzinfo: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def limiter(self) -> str | None: ...
+
+
 @asynccontextmanager
-async def _server(
-    settings: ExportSettings, credentials: Credentials | None
-) -> AsyncIterator[tuple[str, Credentials, str]]:
-    """(base URL, credentials, source tag for the checkpoint): the embedded sandbox with
-    its demo credentials for --sandbox, else the given server."""
+async def open_client(
+    settings: ConnectionSettings, credentials: Credentials | None
+) -> AsyncIterator[tuple[AssetClient, Credentials]]:
+    """A client of the given server, or of an embedded sandbox with its demo credentials
+    (``--sandbox``), and the credentials it uses."""
     if not settings.sandbox:
         if credentials is None:
             raise ExportError("no credentials")
-        yield settings.base_url, credentials, str(URL(settings.base_url).origin())
+        base_url, creds = settings.base_url, credentials
+        async with _client(settings, base_url, creds) as client:
+            yield client, creds
         return
-    # Imported here: real exports never load the sandbox's server code.
+    # Imported here: real runs never load the sandbox's server code.
     from .sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
 
     config = SandboxConfig()
     if settings.rate is not None:
         config = SandboxConfig(rate_limit=settings.rate.requests, window=settings.rate.period)
-    async with run_sandbox(config) as sandbox:
-        demo = Credentials(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY)
-        yield sandbox.base_url, demo, "sandbox"
+    async with run_sandbox(config) as server:
+        creds = Credentials(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY)
+        async with _client(settings, server.base_url, creds) as client:
+            yield client, creds
+
+
+def _client(settings: ConnectionSettings, base_url: str, creds: Credentials) -> AssetClient:
+    retry_policy = RetryPolicy()
+    if settings.max_retries is not None:
+        retry_policy = RetryPolicy(max_retries=settings.max_retries)
+    return AssetClient(
+        creds.api_key,
+        creds.secret_key,
+        base_url=base_url,
+        rate_limit=settings.rate,
+        retry_policy=retry_policy,
+        limiter=settings.limiter,
+        server_timezone=settings.server_timezone,
+        proxy=None if settings.sandbox else settings.proxy,
+    )
+
+
+def _dataset(settings: ExportSettings, source: str, key: str, now: datetime) -> Dataset:
+    """The dataset's part of the run: rows, checkpoint and resume point."""
+    if settings.dataset == "assets":
+        params = ExportParams(
+            quote=settings.quote,
+            uid=settings.uid,
+            start=settings.start,
+            end=settings.end,
+            page_size=settings.page_size,
+            format=settings.fmt.value,
+            source=source,
+            server_timezone=settings.server_timezone_name,
+            key=key,
+        )
+        return AssetsDataset(
+            params, settings.fmt, quote=settings.quote, page_size=settings.page_size
+        )
+    # What decides the content; a resume must match all of it.
+    asked: dict[str, Any] = {
+        "dataset": settings.dataset,
+        "uid": settings.uid,
+        "referral_code": settings.referral_code,
+        "start": settings.start,
+        "end": settings.end,
+        "page_size": settings.page_size,
+        "format": settings.fmt.value,
+        "source": source,
+        "server_timezone": settings.server_timezone_name,
+        "key": key,
+    }
+    window = resolve_window(
+        settings.dataset, settings.start, settings.end, settings.server_timezone, now
+    )
+    return PartnerDataset(
+        DATASETS[settings.dataset],
+        settings.fmt,
+        asked,
+        window,
+        uid=settings.uid,
+        referral_code=settings.referral_code,
+        page_size=settings.page_size,
+    )
 
 
 async def run_export(
@@ -393,119 +466,115 @@ async def run_export(
     stderr: TextIO,
     state: ExportState,
     console: Console | None = None,
+    now: datetime | None = None,
 ) -> ExportResult:
-    """Export every matching record; raise what stopped it (the checkpoint is saved).
+    """Export every matching record of ``settings.dataset``; raise what stopped it (the
+    checkpoint is saved).
 
-    Messages go through ``console`` (default: plain text on ``stderr``).
+    Messages go through ``console`` (default: plain text on ``stderr``); ``now`` (default:
+    the clock) ends an invitee window left open on a first run.
     """
     console = console or Console(stderr)
     started = time.monotonic()
-    async with _server(settings, credentials) as (base_url, creds, source):
-        params = ExportParams(
-            quote=settings.quote,
-            uid=settings.uid,
-            start=settings.start,
-            end=settings.end,
-            page_size=settings.page_size,
-            format=settings.fmt.value,
-            source=source,
-            server_timezone=settings.server_timezone_name,
-            key=key_fingerprint(creds.api_key),
-        )
-        retry_policy = RetryPolicy()
-        if settings.max_retries is not None:
-            retry_policy = RetryPolicy(max_retries=settings.max_retries)
-        async with AssetClient(
-            creds.api_key,
-            creds.secret_key,
-            base_url=base_url,
-            rate_limit=settings.rate,
-            retry_policy=retry_policy,
-            limiter=settings.limiter,
-            server_timezone=settings.server_timezone,
-            proxy=None if settings.sandbox else settings.proxy,
-        ) as client:
-            state.stats = client.stats
-            # The CLI validated every filter before this point, so a bad argument never
-            # gets as far as creating files.
-            sink: _FileSink | _StreamSink
-            stream = await _open_stream(settings.stream) if settings.stream else None
-            if settings.out is None:
-                sink = _StreamSink(stream or stdout, settings.fmt, state)
-            else:
-                sink = _FileSink(
-                    settings.out,
-                    settings.fmt,
-                    params,
-                    resume=settings.resume,
-                    state=state,
-                    console=console,
-                    mode=settings.file_mode,
-                )
-            state.sums = sink.sums
-            resumed_from = sink.sums.records
-            if isinstance(sink, _FileSink) and sink.already_complete:
-                state.completed = True
-                console.note(f"{settings.out} is already complete")
-                return ExportResult(
-                    sums=sink.sums,
-                    resumed_from=resumed_from,
-                    requests=0,
-                    retries=0,
-                    elapsed=time.monotonic() - started,
-                    destination=str(settings.out),
-                )
-            walk = client.iter_invitee_assets(
-                quote=settings.quote,
-                start_time=settings.start,
-                end_time=settings.end,
-                uid=settings.uid,
-                page_size=settings.page_size,
-                after_uid=sink.last_uid,
-                start_offset=sink.sums.records,
+    source = "sandbox" if settings.sandbox else str(URL(settings.base_url).origin())
+    async with open_client(settings, credentials) as (client, creds):
+        state.stats = client.stats
+        moment = now or datetime.fromtimestamp(time.time(), settings.server_timezone)
+        dataset = _dataset(settings, source, key_fingerprint(creds.api_key), moment)
+        # The CLI validated every filter before this point, so a bad argument never
+        # gets as far as creating files.
+        sink: _FileSink | _StreamSink
+        stream = await _open_stream(settings.stream) if settings.stream else None
+        if settings.out is None:
+            sink = _StreamSink(stream or stdout, dataset, state)
+        else:
+            sink = _FileSink(
+                settings.out,
+                dataset,
+                resume=settings.resume,
+                state=state,
+                console=console,
+                mode=settings.file_mode,
             )
-            progress = make_progress(console, initial=resumed_from)
-            # One checkpoint per page's worth of records (what a walk page holds).
-            flush_every = settings.page_size or DEFAULT_PAGE_SIZE
-            batch: list[InviteeAsset] = []
-            try:
-                async for asset in walk:
-                    batch.append(asset)
-                    if len(batch) >= flush_every:
-                        sink.write(batch)
-                        batch = []
-                        progress.update(
-                            sink.sums.records, client.stats.expected_total, client.stats.requests
-                        )
-                if batch:
+        state.sums = dataset.sums
+        resumed_from = dataset.sums.records
+        if sink.already_complete:
+            state.completed = True
+            console.note(f"{settings.out} is already complete")
+            return ExportResult(
+                sums=dataset.sums,
+                volume=dataset.volume,
+                resumed_from=resumed_from,
+                requests=0,
+                retries=0,
+                elapsed=time.monotonic() - started,
+                destination=str(settings.out),
+            )
+        walk = dataset.walk(client)
+        progress = make_progress(console, initial=resumed_from)
+        # One checkpoint per page's worth of records (what a walk page holds).
+        flush_every = settings.page_size or DEFAULT_PAGE_SIZE
+        batch: list[Any] = []
+        try:
+            async for record in walk:
+                batch.append(record)
+                if len(batch) >= flush_every:
                     sink.write(batch)
                     batch = []
-                progress.update(
-                    sink.sums.records, client.stats.expected_total, client.stats.requests
-                )
-                _check_against_total(sink.sums.records, client.stats.expected_total)
-                sink.commit()
-                state.completed = True
-            except BaseException:
-                # Interrupted or given up: keep every whole record already received, so a
-                # resume re-fetches as little as possible.
-                if batch and not sink.broken:
-                    # The original error is the one to report.
-                    with contextlib.suppress(Exception):
-                        sink.write(batch)
-                sink.abort()
-                raise
-            finally:
-                progress.close()
-                await walk.aclose()
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
-            return ExportResult(
-                sums=sink.sums,
-                resumed_from=resumed_from,
-                requests=client.stats.requests,
-                retries=client.stats.retries,
-                elapsed=time.monotonic() - started,
-                destination=str(settings.out or settings.stream or "stdout"),
+                    progress.update(
+                        dataset.sums.records, client.stats.expected_total, client.stats.requests
+                    )
+            if batch:
+                sink.write(batch)
+                batch = []
+            progress.update(
+                dataset.sums.records, client.stats.expected_total, client.stats.requests
             )
+            dataset.check_complete(client.stats.expected_total)
+            sink.commit()
+            state.completed = True
+        except BaseException:
+            # Interrupted or given up: keep every whole record already received, so a
+            # resume re-fetches as little as possible.
+            if batch and not sink.broken:
+                # The original error is the one to report.
+                with contextlib.suppress(Exception):
+                    sink.write(batch)
+            sink.abort()
+            raise
+        finally:
+            progress.close()
+            await walk.aclose()
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        return ExportResult(
+            sums=dataset.sums,
+            volume=dataset.volume,
+            resumed_from=resumed_from,
+            requests=client.stats.requests,
+            retries=client.stats.retries,
+            elapsed=time.monotonic() - started,
+            destination=str(settings.out or settings.stream or "stdout"),
+        )
+
+
+def summary_line(result: ExportResult, dataset: str = "assets") -> str:
+    """The one line a finished export prints on stderr."""
+    resumed = f" ({result.resumed_from} from the checkpoint)" if result.resumed_from else ""
+    if dataset != "assets":
+        volume = result.volume
+        sums = f"; sum volume={format_decimal(volume)}" if volume is not None else ""
+        return (
+            f"asset-client: exported {result.records} {dataset} records{resumed} to "
+            f"{result.destination}{sums}; {result.requests} requests, "
+            f"{result.retries} retries, {result.elapsed:.1f} s"
+        )
+    money = result.sums
+    return (
+        f"asset-client: exported {plural(money.records, 'record')}{resumed} to "
+        f"{result.destination}; sums: total_deposit={money.total_deposit:f} "
+        f"total_withdrawal={money.total_withdrawal:f} "
+        f"current_balance={money.current_balance:f}; {plural(result.requests, 'request')}, "
+        f"{plural(result.retries, 'retry')}, {result.elapsed:.1f} s"
+    )

@@ -1,55 +1,28 @@
-"""One signed, limited, retried request to any `Endpoint`; the partner calls and walks.
+"""The invitee-list and trading-volume calls and the generic walk of any `Endpoint`.
 
-`AssetClient` inherits this: ``_fetch_page`` is the one request loop for every endpoint
-(limiter -> sign -> send -> classify -> decode -> retry), so GET and POST, assets, invitees
-and volume share it.  Sharp edge: each endpoint draws on its own lane of the key's budget
-(5/s per IP and key each, as the docs state for assets), plus the optional account-wide
-"global" lane; one send claims its lanes together, once the connection is in hand, so
-neither spacing can be squeezed by the time a connection takes to open.
+`AssetClient` inherits `PartnerCalls` (itself on `RequestLoop`, the one request loop in
+`_requests`).  Sharp edge: the invitee window is resolved and frozen when a call or walk
+starts (2017-01-01 up to *now*, server time), never left to the server's current-month
+default; later registrations stay outside it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
-import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
-from datetime import date, datetime, tzinfo
+from collections.abc import AsyncGenerator, Callable, Coroutine
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-import aiohttp
-
-from ._classify import classify_response
-from ._errors import (
-    AssetClientError,
-    AuthenticationError,
-    PermissionDeniedError,
-    RateLimitError,
-)
-from ._hooks import AnswerReceived, HookRunner, RateLimitPause, RequestSent, RetryScheduled
 from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
 from ._partner_query import InviteeQuery, resolve_invitee_window
 from ._query import validate_page_no
-from ._ratelimit import (
-    KeyLimiter,
-    Permit,
-    RateLimit,
-    SlotLost,
-    Ticket,
-    pause_after_rejection,
-    refuse_key,
-)
-from ._retry import RetryPolicy
-from ._stats import Stats, WalkStats
-from ._transport import Answer, AnswerLimits, PageBudget, claims_on_connection, http_request
-from ._version import USER_AGENT
+from ._ratelimit import KeyLimiter, Ticket
+from ._requests import RequestLoop
+from ._stats import WalkStats
 from ._walk import Resume, Walk
 from ._walk_iter import WalkIterator
 from .endpoints import INVITEES, VOLUME, Endpoint
 from .endpoints.base import PageOf
-from .limit import LimiterBackend
 
 __all__ = ["PartnerCalls"]
 
@@ -60,281 +33,8 @@ R = TypeVar("R")
 P = TypeVar("P", bound=PageOf[Any])
 
 
-class PartnerCalls:
-    """Mixin of `AssetClient`: the generic request and the invitee/volume calls."""
-
-    # Provided by AssetClient.
-    base_url: str
-    server_timezone: tzinfo
-    retry_policy: RetryPolicy
-    rate_limit: RateLimit
-    stats: Any
-    _api_key: str
-    _secret_key: str
-    _limits: AnswerLimits
-    _limiter: KeyLimiter
-    _backend: LimiterBackend
-    _global_rate: RateLimit | None
-    _rng: random.Random
-    _sleep: Callable[[float], Awaitable[object]]
-    _wall_clock: Callable[[], float]
-    max_concurrency: int
-    _tasks: set[asyncio.Task[Any]]
-    _hooks: HookRunner
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        raise NotImplementedError
-
-    def _hold(self, bucket: str) -> KeyLimiter:
-        raise NotImplementedError  # AssetClient's: a limiter held until the client closes
-
-    def _limiter_of(self, endpoint: Endpoint[Any, Any, Any]) -> KeyLimiter:
-        """The endpoint's own lane of the key's budget (assets keeps the client's original)."""
-        if endpoint.limit_bucket == self._limiter.bucket:
-            return self._limiter
-        return self._hold(endpoint.limit_bucket)
-
-    async def _fetch_page(
-        self,
-        endpoint: Endpoint[Q, R, P],
-        query: Q,
-        page_no: int,
-        page_size: int,
-        ticket: Ticket | None = None,
-        walk: Stats | None = None,
-    ) -> P:
-        """One page, with limiter, signing, classification, decoding and retries.
-
-        ``ticket`` is the caller's place in the limiter's line (a walk passes its own).
-        Counted in the client's stats and, for a walk, in the walk's ``walk`` stats.
-        """
-        request = endpoint.build(query, page_no, page_size)
-        url = request.url(self.base_url)
-        limiter = self._limiter_of(endpoint)
-        session = self._get_session()
-        # The slot is claimed once the connection is in hand, if the session tells us.
-        on_connection = claims_on_connection(session)
-        ticket = ticket or limiter.ticket()
-        retry_no = 0
-        budget = self._limits.budget()  # all attempts at this page share one time budget
-        counters: tuple[Stats, ...] = (self.stats,) if walk is None else (self.stats, walk)
-        uid = getattr(query, "uid", None)
-        # Assets log as they always have ("page 3 ..."); the others name themselves.
-        what = "page" if endpoint.name == "assets" else f"{endpoint.name} page"
-        # A lookup of one invitee is named by its uid, as its errors are.
-        label = f"uid {uid}" if uid is not None and page_no == 1 else f"page {page_no}"
-        hooks = self._hooks
-        while True:
-            permit = await limiter.acquire(ticket, page_no, self._sleep)
-            # Timestamp after the wait: a stale one is refused as a bad signature.
-            timestamp = str(int(self._wall_clock() * 1000))
-            headers = {
-                "api_key": self._api_key,
-                "timestamp": timestamp,
-                "sign": request.signature(self._secret_key, timestamp),
-                "User-Agent": USER_AGENT,
-            }
-            sent = RequestSent(endpoint.name, page_no, uid, retry_no + 1)
-            started = time.monotonic()
-            status: int | str = "-"
-            try:
-                try:
-                    status, answer_headers, body = await self._send(
-                        session,
-                        request.method,
-                        url,
-                        headers,
-                        request.body,
-                        budget,
-                        permit,
-                        on_connection,
-                        counters,
-                        sent,
-                    )
-                except SlotLost:
-                    continue  # nothing was sent: sign again and queue anew
-                # Redacted from every message built from the answer (a server may echo them).
-                secrets = (self._api_key, self._secret_key, headers["sign"])
-                data = classify_response(
-                    status,
-                    answer_headers,
-                    body,
-                    page_no=page_no,
-                    now=self._wall_clock(),
-                    secrets=secrets,
-                )
-                page = endpoint.decode(data, page_no, page_size, self.server_timezone, secrets)
-            except AssetClientError as exc:
-                if hooks:
-                    answered = AnswerReceived(
-                        endpoint.name,
-                        page_no,
-                        uid,
-                        retry_no + 1,
-                        status if isinstance(status, int) else None,
-                        time.monotonic() - started,
-                        type(exc).__name__,
-                    )
-                    hooks.emit("answer_received", answered, *counters)
-                logger.debug(
-                    "%s %d attempt %d: %s after %.3fs: %s",
-                    what,
-                    page_no,
-                    retry_no + 1,
-                    status,
-                    time.monotonic() - started,
-                    exc,
-                )
-                if isinstance(exc, AuthenticationError | PermissionDeniedError):
-                    # The key is refused: calls queued behind this one (on every
-                    # endpoint's lane) fail now, not later.
-                    refuse_key(limiter, exc)
-                delay = self.retry_policy.delay_for(
-                    exc, retry_no + 1, self._rng, self.rate_limit.period
-                )
-                reason = f"{type(exc).__name__}: {exc}"
-                limited = isinstance(exc, RateLimitError)
-                paused = 0.0
-                if isinstance(exc, RateLimitError):
-                    # The server's window is closed for every sender of this key: pause
-                    # them all (every endpoint, every process sharing the budget), whether
-                    # or not this call gives up.
-                    pause = delay
-                    if pause is None:
-                        pause = pause_after_rejection(
-                            self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
-                        )
-                    for stats in counters:
-                        stats.rate_limit_waits += 1
-                    await limiter.pause(pause)
-                    # What the key is held for now: another sender's pause may be longer.
-                    paused = max(pause, await limiter.paused_for())
-                    if delay is None:
-                        logger.warning(
-                            "%s %s: rate limited (%s); pausing this key for %.2fs; giving up",
-                            endpoint.name,
-                            label,
-                            reason,
-                            paused,
-                        )
-                    if hooks:
-                        held = RateLimitPause(endpoint.name, page_no, uid, paused)
-                        hooks.emit("rate_limit_pause", held, *counters)
-                if delay is None:
-                    raise
-                retry_no += 1
-                for stats in counters:
-                    stats.retries += 1
-                if hooks:
-                    hooks.emit(
-                        "retry_scheduled",
-                        RetryScheduled(
-                            endpoint.name,
-                            page_no,
-                            uid,
-                            retry_no,
-                            reason,
-                            paused if limited else delay,
-                            limited,
-                        ),
-                        *counters,
-                    )
-                if limited:
-                    # The retry waits in line behind the pause, like every other sender.
-                    logger.warning(
-                        "%s %s: rate limited (%s); pausing this key for %.2fs, then retry %d of %d",
-                        endpoint.name,
-                        label,
-                        reason,
-                        paused,
-                        retry_no,
-                        self.retry_policy.max_retries,
-                    )
-                else:
-                    logger.info(
-                        "%s %s: %s; retry %d of %d in %.2fs",
-                        endpoint.name,
-                        label,
-                        reason,
-                        retry_no,
-                        self.retry_policy.max_retries,
-                        delay,
-                    )
-                    await self._sleep(delay)
-                continue
-            if hooks:
-                answered = AnswerReceived(
-                    endpoint.name,
-                    page_no,
-                    uid,
-                    retry_no + 1,
-                    status if isinstance(status, int) else None,
-                    time.monotonic() - started,
-                    None,
-                )
-                hooks.emit("answer_received", answered, *counters)
-            logger.debug(
-                "%s %d attempt %d: HTTP %s, %d records after %.3fs",
-                what,
-                page_no,
-                retry_no + 1,
-                status,
-                len(page.items),
-                time.monotonic() - started,
-            )
-            for stats in counters:
-                stats.pages += 1
-            return page
-
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: bytes | None,
-        budget: PageBudget,
-        permit: Permit,
-        on_connection: bool,
-        counters: tuple[Stats, ...],
-        sent: RequestSent,
-    ) -> Answer:
-        """One HTTP request under ``permit``: its slot is claimed once the connection is
-        in hand (before asking for one, on a session without that signal).
-
-        The attempt is counted in ``counters`` and told to the hooks as ``sent`` once it
-        is over (answered or not), so a request given up before anything was written is
-        neither.  Raises `SlotLost` when nothing was sent.
-        """
-        try:
-            if not on_connection:
-                await permit.commit()
-            try:
-                answer = await http_request(
-                    session, method, url, headers, body, budget, permit if on_connection else None
-                )
-            except SlotLost:
-                raise  # given up before anything was written
-            except BaseException:
-                self._count_attempt(counters, sent)  # an attempt, answered or not
-                raise
-            self._count_attempt(counters, sent)
-            if not permit.committed:
-                # Sent without the connection signal (a mocking or custom connector):
-                # record the send late rather than never.
-                with contextlib.suppress(SlotLost):
-                    await permit.commit()
-            return answer
-        finally:
-            permit.release()
-            for stats in counters:
-                stats.limiter_wait += permit.waited
-
-    def _count_attempt(self, counters: tuple[Stats, ...], sent: RequestSent) -> None:
-        for stats in counters:
-            stats.requests += 1
-        if self._hooks:
-            self._hooks.emit("request_sent", sent, *counters)
+class PartnerCalls(RequestLoop):
+    """Mixin of `AssetClient`: the invitee/volume calls and the walk of any endpoint."""
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._wall_clock(), self.server_timezone)
@@ -356,14 +56,9 @@ class PartnerCalls:
         """
         validate_page_no(page_no)
         INVITEES.limits.check(page_size)
-        query = INVITEES.validate(
-            uid=uid,
-            referral_code=referral_code,
-            start_time=start_time,
-            end_time=end_time,
-            server_tz=self.server_timezone,
+        query = self._invitee_query(
+            start_time=start_time, end_time=end_time, uid=uid, referral_code=referral_code
         )
-        query = resolve_invitee_window(query, self._now(), self.server_timezone)
         return await self._fetch_page(INVITEES, query, page_no, page_size)
 
     async def get_trading_volume_page(

@@ -18,15 +18,12 @@ from typing import TextIO
 
 from attrs import frozen
 
-from ._client import AssetClient
-from ._dataset_export import partner_server
 from ._export import DEFAULT_FILE_MODE, Sums
-from ._export_run import Credentials, ExportState
+from ._export_run import Credentials, ExportState, open_client
 from ._outpath import OutTarget, write_whole
 from ._partner_query import volume_window
 from ._ratelimit import RateLimit
 from ._report import ReportBuilder, encode_report_rows
-from ._retry import RetryPolicy
 from .endpoints import INVITEES
 
 __all__ = ["ReportResult", "ReportSettings", "run_report"]
@@ -80,74 +77,56 @@ async def run_report(
     """Walk the three endpoints concurrently and write the joined report atomically."""
     started = time.monotonic()
     zone = settings.server_timezone
-    async with partner_server(
-        sandbox=settings.sandbox,
-        base_url=settings.base_url,
-        rate=settings.rate,
-        credentials=credentials,
-    ) as (base_url, creds):
-        policy = RetryPolicy(
-            **({} if settings.max_retries is None else {"max_retries": settings.max_retries})
+    async with open_client(settings, credentials) as (client, _):
+        if state is not None:
+            state.stats = client.stats
+        moment = now or datetime.fromtimestamp(time.time(), zone)
+        since, until = volume_window(settings.volume_days, moment, zone)
+        # With a registration window the report is about that cohort only.
+        cohort = settings.start is not None or settings.end is not None
+        builder = ReportBuilder(volume_since=since, volume_until=until, invitees_only=cohort)
+        invitee_query = client._invitee_query(start_time=settings.start, end_time=settings.end)
+        page_size = settings.page_size
+
+        async def assets() -> None:
+            async for asset in client.iter_invitee_assets(page_size=page_size):
+                builder.add_asset(asset)
+
+        async def invitees() -> None:
+            async for invitee in client._walk_endpoint(INVITEES, invitee_query, page_size):
+                builder.add_invitee(invitee)
+
+        async def volumes() -> None:
+            async for volume in client.iter_trading_volume(
+                start_date=since, end_date=until, page_size=page_size
+            ):
+                builder.add_volume(volume)
+
+        times: dict[str, float] = {}
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(_timed("assets", assets, times))
+                group.create_task(_timed("invitees", invitees, times))
+                group.create_task(_timed("volume", volumes, times))
+        except ExceptionGroup as failed:
+            # The walk that failed first says why (the others were cancelled or failed
+            # the same way, e.g. a refused key): one typed error, one exit status.
+            raise _first_error(failed) from None
+        rows = list(builder.rows())
+        target = settings.target or OutTarget(file=settings.out)
+        data = encode_report_rows(rows, header=True)
+        # A FIFO blocks until a reader comes: not on the event loop.
+        await asyncio.to_thread(write_whole, target, data, settings.file_mode)
+        if state is not None:
+            state.sums = Sums(records=len(rows))  # --summary-json: rows written
+            state.completed = True
+        return ReportResult(
+            rows=len(rows),
+            requests=client.stats.requests,
+            retries=client.stats.retries,
+            elapsed=time.monotonic() - started,
+            walks=times,
         )
-        async with AssetClient(
-            creds.api_key,
-            creds.secret_key,
-            base_url=base_url,
-            rate_limit=settings.rate,
-            retry_policy=policy,
-            server_timezone=zone,
-            proxy=None if settings.sandbox else settings.proxy,
-            limiter=settings.limiter,
-        ) as client:
-            if state is not None:
-                state.stats = client.stats
-            moment = now or datetime.fromtimestamp(time.time(), zone)
-            since, until = volume_window(settings.volume_days, moment, zone)
-            # With a registration window the report is about that cohort only.
-            cohort = settings.start is not None or settings.end is not None
-            builder = ReportBuilder(volume_since=since, volume_until=until, invitees_only=cohort)
-            invitee_query = client._invitee_query(start_time=settings.start, end_time=settings.end)
-            page_size = settings.page_size
-
-            async def assets() -> None:
-                async for asset in client.iter_invitee_assets(page_size=page_size):
-                    builder.add_asset(asset)
-
-            async def invitees() -> None:
-                async for invitee in client._walk_endpoint(INVITEES, invitee_query, page_size):
-                    builder.add_invitee(invitee)
-
-            async def volumes() -> None:
-                async for volume in client.iter_trading_volume(
-                    start_date=since, end_date=until, page_size=page_size
-                ):
-                    builder.add_volume(volume)
-
-            times: dict[str, float] = {}
-            try:
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(_timed("assets", assets, times))
-                    group.create_task(_timed("invitees", invitees, times))
-                    group.create_task(_timed("volume", volumes, times))
-            except ExceptionGroup as failed:
-                # The walk that failed first says why (the others were cancelled or failed
-                # the same way, e.g. a refused key): one typed error, one exit status.
-                raise _first_error(failed) from None
-            rows = list(builder.rows())
-            target = settings.target or OutTarget(file=settings.out)
-            data = encode_report_rows(rows, header=True)
-            # A FIFO blocks until a reader comes: not on the event loop.
-            await asyncio.to_thread(write_whole, target, data, settings.file_mode)
-            if state is not None:
-                state.sums = Sums(records=len(rows))  # --summary-json: rows written
-                state.completed = True
-            return ReportResult(
-                rows=len(rows),
-                requests=client.stats.requests,
-                retries=client.stats.retries,
-                elapsed=time.monotonic() - started,
-                walks=times,
-            )
 
 
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -224,13 +224,13 @@ def test_bad_base_url_exits_2_before_anything_is_written(
 
 
 def test_an_export_short_of_the_total_is_not_called_complete() -> None:
-    from asset_client._export_run import _check_against_total
+    from asset_client._export_datasets import check_against_total
 
     with pytest.raises(PaginationError, match="lists 11 records but the export holds 10"):
-        _check_against_total(10, 11)
-    _check_against_total(11, 11)
-    _check_against_total(12, 11)  # invitees removed after they were read: kept, as read
-    _check_against_total(3, None)  # nothing was asked (no page seen)
+        check_against_total(10, 11)
+    check_against_total(11, 11)
+    check_against_total(12, 11)  # invitees removed after they were read: kept, as read
+    check_against_total(3, None)  # nothing was asked (no page seen)
 
 
 def test_after_a_pagination_error_the_advice_is_to_start_over_not_resume() -> None:

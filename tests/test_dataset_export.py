@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 
 from asset_client import ServerError
-from asset_client._dataset_export import DatasetResult, DatasetSettings, run_dataset_export
-from asset_client._export import OutputFormat
-from asset_client._export_run import Credentials, ExportError, ExportState
+from asset_client._export import OutputFormat, PartialFile, partial_path
+from asset_client._export_run import (
+    Credentials,
+    ExportError,
+    ExportResult,
+    ExportSettings,
+    ExportState,
+    run_export,
+)
 from asset_client._ratelimit import RateLimit
 from asset_client._report_run import ReportSettings, run_report
 from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
@@ -44,7 +50,7 @@ async def sandbox(api_key: str) -> AsyncIterator[Sandbox]:
         yield sb
 
 
-def settings(sb: Sandbox, out: Path | None, **overrides: object) -> DatasetSettings:
+def settings(sb: Sandbox, out: Path | None, **overrides: object) -> ExportSettings:
     values: dict[str, object] = {
         "dataset": "invitees",
         "out": out,
@@ -55,14 +61,14 @@ def settings(sb: Sandbox, out: Path | None, **overrides: object) -> DatasetSetti
         "page_size": 50,
     }
     values.update(overrides)
-    return DatasetSettings(**values)  # type: ignore[arg-type]
+    return ExportSettings(**values)  # type: ignore[arg-type]
 
 
 async def export(
-    sb: Sandbox, s: DatasetSettings, state: ExportState | None = None
-) -> tuple[DatasetResult, str]:
+    sb: Sandbox, s: ExportSettings, state: ExportState | None = None
+) -> tuple[ExportResult, str]:
     err = io.StringIO()
-    result = await run_dataset_export(
+    result = await run_export(
         s,
         Credentials(api_key=sb.api_key, secret_key=SECRET),
         stdout=io.BytesIO(),
@@ -114,7 +120,9 @@ async def test_interrupted_export_resumes_without_duplicates_or_gaps(
     sandbox.partner.register(5, at=NOW + timedelta(minutes=1))
     first_run = len(sandbox.stats.requests)
     result, err = await export(sandbox, settings(sandbox, out, max_retries=0, resume=True))
-    assert "resuming" in err
+    # The one export run: the same resume line as assets, with the checkpoint's age.
+    assert f"resuming {out} from a checkpoint saved " in err
+    assert f": {result.resumed_from} records already written" in err
     assert result.records == 400 and 0 < result.resumed_from < 400
     # The resume point held: the walk skipped the pages before it.
     resumed = [dict(r.params) for r in sandbox.stats.requests[first_run:]]
@@ -129,10 +137,30 @@ async def test_resume_with_other_options_is_refused(sandbox: Sandbox, tmp_path: 
     sandbox.faults = FaultConfig(script={3: Fault.CODE_500})
     with pytest.raises(ServerError):
         await export(sandbox, settings(sandbox, out, max_retries=0))
+    with pytest.raises(ExportError, match=r"stopped .* ago without finishing"):
+        await export(sandbox, settings(sandbox, out))
     with pytest.raises(ExportError, match="page_size: checkpoint 50, now 100"):
         await export(sandbox, settings(sandbox, out, page_size=100, resume=True))
     with pytest.raises(ExportError, match="--resume"):
         await export(sandbox, settings(sandbox, out))
+
+
+async def test_a_dataset_output_another_export_is_writing_is_refused_as_busy(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "vol.csv"
+    # Another run holds the partial file (its lock) and has saved a checkpoint.
+    other = PartialFile(partial_path(out))
+    (tmp_path / "vol.csv.checkpoint.json").write_text("{}")
+    try:
+        for resume in (False, True):
+            s = settings(sandbox, out, dataset="volume", resume=resume)
+            with pytest.raises(ExportError, match=f"another export is writing {out} right now"):
+                await export(sandbox, s)
+    finally:
+        other.discard()
+    assert sandbox.stats.requests == []
+    assert names(tmp_path) == ["vol.csv.checkpoint.json"]  # the other run's, untouched
 
 
 async def test_volume_export_rows_per_uid_and_day_exact(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -144,6 +144,12 @@ class Database:
         self.conn = connect(path, write=write, busy_timeout=busy_timeout)
         self._sync: SyncState | None = None
         self._in_sync = False
+        (version,) = self.conn.execute("PRAGMA user_version").fetchone()
+        if int(version) < 2:
+            # Read-only on a version-1 file (readers never migrate): no volume columns.
+            self._SNAPSHOT_SQL = self._SNAPSHOT_SQL.replace(
+                "s.window_start, s.window_end, s.total_volume", "NULL, NULL, NULL"
+            )
 
     def close(self) -> None:
         if self._in_sync:

@@ -277,6 +277,7 @@ class SnapshotStore:
                     on_dataset(name)
                 series = all_series[name]
                 state.walking = name
+                state.done = 0  # on_batch counts per walk
                 await self._call(self._db.start_snapshot, series, _version())
                 before = client.stats.requests
 

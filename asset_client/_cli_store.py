@@ -317,9 +317,17 @@ async def _server(
         return
     from .sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
 
-    config = SandboxConfig(days=days)
+    # The partner data derives registration times from the sandbox's "now": frozen at
+    # today's midnight (UTC) so that two syncs of one day see the same invitee list.
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    config = SandboxConfig(days=days, partner_now=lambda: midnight)
     if args.rate is not None:
-        config = SandboxConfig(days=days, rate_limit=args.rate.requests, window=args.rate.period)
+        config = SandboxConfig(
+            days=days,
+            rate_limit=args.rate.requests,
+            window=args.rate.period,
+            partner_now=lambda: midnight,
+        )
     async with run_sandbox(config) as sandbox:
         yield (
             sandbox.base_url,

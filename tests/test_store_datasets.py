@@ -230,6 +230,8 @@ async def test_bad_dataset_and_window_arguments_fail_before_any_request(
                 await store.sync_datasets(client, datasets=("trades",))  # type: ignore[arg-type]
             with pytest.raises(ValueError, match="volume_days"):
                 await store.sync(client, dataset="volume", volume_days=2, start_date=D1)
+            with pytest.raises(ValueError, match="page_size"):
+                await store.sync_datasets(client, page_size=5000)
             with pytest.raises(ValueError, match="start_date '2026-11-27' is after"):
                 await store.sync(client, dataset="volume", start_date=D3, end_date=D1)
             assert sb.stats.requests == []

@@ -25,6 +25,7 @@ from .._client import AssetClient
 from .._export import _EXACT, Sums
 from .._models import InviteeAsset
 from .._query import validate_query
+from ..endpoints.base import PARTNER_LIMITS
 from ._datasets import (
     ALL_DATASETS,
     DATASETS,
@@ -261,6 +262,8 @@ class SnapshotStore:
                 all_series[name] = Series(
                     dataset=DATASETS[name].table, source=origin, quote="", server_timezone=zone
                 )
+        if page_size is not None:
+            PARTNER_LIMITS.check(page_size)  # now, not after the first walk
         today = (now or datetime.now(UTC)).astimezone(client.server_timezone).date()
         explicit = None
         if "volume" in chosen:

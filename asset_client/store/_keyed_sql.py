@@ -37,8 +37,7 @@ def keyed_sql(spec: KeyedTable) -> KeyedSql:
     inc = f"temp.incoming_{t}"
     all_cols = (*keys, *cols)
     key_defs = ", ".join(f"{k} {'INTEGER' if k == 'uid' else 'TEXT'} NOT NULL" for k in keys)
-    on_key = " AND ".join(f"i.{k} = {t}.{k}" for k in keys)
-    same = " AND ".join(f"i.{c} IS {t}.{c}" for c in cols)
+    same_a = " AND ".join(f"i.{c} IS a.{c}" for c in cols)
     same_key = " AND ".join(f"a.{k} = i.{k}" for k in keys)
     current = f"a.series_id = :s AND {same_key} AND a.valid_to IS NULL"
     seen_on = " AND ".join(f"z.{k} = {t}.{k}" for k in keys)
@@ -59,10 +58,13 @@ def keyed_sql(spec: KeyedTable) -> KeyedSql:
             f"INSERT OR REPLACE INTO {inc} ({', '.join(all_cols)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(all_cols))})"
         ),
+        # Driven by the batch (a lookup per incoming key), never a scan of the table.
         close_changed=(
-            f"UPDATE {t} SET valid_to = :snap WHERE series_id = :s AND valid_to IS NULL "  # noqa: S608
-            f"AND valid_from < :snap AND EXISTS (SELECT 1 FROM {inc} AS i WHERE {on_key} "
-            f"AND NOT ({same}))"
+            f"UPDATE {t} SET valid_to = :snap WHERE (series_id, {key_list}, valid_from) IN "  # noqa: S608
+            f"(SELECT a.series_id, {', '.join(f'a.{k}' for k in keys)}, a.valid_from "
+            # CROSS JOIN: the batch drives; "+": not the valid_from index (a scan).
+            f"FROM {inc} AS i CROSS JOIN {t} AS a ON {current} AND +a.valid_from < :snap "
+            f"WHERE NOT ({same_a}))"
         ),
         open_new=(
             f"INSERT INTO {t} (series_id, valid_from, {', '.join(all_cols)}) "  # noqa: S608

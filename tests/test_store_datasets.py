@@ -236,3 +236,15 @@ async def test_bad_dataset_and_window_arguments_fail_before_any_request(
                 await store.sync(client, dataset="volume", start_date=D3, end_date=D1)
             assert sb.stats.requests == []
         assert await store.snapshots() == []
+
+
+async def test_a_volume_change_is_not_read_as_an_asset(tmp_path: Path) -> None:
+    async with await SnapshotStore.open(tmp_path / "h.sqlite") as store:
+        await store.record_keyed("volume", _days((1, D1, "2")), VOLUME, window=(D1, D1))
+        [change] = [c async for c in store.changes(dataset="volume", quote="usdt")]
+        [entry] = await store.history(1, dataset="volume")
+    assert change.after == entry.values == {"volume": "2"}
+    with pytest.raises(ValueError, match=r"not an assets record .*volume"):
+        _ = change.after_asset
+    with pytest.raises(ValueError, match="not an assets record"):
+        _ = entry.asset

@@ -485,7 +485,7 @@ class Database:
                 )
         else:
             sql, params = self._SNAPSHOT_SQL + complete + " AND r.dataset = ?", [dataset]
-            if quote is not None:
+            if quote is not None and dataset == INVITEE_ASSETS:  # the others have no quote
                 sql, params = sql + " AND r.quote = ?", [*params, quote]
             row = self._read(sql + " ORDER BY s.id DESC LIMIT 1", params).fetchone()
             if row is None:

@@ -107,13 +107,23 @@ class Change:
 
     @property
     def before_asset(self) -> InviteeAsset | None:
+        _assets_only(self.columns)
         before = self.before
         return None if before is None else asset_from_values(self.uid, before)
 
     @property
     def after_asset(self) -> InviteeAsset | None:
+        _assets_only(self.columns)
         after = self.after
         return None if after is None else asset_from_values(self.uid, after)
+
+
+def _assets_only(columns: tuple[str, ...]) -> None:
+    if columns != ASSET_COLUMNS:
+        raise ValueError(
+            f"not an assets record (its fields are {', '.join(columns)}): read before/after "
+            "or values instead"
+        )
 
 
 def _named(
@@ -144,4 +154,5 @@ class HistoryEntry:
 
     @property
     def asset(self) -> InviteeAsset:
+        _assets_only(tuple(self.values))
         return asset_from_values(self.uid, dict(self.values))

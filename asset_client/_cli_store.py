@@ -17,7 +17,7 @@ import json
 import sys
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -46,7 +46,7 @@ from ._cli import (
     _zone,
     exit_code_for,
 )
-from ._cli_partner import checked_limiter
+from ._cli_partner import _volume_days, checked_limiter
 from ._client import DEFAULT_BASE_URL, AssetClient, checked_base_url
 from ._export import DEFAULT_FILE_MODE, OutputFormat
 from ._export_run import Credentials, ExportState
@@ -56,15 +56,17 @@ from ._query import validate_query
 from ._retry import RetryPolicy
 from .limit import LIMITER_ENV
 from .store import Change, Series, Snapshot, SnapshotStatus, SnapshotStore, StoreError
-from .store._rows import ASSET_COLUMNS
+from .store._datasets import ALL_DATASETS, DATASETS, DatasetName
+from .store._window import volume_dates
 
 __all__ = ["add_store_parsers"]
 
 _STORE_EPILOG = """\
-The history is one SQLite file (schema version 1). Each sync is one snapshot,
-all or nothing; only records that changed since the last snapshot are stored.
-Snapshots compare only with snapshots of the same parameters (source, quote,
-window, server time zone).
+The history is one SQLite file (schema version 2). Each sync records one snapshot
+per dataset (assets, invitees, volume), all in one transaction: all or nothing;
+only records that changed since the last snapshot are stored. Snapshots compare
+only with snapshots of the same dataset and parameters (source, quote, window,
+server time zone).
 """
 
 
@@ -106,22 +108,49 @@ exit statuses (as for export):
 def _add_sync(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     sync = subparsers.add_parser(
         "sync",
-        help="record a snapshot of every invitee's assets in a SQLite history",
+        help="record a snapshot of the invitees' assets, the invitee list and daily volume",
         description=(
-            "Walk every direct invitee's assets and record them as one snapshot in a\n"
-            "SQLite history. Try it: asset-client sync --sandbox --db demo.sqlite (twice)"
+            "Walk every direct invitee's assets, the invitee list and the daily trading\n"
+            "volume, and record one snapshot of each in a SQLite history, in one\n"
+            "transaction. Try it: asset-client sync --sandbox --db demo.sqlite (twice)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_STORE_EPILOG + "\n" + _SYNC_EXIT_CODES,
     )
     _db_argument(sync)
     sync.add_argument(
-        "--quote", type=str.lower, choices=["usdt", "usdc"], default="usdt", help="default usdt"
+        "--dataset",
+        action="append",
+        choices=ALL_DATASETS,
+        metavar="{assets,invitees,volume}",
+        help="what to record; repeat for several (default: all three)",
     )
     sync.add_argument(
-        "--start", type=_time, metavar="TIME", help="window start, 'yyyy-MM-dd HH:mm:ss'"
+        "--quote",
+        type=str.lower,
+        choices=["usdt", "usdc"],
+        default="usdt",
+        help="assets: default usdt",
     )
-    sync.add_argument("--end", type=_time, metavar="TIME", help="window end, 'yyyy-MM-dd HH:mm:ss'")
+    sync.add_argument(
+        "--start", type=_time, metavar="TIME", help="assets window start, 'yyyy-MM-dd HH:mm:ss'"
+    )
+    sync.add_argument(
+        "--end", type=_time, metavar="TIME", help="assets window end, 'yyyy-MM-dd HH:mm:ss'"
+    )
+    sync.add_argument(
+        "--volume-days",
+        type=_volume_days,
+        metavar="N",
+        help="volume: the days from N days ago to today, server time (default: from the "
+        "day still open at the last volume sync to today; 30 days the first time)",
+    )
+    sync.add_argument(
+        "--volume-start", type=_day, metavar="DAY", help="volume: first day, yyyy-MM-dd"
+    )
+    sync.add_argument(
+        "--volume-end", type=_day, metavar="DAY", help="volume: last day (default today)"
+    )
     sync.add_argument("--page-size", type=_page_size, metavar="N", help="records per request")
     sync.add_argument(
         "--base-url", default=DEFAULT_BASE_URL, help=f"API server (default {DEFAULT_BASE_URL})"
@@ -183,6 +212,7 @@ def _add_changes(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     changes.add_argument(
         "--quote", type=str.lower, choices=["usdt", "usdc"], help="newest snapshot of this quote"
     )
+    _dataset_argument(changes, "changes")
     _output_arguments(changes)
     changes.set_defaults(store_command=_changes)
 
@@ -198,6 +228,7 @@ def _add_history(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     history.add_argument(
         "--quote", type=str.lower, choices=["usdt", "usdc"], help="this quote only"
     )
+    _dataset_argument(history, "the history")
     _output_arguments(history)
     history.set_defaults(store_command=_history)
 
@@ -212,8 +243,27 @@ def _add_snapshots(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     snapshots.add_argument(
         "--quote", type=str.lower, choices=["usdt", "usdc"], help="this quote only"
     )
+    _dataset_argument(snapshots, "the snapshots")
     _output_arguments(snapshots)
     snapshots.set_defaults(store_command=_snapshots)
+
+
+def _day(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a day yyyy-MM-dd, got {text!r}") from None
+
+
+def _dataset_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--dataset",
+        choices=ALL_DATASETS,
+        default="assets",
+        help=f"{what} of assets (default), invitees or volume",
+    )
 
 
 def _since(text: str) -> int | datetime:
@@ -267,9 +317,17 @@ async def _server(
         return
     from .sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
 
-    config = SandboxConfig(days=days)
+    # The partner data derives registration times from the sandbox's "now": frozen at
+    # today's midnight (UTC) so that two syncs of one day see the same invitee list.
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    config = SandboxConfig(days=days, partner_now=lambda: midnight)
     if args.rate is not None:
-        config = SandboxConfig(days=days, rate_limit=args.rate.requests, window=args.rate.period)
+        config = SandboxConfig(
+            days=days,
+            rate_limit=args.rate.requests,
+            window=args.rate.period,
+            partner_now=lambda: midnight,
+        )
     async with run_sandbox(config) as sandbox:
         yield (
             sandbox.base_url,
@@ -286,6 +344,19 @@ def _sync(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
     query = validate_query(
         quote=args.quote, uid=None, start_time=args.start, end_time=args.end, server_tz=zone
     )
+    datasets: list[DatasetName] = list(dict.fromkeys(args.dataset or ALL_DATASETS))
+    try:
+        # The window's own checks, now (before any request); "today" does not matter here.
+        volume_dates(
+            args.volume_start, args.volume_end, args.volume_days, datetime.now(zone).date(), zone
+        )
+    except ValueError as exc:
+        raise StoreError(
+            f"{exc}".replace("start_date", "--volume-start")
+            .replace("end_date", "--volume-end")
+            .replace("volume_days", "--volume-days"),
+            usage=True,
+        ) from None
     if not args.wait >= 0:
         raise StoreError(f"--wait must be >= 0 seconds, got {args.wait}", usage=True)
     limiter = checked_limiter(args.limiter)
@@ -295,16 +366,18 @@ def _sync(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
         async with await SnapshotStore.open(args.db, busy_timeout=args.wait) as store:
             days = 0
             if args.sandbox:
+                first = datasets[0]
                 series = Series(
+                    dataset=DATASETS[first].table,
                     source="sandbox",
-                    quote=query.quote,
-                    start_time=query.start_time,
-                    end_time=query.end_time,
+                    quote=query.quote if first == "assets" else "",
+                    start_time=query.start_time if first == "assets" else None,
+                    end_time=query.end_time if first == "assets" else None,
                     server_timezone=zone_name,
                 )
                 days = sum(
                     1
-                    for s in await store.snapshots(quote=query.quote)
+                    for s in await store.snapshots(dataset=first)
                     if s.series == series and s.status is SnapshotStatus.COMPLETE
                 )
             async with _server(args, credentials, days) as (base_url, creds, source):
@@ -320,29 +393,41 @@ def _sync(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
                     server_timezone=zone,
                     limiter=limiter,
                 ) as client:
-                    progress = make_progress(stderr)
+                    progress = [make_progress(stderr)]
+
+                    def next_walk(name: DatasetName) -> None:
+                        progress[0].close()
+                        progress[0] = make_progress(stderr)
+
                     try:
-                        snapshot = await store.sync(
+                        snapshots = await store.sync_datasets(
                             client,
+                            datasets=datasets,
                             quote=query.quote,
                             start_time=query.start_time,
                             end_time=query.end_time,
+                            start_date=args.volume_start,
+                            end_date=args.volume_end,
+                            volume_days=args.volume_days,
                             page_size=args.page_size,
                             source=source,
-                            on_batch=lambda n: progress.update(
+                            on_batch=lambda n: progress[0].update(
                                 n, client.stats.expected_total, client.stats.requests
                             ),
+                            on_dataset=next_walk,
                         )
                     finally:
-                        progress.close()
-                    outcome.append(snapshot)
-                    print(_sync_summary(snapshot, args.db, client.stats.retries), file=stderr)
+                        progress[0].close()
+                    outcome.extend(snapshots.values())
+                    for snapshot in snapshots.values():
+                        print(_sync_summary(snapshot, args.db, client.stats.retries), file=stderr)
         return EXIT_OK
 
     status, interrupted = asyncio.run(_until_signal(work))
     if interrupted:
         if outcome:
-            print(f"{PROG}: interrupted after snapshot #{outcome[0].id} was recorded", file=stderr)
+            ids = ", ".join(f"#{s.id}" for s in outcome)
+            print(f"{PROG}: interrupted after snapshot {ids} was recorded", file=stderr)
             return EXIT_OK
         print(
             f"{PROG}: interrupted; nothing recorded, the earlier snapshots in {args.db} are intact",
@@ -355,14 +440,25 @@ def _sync(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
 
 def _sync_summary(snapshot: Snapshot, db: Path, retries: int) -> str:
     elapsed = (snapshot.finished_at - snapshot.taken_at).total_seconds()
-    return (
+    head = (
         f"{PROG}: snapshot #{snapshot.id} of {snapshot.series.describe()} in {db}: "
         f"{snapshot.records} records, {snapshot.new} new, {snapshot.changed} changed, "
-        f"{snapshot.gone} gone; sums: total_deposit={snapshot.total_deposit} "
-        f"total_withdrawal={snapshot.total_withdrawal} "
-        f"current_balance={snapshot.current_balance}; {snapshot.requests} requests, "
-        f"{retries} retries, {elapsed:.1f} s"
+        f"{snapshot.gone} gone"
     )
+    if snapshot.series.dataset == DATASETS["invitees"].table:
+        sums = ""
+    elif snapshot.series.dataset == DATASETS["volume"].table:
+        sums = (
+            f"; days {snapshot.window_start} to {snapshot.window_end}, "
+            f"volume={snapshot.total_volume}"
+        )
+    else:
+        sums = (
+            f"; sums: total_deposit={snapshot.total_deposit} "
+            f"total_withdrawal={snapshot.total_withdrawal} "
+            f"current_balance={snapshot.current_balance}"
+        )
+    return f"{head}{sums}; {snapshot.requests} requests, {retries} retries, {elapsed:.1f} s"
 
 
 # -- reading commands ---------------------------------------------------------------------
@@ -442,25 +538,32 @@ def _describe(snapshot: Snapshot | None) -> str:
 
 def _changes(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
     fmt = _format(args)
+    spec = DATASETS[args.dataset]
+    columns = spec.columns
     header = [
-        "uid",
+        *spec.keys[:1],
+        *spec.keys[1:],
         "kind",
-        *(f"before_{c}" for c in ASSET_COLUMNS),
-        *(f"after_{c}" for c in ASSET_COLUMNS),
+        *(f"before_{c}" for c in columns),
+        *(f"after_{c}" for c in columns),
     ]
-    none: tuple[None, ...] = (None,) * len(ASSET_COLUMNS)
+    none: tuple[None, ...] = (None,) * len(columns)
     counts = {"new": 0, "changed": 0, "gone": 0}
+    with_day = "day" in spec.keys
 
     def write_change(writer: _Writer, change: Change) -> None:
         counts[change.kind.value] += 1
+        key: tuple[object, ...] = (change.uid,)
+        if with_day:
+            key = (change.uid, None if change.day is None else change.day.isoformat())
         if writer.is_csv:
             before = change.before_values or none
             after = change.after_values or none
-            writer.csv_row((change.uid, change.kind.value, *before, *after))
+            writer.csv_row((*key, change.kind.value, *before, *after))
         else:
             writer.json_line(
                 {
-                    "uid": change.uid,
+                    **dict(zip(spec.keys, key, strict=True)),
                     "kind": change.kind.value,
                     "before": change.before,
                     "after": change.after,
@@ -469,7 +572,9 @@ def _changes(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> in
 
     async def work() -> str:
         async with await SnapshotStore.open(args.db, readonly=True) as store:
-            base, target = await store.resolve(since=args.since, until=args.until, quote=args.quote)
+            base, target = await store.resolve(
+                since=args.since, until=args.until, quote=args.quote, dataset=args.dataset
+            )
             with _output(args.out) as stream:
                 writer = _Writer(stream, fmt, header)
                 async for change in store.changes_between(base, target):
@@ -486,24 +591,31 @@ def _changes(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> in
 
 def _history(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
     fmt = _format(args)
+    spec = DATASETS[args.dataset]
+    with_day = "day" in spec.keys
     header = [
         "uid",
+        *(["day"] if with_day else []),
         "series",
         "since_snapshot",
         "since_time",
         "until_snapshot",
         "until_time",
-        *ASSET_COLUMNS,
+        *spec.columns,
     ]
 
     async def work() -> int:
         async with await SnapshotStore.open(args.db, readonly=True) as store:
-            entries = await store.history(args.uid, quote=args.quote)
+            entries = await store.history(args.uid, quote=args.quote, dataset=args.dataset)
         with _output(args.out) as stream:
             writer = _Writer(stream, fmt, header)
             for entry in entries:
+                day: tuple[object, ...] = ()
+                if with_day:
+                    day = (None if entry.day is None else entry.day.isoformat(),)
                 row = (
                     entry.uid,
+                    *day,
                     entry.series.describe(),
                     entry.since,
                     entry.since_time.isoformat(),
@@ -519,7 +631,8 @@ def _history(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> in
 
     found = asyncio.run(work())
     if not found:
-        print(f"{PROG}: uid {args.uid} is in no snapshot in {args.db}", file=stderr)
+        what = "" if args.dataset == "assets" else f" of {args.dataset}"
+        print(f"{PROG}: uid {args.uid} is in no snapshot{what} in {args.db}", file=stderr)
     return EXIT_OK
 
 
@@ -546,10 +659,25 @@ _SNAPSHOT_HEADER = (
 )
 
 
-def _snapshot_row(s: Snapshot) -> tuple[object, ...]:
-    def text(value: object) -> str | None:
-        return None if value is None else f"{value:f}" if not isinstance(value, str) else value
+#: The invitee list has no sums; the volume has its window of days and one sum.
+_KEYED_SNAPSHOT_HEADER = tuple(
+    c for c in _SNAPSHOT_HEADER if c not in ("total_deposit", "total_withdrawal", "current_balance")
+)
+_VOLUME_SNAPSHOT_HEADER = (
+    *_KEYED_SNAPSHOT_HEADER[:10],
+    "start_day",
+    "end_day",
+    *_KEYED_SNAPSHOT_HEADER[10:11],
+    "total_volume",
+    *_KEYED_SNAPSHOT_HEADER[11:],
+)
 
+
+def _text(value: object) -> str | None:
+    return None if value is None else f"{value:f}" if not isinstance(value, str) else value
+
+
+def _snapshot_row(s: Snapshot) -> tuple[object, ...]:
     return (
         s.id,
         s.status.value,
@@ -562,9 +690,9 @@ def _snapshot_row(s: Snapshot) -> tuple[object, ...]:
         s.series.end_time,
         s.series.server_timezone,
         s.records,
-        text(s.total_deposit),
-        text(s.total_withdrawal),
-        text(s.current_balance),
+        _text(s.total_deposit),
+        _text(s.total_withdrawal),
+        _text(s.current_balance),
         s.new,
         s.changed,
         s.gone,
@@ -573,20 +701,37 @@ def _snapshot_row(s: Snapshot) -> tuple[object, ...]:
     )
 
 
+def _keyed_snapshot_row(s: Snapshot, *, volume: bool) -> tuple[object, ...]:
+    row = _snapshot_row(s)
+    rest = (*row[:11], *row[14:])
+    if not volume:
+        return rest
+    days = tuple(None if d is None else d.isoformat() for d in (s.window_start, s.window_end))
+    return (*rest[:10], *days, rest[10], _text(s.total_volume), *rest[11:])
+
+
 def _snapshots(args: argparse.Namespace, stderr: TextIO, state: ExportState) -> int:
     fmt = _format(args)
 
     async def work() -> list[Snapshot]:
         async with await SnapshotStore.open(args.db, readonly=True) as store:
-            return await store.snapshots(quote=args.quote)
+            return await store.snapshots(quote=args.quote, dataset=args.dataset)
 
     snapshots = asyncio.run(work())
+    header: Sequence[str] = _SNAPSHOT_HEADER
+    if args.dataset == "invitees":
+        header = _KEYED_SNAPSHOT_HEADER
+    elif args.dataset == "volume":
+        header = _VOLUME_SNAPSHOT_HEADER
     with _output(args.out) as stream:
-        writer = _Writer(stream, fmt, _SNAPSHOT_HEADER)
+        writer = _Writer(stream, fmt, header)
         for snapshot in snapshots:
-            row = _snapshot_row(snapshot)
+            if args.dataset == "assets":
+                row = _snapshot_row(snapshot)
+            else:
+                row = _keyed_snapshot_row(snapshot, volume=args.dataset == "volume")
             if writer.is_csv:
                 writer.csv_row(row)
             else:
-                writer.json_line(dict(zip(_SNAPSHOT_HEADER, row, strict=True)))
+                writer.json_line(dict(zip(header, row, strict=True)))
     return EXIT_OK

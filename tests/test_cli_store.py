@@ -63,7 +63,10 @@ def _truth(day: int) -> dict[int, dict[str, str | None]]:
 
 
 async def _two_syncs(cwd: Path) -> list[Result]:
-    results = [await cli(cwd, "sync", "--sandbox", "--db", "h.sqlite", *FAST) for _ in range(2)]
+    results = [
+        await cli(cwd, "sync", "--sandbox", "--db", "h.sqlite", "--dataset", "assets", *FAST)
+        for _ in range(2)
+    ]
     for result in results:
         assert result.code == 0, result.stderr
     return results
@@ -211,7 +214,18 @@ async def test_sigint_mid_sync_records_nothing_and_exits_130(tmp_path: Path) -> 
     )
     listed = await cli(tmp_path, "snapshots", "--db", "h.sqlite", "--format", "jsonl")
     snaps = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert [(s["id"], s["status"]) for s in snaps] == [(1, "complete"), (2, "interrupted")]
+    # One sync = one snapshot of each dataset (#1-#3); the interrupted one is noted
+    # for each of them (#4-#6), none holding records.
+    assert [(s["id"], s["status"]) for s in snaps] == [(1, "complete"), (4, "interrupted")]
+    for dataset, ids in (("invitees", (2, 5)), ("volume", (3, 6))):
+        listed = await cli(
+            tmp_path, "snapshots", "--db", "h.sqlite", "--format", "jsonl", "--dataset", dataset
+        )
+        snaps = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert [(s["id"], s["status"]) for s in snaps] == [
+            (ids[0], "complete"),
+            (ids[1], "interrupted"),
+        ]
     assert snaps[0]["source"] == sb.base_url
 
 

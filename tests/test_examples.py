@@ -16,6 +16,7 @@ EXPECTED = {
     "service.py": "usdt: 2500 invitees,",
     "chat_bot.py": "1 is not one of your direct invitees.",
     "cron_export.py": "status ok (exit 0)",
+    "history_bot.py": "invitees traded since the last sync",
     "prometheus_metrics.py": 'asset_client_walks_total{endpoint="assets",outcome="finished"} 1.0',
 }
 

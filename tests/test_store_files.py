@@ -92,11 +92,13 @@ async def test_a_newer_schema_is_refused_and_left_as_it_is(tmp_path: Path) -> No
         assert conn.execute("SELECT count(*) FROM invitee_assets").fetchone() == (3,)
 
 
-async def test_a_new_file_gets_schema_1_wal_and_our_application_id(tmp_path: Path) -> None:
+async def test_a_new_file_gets_the_current_schema_wal_and_our_application_id(
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "new.sqlite"
     await _first_snapshot(db)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert conn.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 

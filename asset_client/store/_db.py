@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Generator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .._export import Sums, format_decimal
+from ._datasets import DATASETS, KeyedTable, dataset_of
+from ._keyed_sql import keyed_sql
 from ._models import (
+    INVITEE_ASSETS,
     Change,
     ChangeKind,
     HistoryEntry,
@@ -26,6 +29,7 @@ from ._models import (
 )
 from ._rows import ASSET_COLUMNS, Row, named
 from ._schema import StoreError, connect, store_error
+from ._window import automatic_window
 
 __all__ = ["Database", "SyncState"]
 
@@ -139,9 +143,16 @@ class Database:
         self.write = write
         self.conn = connect(path, write=write, busy_timeout=busy_timeout)
         self._sync: SyncState | None = None
+        self._in_sync = False
+        (version,) = self.conn.execute("PRAGMA user_version").fetchone()
+        if int(version) < 2:
+            # Read-only on a version-1 file (readers never migrate): no volume columns.
+            self._SNAPSHOT_SQL = self._SNAPSHOT_SQL.replace(
+                "s.window_start, s.window_end, s.total_volume", "NULL, NULL, NULL"
+            )
 
     def close(self) -> None:
-        if self._sync is not None:
+        if self._in_sync:
             self.rollback()
         self.conn.close()
 
@@ -178,15 +189,28 @@ class Database:
     # -- sync ---------------------------------------------------------------------------
 
     def begin_sync(self, series: Series, client_version: str) -> SyncState:
-        if self._sync is not None:
+        """One transaction holding one snapshot (see `begin`, `start_snapshot`)."""
+        self.begin()
+        return self.start_snapshot(series, client_version)
+
+    def begin(self) -> None:
+        """Take the write lock: every snapshot until `commit` is in this one transaction."""
+        if self._in_sync:
             raise StoreError("a sync is already running on this store")
-        taken_at = _now()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self._error(exc, "locking") from None
+        self._in_sync = True
+
+    def start_snapshot(self, series: Series, client_version: str) -> SyncState:
+        """A new snapshot of ``series`` in the open transaction."""
+        assert self._in_sync
+        taken_at = _now()
         try:
             self.conn.execute(_INCOMING_TABLE)
+            for spec in (DATASETS["invitees"], DATASETS["volume"]):
+                self.conn.execute(keyed_sql(spec).create_incoming)
             series_id = self._series_id(series, create=True)
             assert series_id is not None
             cursor = self.conn.execute(
@@ -195,10 +219,70 @@ class Database:
                 (series_id, taken_at, taken_at, client_version),
             )
         except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
+            self.rollback()
             raise self._error(exc, "writing to") from None
         self._sync = SyncState(series_id, int(cursor.lastrowid or 0), taken_at)
         return self._sync
+
+    def write_keyed(self, spec: KeyedTable, rows: Sequence[tuple[object, ...]]) -> None:
+        """Store the versions in a batch (any order) of invitee or volume rows that differ
+        from the current ones, and mark their keys seen."""
+        state = self._sync
+        assert state is not None
+        sql = keyed_sql(spec)
+        params = {"s": state.series_id, "snap": state.snapshot_id}
+        try:
+            self.conn.execute(sql.clear_incoming)
+            self.conn.executemany(sql.insert_incoming, rows)
+            closed = self.conn.execute(sql.close_changed, params).rowcount
+            inserted = self.conn.execute(sql.open_new, params).rowcount
+            self.conn.execute(sql.mark_seen)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "writing to") from None
+        state.changed += closed
+        state.new += inserted - closed
+
+    def finish_keyed(
+        self,
+        spec: KeyedTable,
+        requests: int | None,
+        total_volume: Decimal | None,
+        window: tuple[str, str] | None,
+    ) -> int:
+        """Close the unseen current versions in scope (gone); the snapshot's id."""
+        state = self._sync
+        assert state is not None
+        sql = keyed_sql(spec)
+        start, end = window or ("", "")
+        try:
+            self.conn.execute(sql.clear_incoming)
+            (records,) = self.conn.execute(sql.count_seen).fetchone()
+            state.gone = self.conn.execute(
+                sql.close_gone,
+                {"s": state.series_id, "snap": state.snapshot_id, "start": start, "end": end},
+            ).rowcount
+            self.conn.execute(sql.clear_seen)
+            self.conn.execute(
+                "UPDATE snapshots SET finished_at = ?, records = ?, new = ?, changed = ?, "
+                "gone = ?, requests = ?, window_start = ?, window_end = ?, total_volume = ? "
+                "WHERE id = ?",
+                (
+                    _now(),
+                    records,
+                    state.new,
+                    state.changed,
+                    state.gone,
+                    requests,
+                    window[0] if window else None,
+                    window[1] if window else None,
+                    None if total_volume is None else format_decimal(total_volume),
+                    state.snapshot_id,
+                ),
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc, "writing to") from None
+        self._sync = None
+        return state.snapshot_id
 
     def write_rows(self, rows: Sequence[Row]) -> None:
         """Store the versions in a uid-ascending batch of rendered rows that differ from
@@ -232,7 +316,13 @@ class Database:
         state.gone += closed - changed
 
     def finish_sync(self, requests: int | None, sums: Sums) -> Snapshot:
-        """Close the versions of uids the walk no longer listed, then commit."""
+        """`finish_snapshot`, then `commit`: the one-snapshot sync."""
+        snapshot_id = self.finish_snapshot(requests, sums)
+        (snapshot,) = self.commit([snapshot_id])
+        return snapshot
+
+    def finish_snapshot(self, requests: int | None, sums: Sums) -> int:
+        """Close the versions of uids the assets walk no longer listed; the snapshot's id."""
         state = self._sync
         assert state is not None
         try:
@@ -256,16 +346,34 @@ class Database:
                     state.snapshot_id,
                 ),
             )
-            self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._error(exc, "writing to") from None
         self._sync = None
-        snapshot = self.snapshot(state.snapshot_id)
-        assert snapshot is not None
-        return snapshot
+        return state.snapshot_id
+
+    def commit(self, snapshot_ids: Sequence[int]) -> list[Snapshot]:
+        """Commit the transaction: every snapshot in it becomes visible at once."""
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "writing to") from None
+        self._in_sync = False
+        found = [self.snapshot(i) for i in snapshot_ids]
+        return [s for s in found if s is not None]
+
+    def default_volume_window(self, series: Series, today: date) -> tuple[date, date]:
+        """The automatic volume window (`_window.automatic_window`) of ``series``."""
+        series_id = self._series_id(series, create=False)
+        row = self._read(
+            "SELECT max(window_end) FROM snapshots WHERE series_id = ? AND status = 'complete'",
+            (series_id,),
+        ).fetchone()
+        previous = None if row is None or row[0] is None else date.fromisoformat(row[0])
+        return automatic_window(previous, today)
 
     def rollback(self) -> None:
         self._sync = None
+        self._in_sync = False
         if self.conn.in_transaction:
             try:
                 self.conn.execute("ROLLBACK")
@@ -273,17 +381,24 @@ class Database:
                 raise self._error(exc, "rolling back") from None
 
     def record_failure(
-        self, series: Series, taken_at: str, status: SnapshotStatus, error: str, version: str
+        self,
+        series: Series | Sequence[Series],
+        taken_at: str,
+        status: SnapshotStatus,
+        error: str,
+        version: str,
     ) -> None:
-        """Note a sync that kept nothing, so `snapshots` shows the attempt and why."""
+        """Note a sync that kept nothing (one row per series it was to snapshot), so
+        `snapshots` shows the attempt and why."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            series_id = self._series_id(series, create=True)
-            self.conn.execute(
-                "INSERT INTO snapshots (series_id, taken_at, finished_at, status, "
-                "client_version, error) VALUES (?, ?, ?, ?, ?, ?)",
-                (series_id, taken_at, _now(), status.value, version, error),
-            )
+            for one in [series] if isinstance(series, Series) else series:
+                series_id = self._series_id(one, create=True)
+                self.conn.execute(
+                    "INSERT INTO snapshots (series_id, taken_at, finished_at, status, "
+                    "client_version, error) VALUES (?, ?, ?, ?, ?, ?)",
+                    (series_id, taken_at, _now(), status.value, version, error),
+                )
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -295,7 +410,8 @@ class Database:
         "SELECT s.id, s.taken_at, s.finished_at, s.status, s.records, s.total_deposit, "
         "s.total_withdrawal, s.current_balance, s.new, s.changed, s.gone, s.requests, "
         "s.client_version, s.error, r.dataset, r.source, r.quote, r.start_time, r.end_time, "
-        "r.server_timezone FROM snapshots s JOIN series r ON r.id = s.series_id"
+        "r.server_timezone, s.window_start, s.window_end, s.total_volume "
+        "FROM snapshots s JOIN series r ON r.id = s.series_id"
     )
 
     @staticmethod
@@ -319,16 +435,22 @@ class Database:
             client_version=row[12],
             error=row[13],
             series=_series_from(row[14:20]),
+            window_start=None if row[20] is None else date.fromisoformat(row[20]),
+            window_end=None if row[21] is None else date.fromisoformat(row[21]),
+            total_volume=dec(row[22]),
         )
 
     def snapshot(self, snapshot_id: int) -> Snapshot | None:
         row = self._read(self._SNAPSHOT_SQL + " WHERE s.id = ?", (snapshot_id,)).fetchone()
         return None if row is None else self._snapshot_from(row)
 
-    def snapshots(self, quote: str | None = None) -> list[Snapshot]:
-        sql, params = self._SNAPSHOT_SQL, ()
+    def snapshots(self, quote: str | None = None, dataset: str | None = None) -> list[Snapshot]:
+        """Snapshots oldest first; of one stored dataset name and/or quote if given."""
+        sql, params = self._SNAPSHOT_SQL + " WHERE 1", list[str]()
         if quote is not None:
-            sql, params = sql + " WHERE r.quote = ?", (quote,)  # type: ignore[assignment]
+            sql, params = sql + " AND r.quote = ?", [*params, quote]
+        if dataset is not None:
+            sql, params = sql + " AND r.dataset = ?", [*params, dataset]
         return [self._snapshot_from(row) for row in self._read(sql + " ORDER BY s.id", params)]
 
     def _read(
@@ -340,7 +462,11 @@ class Database:
             raise self._error(exc, "reading") from None
 
     def resolve(
-        self, since: int | datetime | None, until: int | None, quote: str | None
+        self,
+        since: int | datetime | None,
+        until: int | None,
+        quote: str | None,
+        dataset: str = INVITEE_ASSETS,
     ) -> tuple[Snapshot | None, Snapshot]:
         """(baseline, target) complete snapshots of one series; baseline None = empty.
 
@@ -353,13 +479,19 @@ class Database:
             target = self.snapshot(until)
             if target is None or target.status is not SnapshotStatus.COMPLETE:
                 raise StoreError(f"no complete snapshot #{until} in {self.path}", usage=True)
+            if target.series.dataset != dataset:
+                raise StoreError(
+                    f"snapshot #{until} is of {target.series.dataset}, not {dataset}", usage=True
+                )
         else:
-            sql, params = self._SNAPSHOT_SQL + complete, ()
-            if quote is not None:
-                sql, params = sql + " AND r.quote = ?", (quote,)  # type: ignore[assignment]
+            sql, params = self._SNAPSHOT_SQL + complete + " AND r.dataset = ?", [dataset]
+            if quote is not None and dataset == INVITEE_ASSETS:  # the others have no quote
+                sql, params = sql + " AND r.quote = ?", [*params, quote]
             row = self._read(sql + " ORDER BY s.id DESC LIMIT 1", params).fetchone()
             if row is None:
                 which = f" for quote {quote}" if quote else ""
+                if dataset != INVITEE_ASSETS:
+                    which = f" of {dataset}"
                 raise StoreError(f"no complete snapshot{which} in {self.path} yet")
             target = self._snapshot_from(row)
         series_id = self._series_id(target.series, create=False)
@@ -412,6 +544,9 @@ class Database:
         series_id = self._series_id(target.series, create=False)
         a = 0 if base is None else base.id
         b = target.id
+        if target.series.dataset != INVITEE_ASSETS:
+            yield from self._keyed_changes(dataset_of(target.series.dataset), series_id, a, b)
+            return
         if scan is None:
             (touched,) = self._read(
                 "SELECT coalesce(sum(new + changed + gone), 0) FROM snapshots "
@@ -445,7 +580,45 @@ class Database:
                 )
             yield batch
 
-    def history(self, uid: int, quote: str | None) -> list[HistoryEntry]:
+    def _keyed_changes(
+        self, spec: KeyedTable, series_id: int | None, a: int, b: int
+    ) -> Generator[list[Change]]:
+        n_keys, n = len(spec.keys), len(spec.columns)
+        cursor = self._read(
+            keyed_sql(spec).changes, {"s": series_id, "a": a, "b": b, "forever": _FOREVER}
+        )
+        while rows := cursor.fetchmany(2000):
+            batch = []
+            for row in rows:
+                values = row[n_keys:]
+                before = values[1 : 1 + n] if values[0] else None
+                after = values[2 + n :] if values[1 + n] else None
+                if before == after:
+                    continue
+                kind = (
+                    ChangeKind.NEW
+                    if before is None
+                    else ChangeKind.GONE
+                    if after is None
+                    else ChangeKind.CHANGED
+                )
+                batch.append(
+                    Change(
+                        uid=row[0],
+                        kind=kind,
+                        before_values=before,
+                        after_values=after,
+                        columns=spec.columns,
+                        day=date.fromisoformat(row[1]) if n_keys > 1 else None,
+                    )
+                )
+            yield batch
+
+    def history(
+        self, uid: int, quote: str | None, dataset: str = INVITEE_ASSETS
+    ) -> list[HistoryEntry]:
+        if dataset != INVITEE_ASSETS:
+            return self._keyed_history(dataset_of(dataset), uid)
         series_rows = self._read(
             "SELECT id, dataset, source, quote, start_time, end_time, server_timezone "
             "FROM series WHERE dataset = 'invitee_assets'"
@@ -473,6 +646,33 @@ class Database:
                         until=row[2],
                         until_time=None if row[3] is None else datetime.fromisoformat(row[3]),
                         values=named(row[4:]),
+                    )
+                )
+        return entries
+
+    def _keyed_history(self, spec: KeyedTable, uid: int) -> list[HistoryEntry]:
+        series_rows = self._read(
+            "SELECT id, dataset, source, quote, start_time, end_time, server_timezone "
+            "FROM series WHERE dataset = ? ORDER BY id",
+            (spec.table,),
+        ).fetchall()
+        sql = keyed_sql(spec)
+        n_keys = len(spec.keys)
+        entries: list[HistoryEntry] = []
+        for series_row in series_rows:
+            sid, series = series_row[0], _series_from(series_row[1:])
+            for row in self._read(sql.history, (sid, uid)).fetchall():
+                keys = row[4 : 4 + n_keys]
+                entries.append(
+                    HistoryEntry(
+                        uid=uid,
+                        series=series,
+                        since=row[0],
+                        since_time=datetime.fromisoformat(row[1]),
+                        until=row[2],
+                        until_time=None if row[3] is None else datetime.fromisoformat(row[3]),
+                        values=dict(zip(spec.columns, row[4 + n_keys :], strict=True)),
+                        day=date.fromisoformat(keys[1]) if n_keys > 1 else None,
                     )
                 )
         return entries

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from attrs import frozen
 
 from .._models import InviteeAsset
-from ._rows import asset_from_values, named
+from ._rows import ASSET_COLUMNS, asset_from_values
 
 __all__ = ["Change", "ChangeKind", "HistoryEntry", "Series", "Snapshot", "SnapshotStatus"]
 
-#: The one dataset today.  The invitee list and daily volume become further datasets:
-#: their own versioned tables, series and snapshots (see the README's schema notes).
+#: The stored name of the assets dataset; ``invitees`` and ``daily_volume`` are the others
+#: (see `_datasets`): each its own series, snapshots and version table.
 INVITEE_ASSETS = "invitee_assets"
 
 Values = Mapping[str, str | None]
@@ -33,6 +33,8 @@ class Series:
     server_timezone: str = "UTC"
 
     def describe(self) -> str:
+        if self.dataset != INVITEE_ASSETS:  # no quote, no window in the series
+            return f"{self.dataset} from {self.source} ({self.server_timezone})"
         window = ""
         if self.start_time or self.end_time:
             window = f" {self.start_time or '...'} to {self.end_time or '...'}"
@@ -64,6 +66,10 @@ class Snapshot:
     requests: int | None = None
     client_version: str = ""
     error: str | None = None
+    #: volume only: the server days walked (both included) and the exact sum of the walk
+    window_start: date | None = None
+    window_end: date | None = None
+    total_volume: Decimal | None = None
 
 
 class ChangeKind(enum.StrEnum):
@@ -83,32 +89,50 @@ class Change:
 
     uid: int
     kind: ChangeKind
-    #: The stored strings in `ASSET_COLUMNS` order (what ``before``/``after`` name).
+    #: The stored strings in `columns` order (what ``before``/``after`` name).
     before_values: tuple[str | None, ...] | None
     after_values: tuple[str | None, ...] | None
+    #: The value columns: the export's field names after the key (default: assets').
+    columns: tuple[str, ...] = ASSET_COLUMNS
+    #: Volume only: the server day of the (uid, day) that changed.
+    day: date | None = None
 
     @property
     def before(self) -> dict[str, str | None] | None:
-        return _named(self.before_values)
+        return _named(self.columns, self.before_values)
 
     @property
     def after(self) -> dict[str, str | None] | None:
-        return _named(self.after_values)
+        return _named(self.columns, self.after_values)
 
     @property
     def before_asset(self) -> InviteeAsset | None:
+        _assets_only(self.columns)
         before = self.before
         return None if before is None else asset_from_values(self.uid, before)
 
     @property
     def after_asset(self) -> InviteeAsset | None:
+        _assets_only(self.columns)
         after = self.after
         return None if after is None else asset_from_values(self.uid, after)
 
 
-def _named(values: tuple[str | None, ...] | None) -> dict[str, str | None] | None:
+def _assets_only(columns: tuple[str, ...]) -> None:
+    if columns != ASSET_COLUMNS:
+        raise ValueError(
+            f"not an assets record (its fields are {', '.join(columns)}): read before/after "
+            "or values instead"
+        )
+
+
+def _named(
+    columns: tuple[str, ...], values: tuple[str | None, ...] | None
+) -> dict[str, str | None] | None:
     # Built on access: `changes` over 250k rows should not pay for dicts nobody reads.
-    return None if values is None else named(values)
+    if values is None:
+        return None
+    return dict(zip(columns, values, strict=True))
 
 
 @frozen(kw_only=True)
@@ -126,7 +150,9 @@ class HistoryEntry:
     until: int | None  #: first snapshot id no longer holding it
     until_time: datetime | None
     values: Values
+    day: date | None = None  #: volume only: the server day this version is of
 
     @property
     def asset(self) -> InviteeAsset:
+        _assets_only(tuple(self.values))
         return asset_from_values(self.uid, dict(self.values))

@@ -6,7 +6,8 @@ program's database, a newer schema) is refused before a single byte changes.
 
 Schema versions live in ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a version-``n``
 database to ``n + 1`` inside the same transaction that bumps the version, so an upgrade is
-all or nothing.  Version 1 is the first; there is nothing to migrate yet.
+all or nothing.  Version 1 is the first; a new file is made as version 1 and then
+migrated like any old one, so every migration runs on every new file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = [
 #: ``PRAGMA application_id``: "ACHS" (asset-client history store), so `file(1)` and this
 #: code can tell our databases from any other SQLite file.
 APPLICATION_ID: Final = 0x41434853
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 SCHEMA_V1: Final = """
 CREATE TABLE series (
@@ -80,8 +81,48 @@ CREATE INDEX invitee_assets_to ON invitee_assets (series_id, valid_to)
     WHERE valid_to IS NOT NULL;
 """
 
-#: from-version -> SQL taking the database to the next version (none yet).
-MIGRATIONS: Final[dict[int, str]] = {}
+#: 1 -> 2: the invitee list and daily volume, each its own dataset (series) with its own
+#: version table of the same valid_from/valid_to shape; a snapshot's volume window and sum.
+MIGRATION_1_TO_2: Final = """
+ALTER TABLE snapshots ADD COLUMN window_start TEXT;  -- volume: first server day walked
+ALTER TABLE snapshots ADD COLUMN window_end TEXT;    -- volume: last server day walked
+ALTER TABLE snapshots ADD COLUMN total_volume TEXT;  -- volume: exact sum of the walk
+CREATE TABLE invitees (
+    series_id INTEGER NOT NULL REFERENCES series (id),
+    uid INTEGER NOT NULL,
+    valid_from INTEGER NOT NULL REFERENCES snapshots (id),
+    valid_to INTEGER REFERENCES snapshots (id),
+    register_time TEXT NOT NULL,
+    PRIMARY KEY (series_id, uid, valid_from)
+) WITHOUT ROWID;
+CREATE INDEX invitees_current ON invitees (series_id, uid) WHERE valid_to IS NULL;
+CREATE INDEX invitees_from ON invitees (series_id, valid_from);
+CREATE INDEX invitees_to ON invitees (series_id, valid_to) WHERE valid_to IS NOT NULL;
+-- One row per version of a (uid, day)'s volume: a revised day is a new version.
+CREATE TABLE daily_volume (
+    series_id INTEGER NOT NULL REFERENCES series (id),
+    uid INTEGER NOT NULL,
+    day TEXT NOT NULL,               -- server day, yyyy-mm-dd
+    valid_from INTEGER NOT NULL REFERENCES snapshots (id),
+    valid_to INTEGER REFERENCES snapshots (id),
+    volume TEXT NOT NULL,
+    PRIMARY KEY (series_id, uid, day, valid_from)
+) WITHOUT ROWID;
+CREATE INDEX daily_volume_current ON daily_volume (series_id, uid, day) WHERE valid_to IS NULL;
+CREATE INDEX daily_volume_from ON daily_volume (series_id, valid_from);
+CREATE INDEX daily_volume_to ON daily_volume (series_id, valid_to) WHERE valid_to IS NOT NULL;
+-- The keys a sync has seen so far (these walks are not in uid order); empty outside a
+-- sync.  In the file, not in memory: the transaction spills them, memory stays flat.
+CREATE TABLE sync_seen_invitees (uid INTEGER PRIMARY KEY);
+CREATE TABLE sync_seen_volume (
+    uid INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    PRIMARY KEY (uid, day)
+) WITHOUT ROWID;
+"""
+
+#: from-version -> SQL taking the database to the next version.
+MIGRATIONS: Final[dict[int, str]] = {1: MIGRATION_1_TO_2}
 
 
 class StoreError(Exception):
@@ -185,7 +226,7 @@ def _check_and_prepare(conn: sqlite3.Connection, path: Path, *, write: bool) -> 
                 for statement in _statements(SCHEMA_V1):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                version = SCHEMA_VERSION
+                version = 1
             else:
                 _check_known(path, app_id, version)
             while version < SCHEMA_VERSION:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable
-from datetime import UTC, datetime, tzinfo
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -21,13 +22,24 @@ from typing import Any, Self, TypeVar
 from yarl import URL
 
 from .._client import AssetClient
-from .._export import Sums
+from .._export import _EXACT, Sums
 from .._models import InviteeAsset
 from .._query import validate_query
+from ..endpoints.base import PARTNER_LIMITS
+from ._datasets import (
+    ALL_DATASETS,
+    DATASETS,
+    DatasetName,
+    KeyedTable,
+    dataset_of,
+    render_invitee,
+    render_volume,
+)
 from ._db import Database
 from ._models import Change, HistoryEntry, Series, Snapshot, SnapshotStatus
 from ._rows import Row, render_asset
 from ._schema import StoreBusyError, StoreError
+from ._window import volume_dates
 
 __all__ = ["SnapshotStore"]
 
@@ -59,6 +71,22 @@ def _rows(batch: list[InviteeAsset], last_uid: int | None) -> tuple[list[Row], i
             )
         previous = row[0]
     return rows, previous
+
+
+class _Streaming:
+    """Where a sync's streaming stands: the batch in flight, the records stored so far
+    (over all its datasets, for progress), the dataset being walked."""
+
+    def __init__(self, taken_at: str) -> None:
+        self.taken_at = taken_at
+        self.pending: asyncio.Future[None] | None = None
+        self.done = 0
+        self.walking = ""
+
+
+def _volume_of(record: Any) -> Decimal:
+    volume: Decimal = record.volume
+    return volume
 
 
 def _zone_name(zone: tzinfo) -> str:
@@ -137,21 +165,82 @@ class SnapshotStore:
         self,
         client: AssetClient,
         *,
+        dataset: DatasetName = "assets",
         quote: str = "usdt",
         start_time: object = None,
         end_time: object = None,
+        start_date: object = None,
+        end_date: object = None,
+        volume_days: int | None = None,
         page_size: int | None = None,
         source: str | None = None,
         on_batch: Callable[[int], None] | None = None,
+        now: datetime | None = None,
     ) -> Snapshot:
-        """Walk every invitee's assets with ``client`` and record them as a new snapshot.
+        """Walk one dataset with ``client`` and record it as a new snapshot.
 
-        Same filters as `AssetClient.iter_invitee_assets` (no ``uid``: a snapshot is of
-        everyone).  The snapshot belongs to the series of (source, quote, window, the
-        client's server time zone); ``source`` defaults to the client's origin.
-        All or nothing: on any error or cancellation nothing of it is kept.
-        ``on_batch(records_so_far)`` is called as batches are stored (progress).
+        ``dataset="assets"`` (the default): every invitee's assets, with the filters of
+        `AssetClient.iter_invitee_assets` (no ``uid``: a snapshot is of everyone).  The
+        snapshot belongs to the series of (source, quote, window, the client's server
+        time zone); ``source`` defaults to the client's origin.  ``"invitees"``: the whole
+        invitee list.  ``"volume"``: the daily volumes of a window of server days (see
+        `sync_datasets`).  All or nothing: on any error or cancellation nothing of it is
+        kept.  ``on_batch(records_so_far)`` is called as batches are stored (progress).
         """
+        snapshots = await self.sync_datasets(
+            client,
+            datasets=(dataset,),
+            quote=quote,
+            start_time=start_time,
+            end_time=end_time,
+            start_date=start_date,
+            end_date=end_date,
+            volume_days=volume_days,
+            page_size=page_size,
+            source=source,
+            on_batch=on_batch,
+            now=now,
+        )
+        return snapshots[dataset]
+
+    async def sync_datasets(
+        self,
+        client: AssetClient,
+        *,
+        datasets: Sequence[DatasetName] = ALL_DATASETS,
+        quote: str = "usdt",
+        start_time: object = None,
+        end_time: object = None,
+        start_date: object = None,
+        end_date: object = None,
+        volume_days: int | None = None,
+        page_size: int | None = None,
+        source: str | None = None,
+        on_batch: Callable[[int], None] | None = None,
+        on_dataset: Callable[[DatasetName], None] | None = None,
+        now: datetime | None = None,
+    ) -> dict[DatasetName, Snapshot]:
+        """Walk each of ``datasets`` in turn and record one snapshot of each, all in ONE
+        transaction: either every snapshot is kept or (on any error or cancellation, in
+        any walk) none is.
+
+        The assets walk takes ``quote``/``start_time``/``end_time``; the invitee list is
+        walked whole.  The volume walk covers the server days ``start_date`` to
+        ``end_date``; or the last ``volume_days`` days up to today (server time); by
+        default, from the last day of the series' previous volume snapshot (the day
+        still open then) to today, or the last 30 days on the first sync.  A day's rows
+        are final once the day is over, so a daily sync re-reads two days, not the month.
+        Only (uid, day) rows inside the window can be gone.  ``now`` fixes "today".
+        """
+        chosen: list[DatasetName] = []
+        for name in datasets:
+            spec = dataset_of(name)  # ValueError naming the value
+            if spec.name not in chosen:
+                chosen.append(spec.name)
+        if not chosen:
+            raise ValueError("datasets must name at least one of " + ", ".join(ALL_DATASETS))
+        origin = source or str(URL(client.base_url).origin())
+        zone = _zone_name(client.server_timezone)
         query = validate_query(
             quote=quote,
             uid=None,
@@ -159,24 +248,106 @@ class SnapshotStore:
             end_time=end_time,
             server_tz=client.server_timezone,
         )
-        series = Series(
-            source=source or str(URL(client.base_url).origin()),
-            quote=query.quote,
-            start_time=query.start_time,
-            end_time=query.end_time,
-            server_timezone=_zone_name(client.server_timezone),
-        )
-        before = client.stats.requests
-        walk = client.iter_invitee_assets(
-            quote=query.quote,
-            start_time=query.start_time,
-            end_time=query.end_time,
-            page_size=page_size,
-        )
+        all_series: dict[DatasetName, Series] = {}
+        for name in chosen:
+            if name == "assets":
+                all_series[name] = Series(
+                    source=origin,
+                    quote=query.quote,
+                    start_time=query.start_time,
+                    end_time=query.end_time,
+                    server_timezone=zone,
+                )
+            else:
+                all_series[name] = Series(
+                    dataset=DATASETS[name].table, source=origin, quote="", server_timezone=zone
+                )
+        if page_size is not None:
+            PARTNER_LIMITS.check(page_size)  # now, not after the first walk
+        today = (now or datetime.now(UTC)).astimezone(client.server_timezone).date()
+        explicit = None
+        if "volume" in chosen:
+            # Checked now, before the lock and any request.
+            explicit = volume_dates(
+                start_date, end_date, volume_days, today, client.server_timezone
+            )
+        state = _Streaming(taken_at=datetime.now(UTC).isoformat())
+        await self._call(self._db.begin)
+        ids: list[int] = []
         try:
-            return await self.record(walk, series, requests=lambda: client.stats.requests - before)
-        finally:
-            await walk.aclose()
+            for name in chosen:
+                if on_dataset is not None:
+                    on_dataset(name)
+                series = all_series[name]
+                state.walking = name
+                state.done = 0  # on_batch counts per walk
+                await self._call(self._db.start_snapshot, series, _version())
+                before = client.stats.requests
+
+                def requests(before: int = before) -> int:
+                    return int(client.stats.requests) - before
+
+                if name == "assets":
+                    walk_a = client.iter_invitee_assets(
+                        quote=query.quote,
+                        start_time=query.start_time,
+                        end_time=query.end_time,
+                        page_size=page_size,
+                    )
+                    try:
+                        sums = await self._stream_assets(walk_a, on_batch, state)
+                    finally:
+                        await walk_a.aclose()
+                    ids.append(await self._call(self._db.finish_snapshot, requests(), sums))
+                elif name == "invitees":
+                    walk_i = client.iter_invitees(page_size=page_size)
+                    try:
+                        await self._stream_keyed(
+                            DATASETS[name], walk_i, render_invitee, None, on_batch, state
+                        )
+                    finally:
+                        await walk_i.aclose()
+                    ids.append(
+                        await self._call(
+                            self._db.finish_keyed, DATASETS[name], requests(), None, None
+                        )
+                    )
+                else:
+                    window: tuple[date, date] = (
+                        explicit
+                        if explicit is not None
+                        else await self._call(self._db.default_volume_window, series, today)
+                    )
+                    walk_v = client.iter_trading_volume(
+                        start_date=window[0], end_date=window[1], page_size=page_size
+                    )
+                    try:
+                        total = await self._stream_keyed(
+                            DATASETS[name], walk_v, render_volume, _volume_of, on_batch, state
+                        )
+                    finally:
+                        await walk_v.aclose()
+                    ids.append(
+                        await self._call(
+                            self._db.finish_keyed,
+                            DATASETS[name],
+                            requests(),
+                            total,
+                            (window[0].isoformat(), window[1].isoformat()),
+                        )
+                    )
+            committed = await self._call(self._db.commit, ids)
+        except BaseException as exc:
+            await self._abandon(
+                state.pending,
+                list(all_series.values()),
+                state.taken_at,
+                exc,
+                walking=state.walking if len(chosen) > 1 else None,
+            )
+            raise
+        by_id = {s.id: s for s in committed}
+        return {name: by_id[i] for name, i in zip(chosen, ids, strict=True)}
 
     async def record(
         self,
@@ -193,46 +364,138 @@ class SnapshotStore:
         called with the running record count after each batch is stored.
         """
         state = await self._call(self._db.begin_sync, series, _version())
-        pending: asyncio.Future[None] | None = None
-        sums = Sums()
-        last_uid: int | None = None
+        progress = _Streaming(taken_at=state.taken_at)
         try:
-            batch: list[InviteeAsset] = []
-            async for asset in records:
-                batch.append(asset)
-                if len(batch) >= BATCH:
-                    # Rendering and summing here, on the loop: the worker then holds the
-                    # GIL only to bind rows, and SQLite compares with the GIL released.
-                    rows, last_uid = _rows(batch, last_uid)
-                    sums.add(batch)
-                    if pending is not None:
-                        await pending
-                        if on_batch is not None:
-                            on_batch(sums.records - len(batch))
-                    pending = asyncio.ensure_future(self._call(self._db.write_rows, rows))
-                    batch = []
-            if pending is not None:
-                await pending
-                pending = None
-            if batch:
-                rows, last_uid = _rows(batch, last_uid)
-                sums.add(batch)
-                await self._call(self._db.write_rows, rows)
-            if on_batch is not None:
-                on_batch(sums.records)
+            sums = await self._stream_assets(records, on_batch, progress)
             return await self._call(
                 self._db.finish_sync, None if requests is None else requests(), sums
             )
         except BaseException as exc:
-            await self._abandon(pending, series, state.taken_at, exc)
+            await self._abandon(progress.pending, series, state.taken_at, exc)
             raise
+
+    async def record_keyed(
+        self,
+        dataset: DatasetName,
+        records: AsyncIterable[Any],
+        series: Series,
+        *,
+        window: tuple[date, date] | None = None,
+    ) -> Snapshot:
+        """Record a stream of `Invitee` or `DailyVolume` records (any order) as a new
+        snapshot of ``series`` (whose ``dataset`` must be that dataset's stored name).
+        For volume, ``window`` (both days included) is where unseen rows are gone."""
+        spec = dataset_of(dataset)
+        if spec.name == "assets" or series.dataset != spec.table:
+            raise ValueError(
+                f"record_keyed: series.dataset must be invitees or daily_volume, "
+                f"matching dataset {dataset!r}; got {series.dataset!r}"
+            )
+        if spec.name == "volume" and window is None:
+            raise ValueError("record_keyed: a volume snapshot needs its window of days")
+        state = await self._call(self._db.begin_sync, series, _version())
+        progress = _Streaming(taken_at=state.taken_at)
+        render: Callable[[Any], tuple[object, ...]] = (
+            render_invitee if spec.name == "invitees" else render_volume
+        )
+        try:
+            total = await self._stream_keyed(
+                spec,
+                records,
+                render,
+                _volume_of if spec.name == "volume" else None,
+                None,
+                progress,
+            )
+            days = None if window is None else (window[0].isoformat(), window[1].isoformat())
+            snapshot_id = await self._call(self._db.finish_keyed, spec, None, total, days)
+            (snapshot,) = await self._call(self._db.commit, [snapshot_id])
+            return snapshot
+        except BaseException as exc:
+            await self._abandon(progress.pending, series, state.taken_at, exc)
+            raise
+
+    async def _stream_assets(
+        self,
+        records: AsyncIterable[InviteeAsset],
+        on_batch: Callable[[int], None] | None,
+        progress: _Streaming,
+    ) -> Sums:
+        """Store a uid-ascending assets walk into the open snapshot, a batch at a time."""
+        sums = Sums()
+        last_uid: int | None = None
+        batch: list[InviteeAsset] = []
+        async for asset in records:
+            batch.append(asset)
+            if len(batch) >= BATCH:
+                # Rendering and summing here, on the loop: the worker then holds the
+                # GIL only to bind rows, and SQLite compares with the GIL released.
+                rows, last_uid = _rows(batch, last_uid)
+                sums.add(batch)
+                if progress.pending is not None:
+                    await progress.pending
+                    if on_batch is not None:
+                        on_batch(progress.done + sums.records - len(batch))
+                progress.pending = asyncio.ensure_future(self._call(self._db.write_rows, rows))
+                batch = []
+        if progress.pending is not None:
+            await progress.pending
+            progress.pending = None
+        if batch:
+            rows, last_uid = _rows(batch, last_uid)
+            sums.add(batch)
+            await self._call(self._db.write_rows, rows)
+        progress.done += sums.records
+        if on_batch is not None:
+            on_batch(progress.done)
+        return sums
+
+    async def _stream_keyed(
+        self,
+        spec: KeyedTable,
+        records: AsyncIterable[Any],
+        render: Callable[[Any], tuple[object, ...]],
+        amount: Callable[[Any], Decimal] | None,
+        on_batch: Callable[[int], None] | None,
+        progress: _Streaming,
+    ) -> Decimal | None:
+        """Store an invitee or volume walk (any order) into the open snapshot."""
+        total = Decimal(0)
+        count = 0
+        batch: list[tuple[object, ...]] = []
+        async for record in records:
+            batch.append(render(record))
+            if amount is not None:
+                total = _EXACT.add(total, amount(record))
+            if len(batch) >= BATCH:
+                if progress.pending is not None:
+                    await progress.pending
+                    if on_batch is not None:
+                        on_batch(progress.done + count)
+                progress.pending = asyncio.ensure_future(
+                    self._call(self._db.write_keyed, spec, batch)
+                )
+                count += len(batch)
+                batch = []
+        if progress.pending is not None:
+            await progress.pending
+            progress.pending = None
+        if batch:
+            await self._call(self._db.write_keyed, spec, batch)
+            count += len(batch)
+        progress.done += count
+        if on_batch is not None:
+            on_batch(progress.done)
+        return total if amount is not None else None
 
     async def _abandon(
         self,
         pending: asyncio.Future[None] | None,
-        series: Series,
+        series: Series | list[Series],
         taken_at: str,
         exc: BaseException,
+        *,
+        walking: str | None = None,
     ) -> None:
         """Roll back, then note the attempt; the rollback waits for a batch in flight."""
         if pending is not None:
@@ -252,7 +515,8 @@ class SnapshotStore:
                         series,
                         taken_at,
                         status,
-                        "interrupted" if interrupted else _one_line(exc),
+                        ("interrupted" if interrupted else _one_line(exc))
+                        + (f" (in the {walking} walk; no dataset kept)" if walking else ""),
                         _version(),
                     )
                 )
@@ -264,9 +528,13 @@ class SnapshotStore:
 
     # -- reading --------------------------------------------------------------------------
 
-    async def snapshots(self, *, quote: str | None = None) -> list[Snapshot]:
-        """Every snapshot (complete, failed and interrupted), oldest first."""
-        return await self._call(self._db.snapshots, quote)
+    async def snapshots(
+        self, *, quote: str | None = None, dataset: DatasetName | None = None
+    ) -> list[Snapshot]:
+        """Every snapshot (complete, failed and interrupted), oldest first; of one
+        ``dataset`` (``assets``, ``invitees``, ``volume``) if given, else of all."""
+        stored = None if dataset is None else dataset_of(dataset).table
+        return await self._call(self._db.snapshots, quote, stored)
 
     async def resolve(
         self,
@@ -274,11 +542,13 @@ class SnapshotStore:
         since: int | datetime | None = None,
         until: int | None = None,
         quote: str | None = None,
+        dataset: DatasetName = "assets",
     ) -> tuple[Snapshot | None, Snapshot]:
         """The two snapshots `changes` compares (see there); the first None = empty."""
         if isinstance(since, datetime) and since.tzinfo is None:
             raise StoreError("since must be an aware datetime (or a snapshot id)", usage=True)
-        return await self._call(self._db.resolve, since, until, quote)
+        stored = dataset_of(dataset).table
+        return await self._call(self._db.resolve, since, until, quote, stored)
 
     async def changes(
         self,
@@ -286,15 +556,19 @@ class SnapshotStore:
         since: int | datetime | None = None,
         until: int | None = None,
         quote: str | None = None,
+        dataset: DatasetName = "assets",
     ) -> AsyncIterator[Change]:
         """Invitees whose record differs between two snapshots of one series, by uid.
+
+        ``dataset``: ``assets`` (default), ``invitees`` (new and gone invitees, changed
+        registration times) or ``volume`` (by (uid, day): ``Change.day``).
 
         ``until``: a snapshot id; default the newest complete one (of ``quote`` if given).
         ``since``: a snapshot id of the same series, or an aware datetime meaning the
         newest snapshot of that series taken at or before it; default the snapshot before
         ``until``.  With no earlier snapshot, every invitee is new.
         """
-        base, target = await self.resolve(since=since, until=until, quote=quote)
+        base, target = await self.resolve(since=since, until=until, quote=quote, dataset=dataset)
         async for change in self.changes_between(base, target):
             yield change
 
@@ -314,6 +588,9 @@ class SnapshotStore:
             # On the worker thread: the cursor belongs to its connection.
             await asyncio.shield(self._call(batches.close))
 
-    async def history(self, uid: int, *, quote: str | None = None) -> list[HistoryEntry]:
-        """Every stored version of one invitee's record, per series, oldest first."""
-        return await self._call(self._db.history, uid, quote)
+    async def history(
+        self, uid: int, *, quote: str | None = None, dataset: DatasetName = "assets"
+    ) -> list[HistoryEntry]:
+        """Every stored version of one invitee's record, per series, oldest first (for
+        volume: by day, then oldest first; ``HistoryEntry.day``)."""
+        return await self._call(self._db.history, uid, quote, dataset_of(dataset).table)

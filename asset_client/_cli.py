@@ -69,6 +69,7 @@ from ._retry import MAX_RETRIES
 from ._summary import summary_document
 from ._version import VERSION
 from .limit import LIMITER_ENV, LimiterUnavailableError
+from .limit.host import RUNTIME_DIR_ENV
 
 __all__ = ["EXIT_CODES", "exit_code_for", "load_credentials_file", "main"]
 
@@ -526,6 +527,11 @@ def _hint(exc: BaseException) -> str:
     if isinstance(exc, AuthenticationError):
         return f"check {ENV_API_KEY} / {ENV_SECRET_KEY} (or the credentials file) and the clock"
     if isinstance(exc, LimiterUnavailableError):
+        if exc.backend == "host":
+            return (
+                f"fix or set {RUNTIME_DIR_ENV} (a directory of your own), or choose another "
+                f"limiter with --limiter or {LIMITER_ENV} (process: this process only)"
+            )
         return (
             "start the limiter's server, or choose another with --limiter or "
             f"{LIMITER_ENV} (host: one machine; process: this process only)"

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # The default limiter shares a key's budget with every process of this user here;
     # the run gets a budget of its own so nothing else on the machine skews it.
-    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-bench-")
+    os.environ["ASSET_CLIENT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-bench-")
     profile = QUICK if args.quick else FULL
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
     results = run_suite(profile)

@@ -113,7 +113,9 @@ async def _share(backend: str, processes: int, pages: int, redis_url: str | None
         envs = []
         for i in range(processes):
             env = {k: v for k, v in os.environ.items() if k != "ASSET_CLIENT_LIMITER"}
-            env["XDG_RUNTIME_DIR"] = str(Path(tmp) / (f"run{i}" if backend == "redis" else "run"))
+            env["ASSET_CLIENT_RUNTIME_DIR"] = str(
+                Path(tmp) / (f"run{i}" if backend == "redis" else "run")
+            )
             envs.append(env)
         async with run_sandbox(config) as sandbox:
             margin = str(RateLimit().margin)  # the default, jitter margin included
@@ -278,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter walks (~1 min)")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
-    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-bench-")
+    os.environ["ASSET_CLIENT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-bench-")
     setups, shares, costs, server = asyncio.run(_run(args.quick))
     command = "python -m benchmarks.limits" + (" --quick" if args.quick else "")
     report = render(setups, shares, costs, server, command)

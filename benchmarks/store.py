@@ -406,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsed = parser.parse_args(args)
     # The default limiter shares a key's budget with every process of this user here;
     # the run gets a budget of its own so nothing else on the machine skews it.
-    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-bench-")
+    os.environ["ASSET_CLIENT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-bench-")
     result = run_store(40_000 if parsed.quick else 250_000, 1 if parsed.quick else 3)
     report = render_store(result)
     print(report)

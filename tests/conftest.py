@@ -19,7 +19,7 @@ _aioresponses_compat.install()
 # machine.  The suite (and the processes it starts) gets a runtime directory of its own,
 # so test runs in parallel never draw on each other's budget; the tests of sharing
 # choose their directories themselves.
-os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-tests-")
+os.environ["ASSET_CLIENT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="asset-client-tests-")
 os.environ.pop("ASSET_CLIENT_LIMITER", None)
 
 _key_numbers = itertools.count(1)
@@ -34,8 +34,8 @@ def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     from asset_client import _ratelimit
     from asset_client.limit import select as _select
 
-    previous = os.environ.get("XDG_RUNTIME_DIR")
-    os.environ["XDG_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
+    previous = os.environ.get("ASSET_CLIENT_RUNTIME_DIR")
+    os.environ["ASSET_CLIENT_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
     _ratelimit._REGISTRY.clear()
     _ratelimit._USERS.clear()
     for spec in ("host", "process"):
@@ -48,7 +48,7 @@ def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         _select._SHARED.pop("host", None)
         _select._SHARED.pop("process", None)
         if previous is not None:
-            os.environ["XDG_RUNTIME_DIR"] = previous
+            os.environ["ASSET_CLIENT_RUNTIME_DIR"] = previous
 
 
 @pytest.fixture

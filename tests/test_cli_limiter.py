@@ -17,6 +17,7 @@ UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 def _cli(cwd: Path, *args: str, env_limiter: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COINW_", "ASSET_CLIENT_"))}
+    env["ASSET_CLIENT_RUNTIME_DIR"] = str(cwd / "runtime")  # this test's own host budget
     if env_limiter is not None:
         env["ASSET_CLIENT_LIMITER"] = env_limiter
     return subprocess.run(  # noqa: S603 - our own CLI
@@ -58,3 +59,25 @@ def test_the_flag_beats_the_environment(tmp_path: Path) -> None:
     result = _cli(tmp_path, "--limiter", "process", "--page-size", "1000", env_limiter=UNREACHABLE)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "x.csv").read_text().count("\n") == 3001  # header + every demo invitee
+
+
+def test_an_unusable_host_directory_exits_4_with_host_advice(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COINW_", "ASSET_CLIENT_"))}
+    env["ASSET_CLIENT_RUNTIME_DIR"] = str(blocker / "clocks")  # under a file: cannot exist
+    result = subprocess.run(
+        [sys.executable, "-m", "asset_client", "export", "--sandbox", "--out", "x.csv"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "host limiter" in lines[0] and "ASSET_CLIENT_RUNTIME_DIR" in lines[0]
+    assert "start the limiter's server" not in lines[0]  # that advice is for Redis
+    assert not (tmp_path / "x.csv").exists()

@@ -103,13 +103,13 @@ def _env(**extra: str) -> dict[str, str]:
 
 async def test_host_default_one_budget_for_several_processes(tmp_path: Path) -> None:
     shared = str(tmp_path / "runtime")
-    await _assert_one_budget([_env(XDG_RUNTIME_DIR=shared) for _ in range(WALKERS)], None)
+    await _assert_one_budget([_env(ASSET_CLIENT_RUNTIME_DIR=shared) for _ in range(WALKERS)], None)
 
 
 async def test_redis_one_budget_for_processes_that_share_nothing_else(
     tmp_path: Path, redis_url: str
 ) -> None:
-    envs = [_env(XDG_RUNTIME_DIR=str(tmp_path / f"runtime{i}")) for i in range(WALKERS)]
+    envs = [_env(ASSET_CLIENT_RUNTIME_DIR=str(tmp_path / f"runtime{i}")) for i in range(WALKERS)]
     await _assert_one_budget(envs, redis_url)
 
 

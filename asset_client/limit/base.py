@@ -23,7 +23,12 @@ class LimiterUnavailableError(AssetClientError):
 
     Not retried by the client: waiting on an unshared clock instead would break the
     one-budget-per-key promise.  Start the limiter's server, or choose another backend.
+    ``backend`` names the backend that failed (``host``, ``redis``), for advice.
     """
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        self.backend = backend
+        super().__init__(message)
 
 
 @frozen

@@ -1,15 +1,19 @@
 """The ``host`` backend (the default): every process of this user on this machine that
 uses a key shares one send clock, kept in a small lock-protected file.
 
-The file lives in ``$XDG_RUNTIME_DIR/asset-client`` (else ``<tempdir>/asset-client-<uid>``),
-is named by a hash of the key and holds only times.  It is locked with ``flock``, which
+The file lives in ``/tmp/asset-client-<uid>`` (or ``$ASSET_CLIENT_RUNTIME_DIR``), is named
+by a hash of the key and holds only times.  The default depends on the user alone, not on
+``XDG_RUNTIME_DIR`` or ``TMPDIR``: those differ between a login shell and cron or systemd,
+and a bot and a nightly export that saw different directories would each spend the whole
+budget.  It is locked with ``flock``, which
 the kernel releases when its holder dies, so a killed process never leaves it locked.
 The lock is only ever tried (never waited for on the event loop): another holder keeps
 it for microseconds, and the loop stays free meanwhile.
 
 Sharp edges: the clock is ``CLOCK_MONOTONIC``, shared by every process of one boot (the
 file records the boot, and a file from an earlier boot is ignored); processes in other
-containers or on other machines do not see this file — use Redis there.
+containers or on other machines do not see this file — use Redis there; nor does a
+systemd service with ``PrivateTmp=`` (give it ``ASSET_CLIENT_RUNTIME_DIR``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no flock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["AVAILABLE", "HostLimiter", "default_directory"]
+__all__ = ["AVAILABLE", "RUNTIME_DIR_ENV", "HostLimiter", "default_directory"]
 
 #: Whether this platform has ``flock`` (POSIX); without it the default is ``process``.
 AVAILABLE = fcntl is not None
@@ -42,12 +46,20 @@ _RECORD_SIZE = 1024  # the file is rewritten in place, padded: never a torn tail
 _LOCK_RETRY = 0.0005  # seconds between tries of a lock another process holds
 
 
+#: Names the directory of the clock files explicitly (containers sharing a volume, tests).
+RUNTIME_DIR_ENV = "ASSET_CLIENT_RUNTIME_DIR"
+
+
 def default_directory() -> Path:
-    """The per-user runtime directory the host clock files go in."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime:
-        return Path(runtime) / "asset-client"
-    return Path(tempfile.gettempdir()) / f"asset-client-{os.getuid()}"
+    """The directory the host clock files go in: ``$ASSET_CLIENT_RUNTIME_DIR``, else
+    ``/tmp/asset-client-<uid>`` (the same for every session of the user), else, where
+    there is no ``/tmp``, the temp dir."""
+    explicit = os.environ.get(RUNTIME_DIR_ENV)
+    if explicit:
+        return Path(explicit)
+    shared_tmp = Path("/tmp")  # noqa: S108 - per-user, mode 700, ownership checked on use
+    base = shared_tmp if shared_tmp.is_dir() else Path(tempfile.gettempdir())
+    return base / f"asset-client-{os.getuid()}"
 
 
 def _boot_id() -> str:
@@ -75,7 +87,8 @@ class HostLimiter:
         self._pid = os.getpid()
 
     def __repr__(self) -> str:
-        return f"HostLimiter(directory={str(self.directory)!r})"
+        where = "default" if self._directory is None else str(self._directory)
+        return f"HostLimiter(directory={where!r})"
 
     @property
     def directory(self) -> Path:
@@ -87,32 +100,41 @@ class HostLimiter:
     def _open(self, key: str) -> int:
         if fcntl is None:  # pragma: no cover - Windows
             raise LimiterUnavailableError(
-                "the host limiter needs POSIX file locks; use limiter='process' or a Redis URL"
+                "the host limiter needs POSIX file locks; use limiter='process' or a Redis URL",
+                backend="host",
             )
         if self._pid != os.getpid():
             # A forked child shares its parent's open files, and with them the flock:
             # it must open its own, or parent and child would not exclude each other.
             self._fds.clear()
             self._pid = os.getpid()
-        path = self.path_for(key)
+        try:
+            directory = self.directory
+        except OSError as exc:  # no writable temp dir at all
+            raise LimiterUnavailableError(
+                f"host limiter: no directory for its clock files ({exc}); set "
+                f"{RUNTIME_DIR_ENV} or use another limiter",
+                backend="host",
+            ) from None
+        path = directory / f"{key[:40]}.clock"
         fd = self._fds.get(path)
         if fd is not None:
             return fd
-        directory = self.directory
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             info = directory.lstat()
             if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
                 raise LimiterUnavailableError(
                     f"host limiter: {directory} is not a directory owned by this user; "
-                    "remove it or set XDG_RUNTIME_DIR"
+                    f"remove it or set {RUNTIME_DIR_ENV}",
+                    backend="host",
                 )
             if info.st_mode & 0o077:
                 os.chmod(directory, 0o700)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise LimiterUnavailableError(
-                f"host limiter: cannot use {directory}: {exc.strerror}"
+                f"host limiter: cannot use {directory}: {exc.strerror or exc}", backend="host"
             ) from None
         self._fds[path] = fd
         return fd
@@ -151,7 +173,7 @@ class HostLimiter:
                 if exc.errno in (errno.EAGAIN, errno.EACCES):
                     return False, None
                 raise LimiterUnavailableError(
-                    f"host limiter: cannot lock: {exc.strerror}"
+                    f"host limiter: cannot lock: {exc.strerror}", backend="host"
                 ) from None
             try:
                 state = self._read(fd)

@@ -103,7 +103,9 @@ def resolve_invitee_window(query: InviteeQuery, now: datetime, server_tz: tzinfo
     if query.start_time is not None and query.end_time is not None:
         return query
     end = query.end_time or now.astimezone(server_tz).strftime(TIME_FORMAT)
-    start = query.start_time or EARLIEST_REGISTRATION
+    # An explicit end before the earliest registration asks for nothing: send it as a
+    # window of its own rather than an inverted one.
+    start = query.start_time or min(EARLIEST_REGISTRATION, end)
     if start > end:  # same fixed-width format: string order is time order
         raise InvalidParameterError(
             f"start_time {start!r} is after the current server time {end!r}", field="start_time"

@@ -81,6 +81,9 @@ def test_explicit_bounds_are_kept_and_a_missing_one_is_filled() -> None:
     assert resolve_invitee_window(only_start, now, UTC).end_time == "2026-11-27 17:00:05"
     both = InviteeQuery(start_time="2025-01-01 00:00:00", end_time="2025-02-01 00:00:00")
     assert resolve_invitee_window(both, now, UTC) == both
+    # An end before the earliest registration is a window of its own, never an inverted one.
+    early = resolve_invitee_window(InviteeQuery(end_time="2016-06-01 00:00:00"), now, UTC)
+    assert (early.start_time, early.end_time) == ("2016-06-01 00:00:00", "2016-06-01 00:00:00")
 
 
 def test_start_after_now_is_refused() -> None:

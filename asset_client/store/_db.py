@@ -563,13 +563,7 @@ class Database:
                 after = row[3 + _N :] if row[2 + _N] else None
                 if before == after:
                     continue  # changed and changed back, or came and went in between
-                kind = (
-                    ChangeKind.NEW
-                    if before is None
-                    else ChangeKind.GONE
-                    if after is None
-                    else ChangeKind.CHANGED
-                )
+                kind = _change_kind(before, after)
                 batch.append(
                     Change(
                         uid=row[0],
@@ -595,13 +589,7 @@ class Database:
                 after = values[2 + n :] if values[1 + n] else None
                 if before == after:
                     continue
-                kind = (
-                    ChangeKind.NEW
-                    if before is None
-                    else ChangeKind.GONE
-                    if after is None
-                    else ChangeKind.CHANGED
-                )
+                kind = _change_kind(before, after)
                 batch.append(
                     Change(
                         uid=row[0],
@@ -676,3 +664,10 @@ class Database:
                     )
                 )
         return entries
+
+
+def _change_kind(before: object, after: object) -> ChangeKind:
+    """What a row that differs between two snapshots is: new, gone or changed."""
+    if before is None:
+        return ChangeKind.NEW
+    return ChangeKind.GONE if after is None else ChangeKind.CHANGED

@@ -24,6 +24,13 @@ client uses it, its rate, global rate and backend are fixed; once none does, the
 `limiter_for` may set others.  The send clock and the pause live in the backend under
 the key's hash, not in the limiter, so a new rate still keeps its distance from the last
 send and honours a pause in progress.
+
+After a rejection the key enters CoinW's penalty phase (`asset_client._penalty`): each
+further rejection within 10 s doubles the least pause, and for 5 minutes after the
+latest one every lane is claimed at half its rate.  That memory is per key and
+process-wide (every endpoint's limiter of the key shares it) but not shared with other
+processes: only the pause travels through the backend; the slow-down would need a new
+field in every backend's stored state.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import logging
 import random
 import threading
 import time
@@ -40,6 +48,7 @@ from collections.abc import Awaitable, Callable
 from attrs import field, frozen
 
 from ._errors import ApiError, AssetClientError, InvalidParameterError, RateLimitError
+from ._penalty import Penalty, escalated_pause, slow_interval
 from ._retry import RetryPolicy
 from ._validators import bounded_int, bounded_seconds
 from .limit.base import Lane, LimiterBackend, Verdict
@@ -60,6 +69,8 @@ __all__ = [
 ]
 
 Sleep = Callable[[float], Awaitable[object]]
+
+logger = logging.getLogger("asset_client")
 
 #: A claim that would still have to wait this long once the connection is in hand is
 #: given up (nothing is sent) and the request is signed again: its timestamp would be stale.
@@ -135,6 +146,7 @@ class KeyLimiter:
         key: str = "",
         bucket: str = "assets",
         global_rate: RateLimit | None = None,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         if backend is None:
             from .limit.process import ProcessLimiter
@@ -145,10 +157,16 @@ class KeyLimiter:
         self.backend = backend
         self.bucket = bucket
         self._key = key or key_id(f"anonymous-{id(self)}")
-        lanes = [Lane(bucket, rate.interval)]
+        rates = [(bucket, rate)]
         if global_rate is not None:  # an account-wide limit across endpoints, if CoinW's is known
-            lanes.append(Lane("global", global_rate.interval))
-        self.lanes = tuple(lanes)
+            rates.append(("global", global_rate))
+        self.lanes = tuple(Lane(name, limit.interval) for name, limit in rates)
+        #: The lanes while the key is penalised: half the rate in each.
+        self.slow_lanes = tuple(
+            Lane(name, slow_interval(limit.requests, limit.period, limit.margin))
+            for name, limit in rates
+        )
+        self._now = now
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
             weakref.WeakKeyDictionary()
         )
@@ -201,6 +219,33 @@ class KeyLimiter:
             state.wake.set()
 
         self._each_loop(fail)
+
+    def lanes_now(self) -> tuple[Lane, ...]:
+        """The lanes a claim draws on now: `slow_lanes` during the key's penalty phase."""
+        with _PENALTY_LOCK:
+            penalty = _PENALTIES.get(self._key)
+            slowed = penalty is not None and penalty.slowed(self._now())
+        return self.slow_lanes if slowed else self.lanes
+
+    def rejected(self, window: float, cap: float) -> float:
+        """The server rejected a send for rate (29001, HTTP 429): remember it for the key
+        and return the least pause it calls for, ``window * 2**(k-1)`` for the k-th
+        rejection within 10 s (capped at ``cap``).  Entering the half-rate period is
+        logged once at WARNING."""
+        now = self._now()
+        with _PENALTY_LOCK:
+            penalty = _PENALTIES.setdefault(self._key, Penalty())
+            streak, entering = penalty.reject(now)
+            slow_for = penalty.slow_for
+        if entering:
+            logger.warning(
+                "slowing down: after a rate-limit rejection this API key sends at half rate "
+                "(%s lane %.3fs apart) until %.0fs after the latest one",
+                self.bucket,
+                self.slow_lanes[0].interval,
+                slow_for,
+            )
+        return escalated_pause(window, streak, cap)
 
     async def pause(self, seconds: float) -> None:
         """Hold every sender of this key, in every process sharing the clock, for ``seconds``."""
@@ -301,7 +346,7 @@ class Permit:
         limiter = self.limiter
         while True:
             limiter._check(self.ticket)
-            verdict = await limiter.backend.peek(limiter._key, limiter.lanes, self._served)
+            verdict = await limiter.backend.peek(limiter._key, limiter.lanes_now(), self._served)
             if verdict.wait <= 0:
                 break
             await self._nap(verdict)
@@ -321,7 +366,8 @@ class Permit:
         try:
             while True:
                 limiter._check(self.ticket)
-                verdict = await limiter.backend.claim(limiter._key, limiter.lanes, self._served)
+                lanes = limiter.lanes_now()
+                verdict = await limiter.backend.claim(limiter._key, lanes, self._served)
                 if verdict.claimed:
                     self.committed = True
                     break
@@ -342,6 +388,9 @@ class Permit:
 _REGISTRY: dict[tuple[str, str], KeyLimiter] = {}  # (key hash, bucket) -> its limiter
 _USERS: dict[tuple[str, str], int] = {}  # (key hash, bucket) -> clients holding it
 _REGISTRY_LOCK = threading.Lock()
+#: key hash -> its recent rejections; every endpoint's limiter of the key shares one.
+_PENALTIES: dict[str, Penalty] = {}
+_PENALTY_LOCK = threading.Lock()
 
 
 def limiter_for(

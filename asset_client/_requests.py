@@ -197,6 +197,11 @@ class RequestLoop:
                         pause = pause_after_rejection(
                             self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
                         )
+                    # Rejections in a row (any page) lengthen it; the key also slows down.
+                    pause = max(
+                        pause,
+                        limiter.rejected(self.rate_limit.period, self.retry_policy.max_retry_after),
+                    )
                     for stats in counters:
                         stats.rate_limit_waits += 1
                     await limiter.pause(pause)

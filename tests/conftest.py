@@ -38,6 +38,7 @@ def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["ASSET_CLIENT_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
     _ratelimit._REGISTRY.clear()
     _ratelimit._USERS.clear()
+    _ratelimit._PENALTIES.clear()
     for spec in ("host", "process"):
         _select._SHARED.pop(spec, None)
     try:
@@ -45,6 +46,7 @@ def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     finally:
         _ratelimit._REGISTRY.clear()
         _ratelimit._USERS.clear()
+        _ratelimit._PENALTIES.clear()
         _select._SHARED.pop("host", None)
         _select._SHARED.pop("process", None)
         if previous is not None:

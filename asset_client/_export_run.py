@@ -565,10 +565,11 @@ def summary_line(result: ExportResult, dataset: str = "assets") -> str:
     if dataset != "assets":
         volume = result.volume
         sums = f"; sum volume={format_decimal(volume)}" if volume is not None else ""
+        noun = "invitee record" if dataset == "invitees" else "daily volume record"
         return (
-            f"asset-client: exported {result.records} {dataset} records{resumed} to "
-            f"{result.destination}{sums}; {result.requests} requests, "
-            f"{result.retries} retries, {result.elapsed:.1f} s"
+            f"asset-client: exported {plural(result.records, noun)}{resumed} to "
+            f"{result.destination}{sums}; {plural(result.requests, 'request')}, "
+            f"{plural(result.retries, 'retry')}, {result.elapsed:.1f} s"
         )
     money = result.sums
     return (

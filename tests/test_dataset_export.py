@@ -293,3 +293,25 @@ async def test_cli_export_and_report_end_to_end(
     assert code == 0 and "report of 400 invitees" in err, err
     assert names(tmp_path) == ["r.csv", "s.json", "v.csv"]
     assert SECRET not in err
+
+
+def test_the_summary_line_counts_in_good_grammar() -> None:
+    from asset_client._export import Sums
+    from asset_client._export_run import summary_line
+
+    one = ExportResult(
+        sums=Sums(records=1), resumed_from=0, requests=1, retries=1, elapsed=0.1, destination="x"
+    )
+    line = summary_line(one, "invitees")
+    assert "exported 1 invitee record to x" in line and "1 request, 1 retry," in line
+    many = ExportResult(
+        sums=Sums(records=3),
+        volume=Decimal("1.50"),
+        resumed_from=0,
+        requests=2,
+        retries=0,
+        elapsed=0.1,
+        destination="x",
+    )
+    line = summary_line(many, "volume")
+    assert "exported 3 daily volume records to x; sum volume=1.50; 2 requests, 0 retries" in line

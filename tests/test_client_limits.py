@@ -4,15 +4,14 @@ fail fast on a refused key, and every rejection pauses the key (issue 9, section
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import pytest
 from aioresponses import aioresponses
 
-from asset_client import AssetClient, PermissionDeniedError, RateLimit, RateLimitError, RetryPolicy
+from asset_client import AssetClient, PermissionDeniedError, RateLimit, RateLimitError
 from asset_client.sandbox import SandboxConfig, run_sandbox
-from tests.conftest import SECRET
+from tests._helpers import URL_RE, mocked_client
 
 WINDOW = 0.1
 RATE = RateLimit(requests=5, period=WINDOW, margin=0.02)
@@ -57,21 +56,9 @@ async def test_a_refused_key_fails_every_queued_call_at_once_then_may_be_tried_a
 
 
 async def test_a_rate_limit_this_call_gives_up_on_still_pauses_every_sender(api_key: str) -> None:
-    url = re.compile(r"^https://api\.example\.test/.*$")
-
-    async def no_wait(_: float) -> None:
-        """Backoff costs no time here."""
-
-    async with AssetClient(
-        api_key,
-        SECRET,
-        base_url="https://api.example.test",
-        rate_limit=RateLimit(requests=1000, period=0.1, margin=0.0),
-        retry_policy=RetryPolicy(max_retries=0),
-        sleep=no_wait,
-    ) as client:
+    async with mocked_client(api_key, max_retries=0) as client:
         with aioresponses() as mocked:
-            mocked.get(url, payload={"code": 29001, "msg": "API access frequently"})
+            mocked.get(URL_RE, payload={"code": 29001, "msg": "API access frequently"})
             try:
                 await client.get_invitee_assets_page()
             except RateLimitError as exc:

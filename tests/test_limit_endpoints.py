@@ -5,7 +5,6 @@ pause across endpoints, and --limiter on every command that sends requests."""
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from asset_client import (
     PermissionDeniedError,
     RateLimit,
     RateLimitError,
-    RetryPolicy,
     slot_trace_config,
 )
 from asset_client._cli import main
@@ -29,7 +27,7 @@ from asset_client.sandbox import (
     run_sandbox,
     setup_delay_session,
 )
-from tests.conftest import SECRET
+from tests._helpers import URL_RE, mocked_client
 
 UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -79,21 +77,9 @@ async def test_a_refused_key_fails_queued_calls_of_every_endpoint_at_once() -> N
 
 
 async def test_a_rate_limit_on_the_volume_post_pauses_the_whole_key(api_key: str) -> None:
-    url = re.compile(r"^https://api\.example\.test/.*$")
-
-    async def no_wait(_: float) -> None:
-        """Backoff costs no time here."""
-
-    async with AssetClient(
-        api_key,
-        SECRET,
-        base_url="https://api.example.test",
-        rate_limit=RateLimit(requests=1000, period=0.1, margin=0.0),
-        retry_policy=RetryPolicy(max_retries=0),
-        sleep=no_wait,
-    ) as client:
+    async with mocked_client(api_key, max_retries=0) as client:
         with aioresponses() as mocked:
-            mocked.post(url, payload={"code": 29001, "msg": "API access frequently"})
+            mocked.post(URL_RE, payload={"code": 29001, "msg": "API access frequently"})
             error: Any = None
             try:
                 await client.get_trading_volume_page()

@@ -26,6 +26,7 @@ from ._models import (
     Series,
     Snapshot,
     SnapshotStatus,
+    Values,
 )
 from ._rows import ASSET_COLUMNS, Row, named
 from ._schema import StoreError, connect, store_error
@@ -625,17 +626,7 @@ class Database:
                 (sid, uid),
             ).fetchall()
             for row in rows:
-                entries.append(
-                    HistoryEntry(
-                        uid=uid,
-                        series=series,
-                        since=row[0],
-                        since_time=datetime.fromisoformat(row[1]),
-                        until=row[2],
-                        until_time=None if row[3] is None else datetime.fromisoformat(row[3]),
-                        values=named(row[4:]),
-                    )
-                )
+                entries.append(_history_entry(uid, series, row, named(row[4:])))
         return entries
 
     def _keyed_history(self, spec: KeyedTable, uid: int) -> list[HistoryEntry]:
@@ -651,18 +642,9 @@ class Database:
             sid, series = series_row[0], _series_from(series_row[1:])
             for row in self._read(sql.history, (sid, uid)).fetchall():
                 keys = row[4 : 4 + n_keys]
-                entries.append(
-                    HistoryEntry(
-                        uid=uid,
-                        series=series,
-                        since=row[0],
-                        since_time=datetime.fromisoformat(row[1]),
-                        until=row[2],
-                        until_time=None if row[3] is None else datetime.fromisoformat(row[3]),
-                        values=dict(zip(spec.columns, row[4 + n_keys :], strict=True)),
-                        day=date.fromisoformat(keys[1]) if n_keys > 1 else None,
-                    )
-                )
+                values = dict(zip(spec.columns, row[4 + n_keys :], strict=True))
+                day = date.fromisoformat(keys[1]) if n_keys > 1 else None
+                entries.append(_history_entry(uid, series, row, values, day))
         return entries
 
 
@@ -671,3 +653,19 @@ def _change_kind(before: object, after: object) -> ChangeKind:
     if before is None:
         return ChangeKind.NEW
     return ChangeKind.GONE if after is None else ChangeKind.CHANGED
+
+
+def _history_entry(
+    uid: int, series: Series, row: Sequence[Any], values: Values, day: date | None = None
+) -> HistoryEntry:
+    """One stored version: ``row`` starts (valid_from, its time, valid_to, its time)."""
+    return HistoryEntry(
+        uid=uid,
+        series=series,
+        since=row[0],
+        since_time=datetime.fromisoformat(row[1]),
+        until=row[2],
+        until_time=None if row[3] is None else datetime.fromisoformat(row[3]),
+        values=values,
+        day=day,
+    )

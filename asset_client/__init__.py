@@ -3,8 +3,23 @@ invitee assets, the invited user list and their daily trading volume."""
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._client import DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, AssetClient, ClientStats
-from ._errors import (
+from asset_client.client.client import DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, AssetClient, ClientStats
+from asset_client.client.hooks import (
+    AnswerReceived,
+    Hooks,
+    PageYielded,
+    RateLimitPause,
+    RequestSent,
+    RetryScheduled,
+    WalkDone,
+)
+from asset_client.client.session import is_session_safe, make_session_safe, metered_session
+from asset_client.client.stats import WalkStats
+from asset_client.client.transport import slot_trace_config
+from asset_client.client.walk_iter import WalkIterator
+from asset_client.core.query import Quote
+from asset_client.core.retry import RetryPolicy
+from asset_client.errors import (
     ApiError,
     AssetClientError,
     AuthenticationError,
@@ -17,30 +32,21 @@ from ._errors import (
     ServerError,
     TransportError,
 )
-from ._hooks import (
-    AnswerReceived,
-    Hooks,
-    PageYielded,
-    RateLimitPause,
-    RequestSent,
-    RetryScheduled,
-    WalkDone,
-)
-from ._models import AssetPage, InviteeAsset
-from ._partner_models import DailyVolume, Invitee, InviteePage, VolumePage
-from ._query import Quote
-from ._ratelimit import RateLimit
-from ._retry import RetryPolicy
-from ._session import is_session_safe, make_session_safe, metered_session
-from ._stats import WalkStats
-from ._transport import slot_trace_config
-from ._walk_iter import WalkIterator
-from .limit import (
+from asset_client.limit import (
     HostLimiter,
     LimiterBackend,
     LimiterUnavailableError,
     ProcessLimiter,
     RedisLimiter,
+)
+from asset_client.limit.limiter import RateLimit
+from asset_client.records import (
+    AssetPage,
+    DailyVolume,
+    Invitee,
+    InviteeAsset,
+    InviteePage,
+    VolumePage,
 )
 
 try:

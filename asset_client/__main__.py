@@ -1,5 +1,5 @@
 """``python -m asset_client``: the same as the ``asset-client`` command."""
 
-from ._cli import main
+from asset_client.cli.main import main
 
 raise SystemExit(main())

@@ -1,7 +1,7 @@
 """The baseline: a client written the way the API docs' sample suggests.
 
 Sequential pages, a fixed 0.2 s sleep between requests, hand-signed with
-`asset_client._signing.sign`, plain aiohttp, JSON parsed into dicts.  It retries
+`asset_client.core.signing.sign`, plain aiohttp, JSON parsed into dicts.  It retries
 nothing: a page answered with an error (29001 included) is lost and the walk moves on.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from asset_client._signing import ASSETS_PATH, sign
+from asset_client.core.signing import ASSETS_PATH, sign
 
 __all__ = ["DocsStyleClient"]
 

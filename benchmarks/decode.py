@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
-from asset_client._classify import classify_response
-from asset_client._decode import decode_page
+from asset_client.core.classify import classify_response
+from asset_client.core.decode import decode_page
 from asset_client.sandbox._data import SandboxData
 
 __all__ = ["DecodeResult", "make_pages", "run_decode"]

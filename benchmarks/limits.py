@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asset_client import AssetClient, RateLimit, slot_trace_config
-from asset_client._ratelimit import key_id
 from asset_client.limit import HostLimiter, Lane, LimiterBackend, ProcessLimiter, RedisLimiter
+from asset_client.limit.limiter import key_id
 from asset_client.sandbox import (
     FaultConfig,
     SandboxConfig,

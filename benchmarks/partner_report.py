@@ -29,9 +29,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asset_client import AssetClient, RateLimit
-from asset_client._export_run import Credentials
-from asset_client._report_run import ReportSettings, run_report
-from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
+from asset_client.core.signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
+from asset_client.export.report_run import ReportSettings, run_report
+from asset_client.export.run import Credentials
 from asset_client.sandbox import FaultConfig, SandboxConfig, run_sandbox
 
 PAGE_SIZE = 100

@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from asset_client._partner_models import DailyVolume, Invitee
+from asset_client.records import DailyVolume, Invitee
 from asset_client.store import Series, SnapshotStore
 
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import yarl
 
 from asset_client import AssetClient, RateLimit, RetryPolicy
-from asset_client._signing import sign
+from asset_client.core.signing import sign
 from asset_client.sandbox import Sandbox, SandboxConfig, run_sandbox
 from tests.conftest import SECRET
 

@@ -31,7 +31,7 @@ def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     its own (so the host clock of one test never holds another's sends or pauses) and no
     per-key limiter left over, since many tests use the sandbox's one demo key at their
     own rates.  Tests of sharing choose their directories and keys themselves."""
-    from asset_client import _ratelimit
+    from asset_client.limit import limiter as _ratelimit
     from asset_client.limit import select as _select
 
     previous = os.environ.get("ASSET_CLIENT_RUNTIME_DIR")

@@ -19,8 +19,8 @@ from asset_client import (
     RetryPolicy,
     TransportError,
 )
-from asset_client._advice import connection_advice
-from asset_client._classify import classify_response
+from asset_client.client.advice import connection_advice
+from asset_client.core.classify import classify_response
 from tests._helpers import BASE, URL_RE, no_wait
 from tests.conftest import SECRET, body
 

@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 
 from asset_client.sandbox import Fault, FaultConfig
-from tests.test_client_sandbox import collect, config, connected
+from tests.client.test_client_sandbox import collect, config, connected
 
 prometheus_client = pytest.importorskip("prometheus_client")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from asset_client._cli import build_parser
+from asset_client.cli.main import build_parser
 from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def test_ci_builds_the_docs_strictly() -> None:
 
 
 def _test_names(file_name: str) -> set[str]:
-    tree = ast.parse((ROOT / "tests" / file_name).read_text())
+    tree = ast.parse(next((ROOT / "tests").rglob(file_name)).read_text())
     return {
         node.name
         for node in ast.walk(tree)

@@ -7,7 +7,7 @@ guard by ``identity``, never by position alone.
 
 from typing import Any
 
-from asset_client._walk import Order
+from asset_client.core.walk import Order
 from asset_client.endpoints.assets import ASSETS
 from asset_client.endpoints.base import Endpoint, PageLimits, WireRequest
 from asset_client.endpoints.invitees import INVITEES

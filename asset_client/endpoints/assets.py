@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from asset_client._decode import decode_page
-from asset_client._models import AssetPage, InviteeAsset
-from asset_client._query import AssetQuery, build_query, validate_query
-from asset_client._signing import ASSETS_PATH
-from asset_client._walk import Order
+from asset_client.core.decode import decode_page
+from asset_client.core.query import AssetQuery, build_query, validate_query
+from asset_client.core.signing import ASSETS_PATH
+from asset_client.core.walk import Order
 from asset_client.endpoints.base import PARTNER_LIMITS, Endpoint, get_request, keyword_decoder
+from asset_client.records import AssetPage, InviteeAsset
 
 __all__ = ["ASSETS"]
 

@@ -9,14 +9,14 @@ come from that one object, so what is signed is always what is sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from attrs import frozen
 
-from asset_client._query import check_int, decoded_query_string, encoded_query_string
-from asset_client._signing import sign, sign_body
-from asset_client._walk import Order
+from asset_client.core.query import check_int, decoded_query_string, encoded_query_string
+from asset_client.core.signing import sign, sign_body
+from asset_client.core.walk import Order
 
 __all__ = [
     "PARTNER_LIMITS",
@@ -148,3 +148,6 @@ class Endpoint(Generic[Q, R, P]):
     order: Order[R]
     limits: PageLimits
     limit_bucket: str  #: which per-interface rate limit it draws from
+    #: (query, now, server_tz) -> the query a walk sends, resolved when the walk starts
+    #: (e.g. a window frozen at "now"); None: sent as validated
+    prepare: Callable[[Q, datetime, tzinfo], Q] | None = None

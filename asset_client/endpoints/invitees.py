@@ -1,19 +1,24 @@
 """Get Directly Invited User List: GET, newest registration first.
 
 Sharp edge: without a window the server answers for the current month only; the client
-always sends one (see `asset_client._partner_query.resolve_invitee_window`).
+always sends one (see `asset_client.core.list_query.resolve_invitee_window`).
 """
 
 from __future__ import annotations
 
 from operator import attrgetter
 
-from asset_client._partner_decode import decode_invitee_page
-from asset_client._partner_models import Invitee, InviteePage
-from asset_client._partner_query import InviteeQuery, build_invitee_params, validate_invitee_query
-from asset_client._signing import INVITEES_PATH
-from asset_client._walk import Order
+from asset_client.core.list_decode import decode_invitee_page
+from asset_client.core.list_query import (
+    InviteeQuery,
+    build_invitee_params,
+    resolve_invitee_window,
+    validate_invitee_query,
+)
+from asset_client.core.signing import INVITEES_PATH
+from asset_client.core.walk import Order
 from asset_client.endpoints.base import PARTNER_LIMITS, Endpoint, get_request, keyword_decoder
+from asset_client.records import Invitee, InviteePage
 
 __all__ = ["INVITEES"]
 
@@ -36,4 +41,7 @@ INVITEES: Endpoint[InviteeQuery, Invitee, InviteePage] = Endpoint(
     ),
     limits=PARTNER_LIMITS,
     limit_bucket="invitees",
+    # Without a window the server answers for the current month only: always send one,
+    # frozen when the walk starts.
+    prepare=resolve_invitee_window,
 )

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from operator import attrgetter
 
-from asset_client._partner_decode import decode_volume_page, volume_identity
-from asset_client._partner_models import DailyVolume, VolumePage
-from asset_client._partner_query import VolumeQuery, build_volume_body, validate_volume_query
-from asset_client._signing import VOLUME_PATH
-from asset_client._walk import Order
+from asset_client.core.list_decode import decode_volume_page, volume_identity
+from asset_client.core.list_query import VolumeQuery, build_volume_body, validate_volume_query
+from asset_client.core.signing import VOLUME_PATH
+from asset_client.core.walk import Order
 from asset_client.endpoints.base import PARTNER_LIMITS, Endpoint, WireRequest
+from asset_client.records import DailyVolume, VolumePage
 
 __all__ = ["VOLUME"]
 

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from attrs import frozen
 
-from asset_client._errors import AssetClientError
+from asset_client.errors import AssetClientError
 
 __all__ = ["Lane", "LimiterBackend", "LimiterUnavailableError", "Verdict"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
-from asset_client._errors import InvalidParameterError
+from asset_client.errors import InvalidParameterError
 from asset_client.limit.base import LimiterBackend
 from asset_client.limit.host import AVAILABLE, HostLimiter
 from asset_client.limit.process import ProcessLimiter

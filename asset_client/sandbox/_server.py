@@ -33,7 +33,7 @@ from urllib.parse import unquote_plus
 import attrs
 from aiohttp import web
 
-from asset_client._signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH, sign, sign_body
+from asset_client.core.signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH, sign, sign_body
 from asset_client.sandbox._data import QUOTES, Population, SandboxData, parse_time
 from asset_client.sandbox._faults import Fault, FaultConfig, FaultPlan
 from asset_client.sandbox._partner import (

@@ -5,9 +5,16 @@ snapshot; only records that changed are stored.  ``store.changes()`` and
 ``store.history(uid)`` read it back.  See `_schema` for the file format and migrations.
 """
 
-from ._models import Change, ChangeKind, HistoryEntry, Series, Snapshot, SnapshotStatus
-from ._schema import SCHEMA_VERSION, StoreBusyError, StoreError
-from ._store import SnapshotStore
+from asset_client.store._models import (
+    Change,
+    ChangeKind,
+    HistoryEntry,
+    Series,
+    Snapshot,
+    SnapshotStatus,
+)
+from asset_client.store._schema import SCHEMA_VERSION, StoreBusyError, StoreError
+from asset_client.store._store import SnapshotStore
 
 __all__ = [
     "SCHEMA_VERSION",

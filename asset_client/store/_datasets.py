@@ -13,9 +13,9 @@ from typing import Final, Literal
 
 from attrs import frozen
 
-from .._dataset_rows import DATASETS as EXPORT_ROWS
-from .._partner_models import DailyVolume, Invitee
-from ._rows import ASSET_COLUMNS
+from asset_client.export.rows import DATASETS as EXPORT_ROWS
+from asset_client.records import DailyVolume, Invitee
+from asset_client.store._rows import ASSET_COLUMNS
 
 __all__ = [
     "ALL_DATASETS",

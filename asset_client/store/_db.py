@@ -15,10 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .._export import Sums, format_decimal
-from ._datasets import DATASETS, KeyedTable, dataset_of
-from ._keyed_sql import keyed_sql
-from ._models import (
+from asset_client.export.files import Sums, format_decimal
+from asset_client.store._datasets import DATASETS, KeyedTable, dataset_of
+from asset_client.store._keyed_sql import keyed_sql
+from asset_client.store._models import (
     INVITEE_ASSETS,
     Change,
     ChangeKind,
@@ -28,9 +28,9 @@ from ._models import (
     SnapshotStatus,
     Values,
 )
-from ._rows import ASSET_COLUMNS, Row, named
-from ._schema import StoreError, connect, store_error
-from ._window import automatic_window
+from asset_client.store._rows import ASSET_COLUMNS, Row, named
+from asset_client.store._schema import StoreError, connect, store_error
+from asset_client.store._window import automatic_window
 
 __all__ = ["Database", "SyncState"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ._datasets import KeyedTable
+from asset_client.store._datasets import KeyedTable
 
 __all__ = ["KeyedSql", "keyed_sql"]
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from attrs import frozen
 
-from .._models import InviteeAsset
-from ._rows import ASSET_COLUMNS, asset_from_values
+from asset_client.records import InviteeAsset
+from asset_client.store._rows import ASSET_COLUMNS, asset_from_values
 
 __all__ = ["Change", "ChangeKind", "HistoryEntry", "Series", "Snapshot", "SnapshotStatus"]
 

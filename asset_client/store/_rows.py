@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from .._export import FIELDS, format_decimal
-from .._models import InviteeAsset
+from asset_client.export.files import FIELDS, format_decimal
+from asset_client.records import InviteeAsset
 
 __all__ = ["ASSET_COLUMNS", "Row", "asset_from_values", "named", "render_asset"]
 

@@ -21,12 +21,12 @@ from typing import Any, Self, TypeVar
 
 from yarl import URL
 
-from .._client import AssetClient
-from .._export import _EXACT, Sums
-from .._models import InviteeAsset
-from .._query import validate_query
-from ..endpoints.base import PARTNER_LIMITS
-from ._datasets import (
+from asset_client.client.client import AssetClient
+from asset_client.core.query import validate_query
+from asset_client.endpoints.base import PARTNER_LIMITS
+from asset_client.export.files import _EXACT, Sums
+from asset_client.records import InviteeAsset
+from asset_client.store._datasets import (
     ALL_DATASETS,
     DATASETS,
     DatasetName,
@@ -35,11 +35,11 @@ from ._datasets import (
     render_invitee,
     render_volume,
 )
-from ._db import Database
-from ._models import Change, HistoryEntry, Series, Snapshot, SnapshotStatus
-from ._rows import Row, render_asset
-from ._schema import StoreBusyError, StoreError
-from ._window import volume_dates
+from asset_client.store._db import Database
+from asset_client.store._models import Change, HistoryEntry, Series, Snapshot, SnapshotStatus
+from asset_client.store._rows import Row, render_asset
+from asset_client.store._schema import StoreBusyError, StoreError
+from asset_client.store._window import volume_dates
 
 __all__ = ["SnapshotStore"]
 
@@ -50,7 +50,7 @@ BATCH = 1000
 
 
 def _version() -> str:
-    from .. import __version__
+    from asset_client import __version__
 
     return __version__
 

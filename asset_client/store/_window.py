@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta, tzinfo
 
-from .._errors import InvalidParameterError
-from .._partner_query import MAX_VOLUME_DAYS, validate_volume_query
+from asset_client.core.list_query import MAX_VOLUME_DAYS, validate_volume_query
+from asset_client.errors import InvalidParameterError
 
 __all__ = ["FIRST_SYNC_DAYS", "automatic_window", "volume_dates"]
 

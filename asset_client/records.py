@@ -1,0 +1,93 @@
+"""Typed, immutable records of every partner endpoint, and their pages as the server sent them.
+
+Money is exact (`Decimal` from the server's strings, never float); times are aware.  Sharp
+edge: ``DailyVolume.day`` is a calendar day of the *server's* time zone (the API gives day
+precision only), so it is a `date`, never a midnight `datetime`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from attrs import field, frozen
+
+__all__ = ["AssetPage", "DailyVolume", "Invitee", "InviteeAsset", "InviteePage", "VolumePage"]
+
+
+@frozen
+class InviteeAsset:
+    """One direct invitee's deposits, withdrawals and balance in one quote currency.
+
+    Money is exact (`Decimal` from the server's strings, never float).  Times are
+    timezone-aware, read in the client's ``server_timezone``.  ``first_deposit_*`` are
+    ``None`` for users who never deposited.
+    """
+
+    uid: int
+    total_deposit: Decimal
+    total_withdrawal: Decimal
+    current_balance: Decimal
+    update_time: datetime | None = None
+    first_deposit_amount: Decimal | None = None
+    first_deposit_time: datetime | None = None
+
+
+def _as_tuple(items: Iterable[InviteeAsset]) -> tuple[InviteeAsset, ...]:
+    return tuple(items)
+
+
+@frozen
+class AssetPage:
+    """One page as the server sent it."""
+
+    page_no: int
+    page_size: int
+    total: int
+    items: tuple[InviteeAsset, ...] = field(converter=_as_tuple)
+
+
+@frozen
+class Invitee:
+    """One direct invitee: who, and when they registered (aware, in ``server_timezone``)."""
+
+    uid: int
+    register_time: datetime
+
+
+@frozen
+class DailyVolume:
+    """One invitee's trading volume on one server day; exact (`Decimal`, never float)."""
+
+    uid: int
+    day: date
+    volume: Decimal
+
+
+def _invitees(items: Iterable[Invitee]) -> tuple[Invitee, ...]:
+    return tuple(items)
+
+
+def _volumes(items: Iterable[DailyVolume]) -> tuple[DailyVolume, ...]:
+    return tuple(items)
+
+
+@frozen
+class InviteePage:
+    """One page of the invitee list as the server sent it (newest registration first)."""
+
+    page_no: int
+    page_size: int
+    total: int
+    items: tuple[Invitee, ...] = field(converter=_invitees)
+
+
+@frozen
+class VolumePage:
+    """One page of daily volumes as the server sent it (newest day first)."""
+
+    page_no: int
+    page_size: int
+    total: int
+    items: tuple[DailyVolume, ...] = field(converter=_volumes)

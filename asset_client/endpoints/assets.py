@@ -26,4 +26,7 @@ ASSETS: Endpoint[AssetQuery, InviteeAsset, AssetPage] = Endpoint(
     order=Order(identity=attrgetter("uid"), sort_key=attrgetter("uid"), unique=True, noun="uid"),
     limits=PARTNER_LIMITS,
     limit_bucket="assets",
+    key_fields=("uid",),
+    sort_field="uid",
+    window_filters=("start_time", "end_time"),
 )

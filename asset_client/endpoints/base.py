@@ -148,6 +148,13 @@ class Endpoint(Generic[Q, R, P]):
     order: Order[R]
     limits: PageLimits
     limit_bucket: str  #: which per-interface rate limit it draws from
+    #: the record fields that together identify a record (what ``order.identity`` returns,
+    #: one value for one field, else a tuple): stored and read back by these names
+    key_fields: tuple[str, ...]
+    #: the record field the server sorts by (``order.sort_key`` reads it)
+    sort_field: str
+    #: the ``validate`` keywords that bound its time window (start, end), if it has one
+    window_filters: tuple[str, str] | None = None
     #: (query, now, server_tz) -> the query a walk sends, resolved when the walk starts
     #: (e.g. a window frozen at "now"); None: sent as validated
     prepare: Callable[[Q, datetime, tzinfo], Q] | None = None

@@ -41,6 +41,9 @@ INVITEES: Endpoint[InviteeQuery, Invitee, InviteePage] = Endpoint(
     ),
     limits=PARTNER_LIMITS,
     limit_bucket="invitees",
+    key_fields=("uid",),
+    sort_field="register_time",
+    window_filters=("start_time", "end_time"),
     # Without a window the server answers for the current month only: always send one,
     # frozen when the walk starts.
     prepare=resolve_invitee_window,

@@ -43,4 +43,7 @@ VOLUME: Endpoint[VolumeQuery, DailyVolume, VolumePage] = Endpoint(
     ),
     limits=PARTNER_LIMITS,
     limit_bucket="volume",
+    key_fields=("uid", "day"),
+    sort_field="day",
+    window_filters=("start_date", "end_date"),
 )

@@ -101,6 +101,8 @@ UIDS_ONLY: Endpoint[InviteeQuery, Registered, RegisteredPage] = Endpoint(
     order=Order(identity=attrgetter("uid"), sort_key=attrgetter("uid"), unique=True),
     limits=PageLimits(default=100, fallback=None, max=1000, single=100),
     limit_bucket="invitees",
+    key_fields=("uid",),
+    sort_field="uid",
 )
 
 

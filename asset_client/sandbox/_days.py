@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import random
 
-from asset_client.sandbox._data import _SPAN, _UNIT, Invitee, Population
+from asset_client.sandbox._population import UNIT, Invitee, Population
+from asset_client.sandbox._times import DAY, SPAN
 
 __all__ = ["advance"]
 
-_DAY = 86_400
 ACTIVE_SHARE = 0.02  #: invitees with a deposit or withdrawal on a given day
 JOIN_SHARE = 0.005  #: new invitees per day, relative to the population
 LEAVE_PER_THOUSAND = 1  #: invitees gone per day per thousand (at least one)
@@ -26,7 +26,7 @@ def _active(inv: Invitee, when: int, rng: random.Random) -> Invitee:
     if inv.current_balance > 0 and rng.random() < 0.4:
         amount = -(1 + int(rng.random() * inv.current_balance))
     else:
-        amount = int((10 + rng.random() * 9_990) * _UNIT)
+        amount = int((10 + rng.random() * 9_990) * UNIT)
     deposit = inv.total_deposit + max(amount, 0)
     withdrawal = inv.total_withdrawal + max(-amount, 0)
     return Invitee(
@@ -43,11 +43,11 @@ def advance(population: Population, seed: int, quote: str, days: int) -> None:
     """Apply ``days`` simulated days to a freshly generated population, in place."""
     for day in range(1, days + 1):
         rng = random.Random(f"coinw-sandbox:{seed}:{quote}:day:{day}")  # noqa: S311 - demo data
-        start = _SPAN + 1 + (day - 1) * _DAY
-        items = population._items  # same package: the population's own list, edited in place
-        for index in range(len(items)):
+        start = SPAN + 1 + (day - 1) * DAY
+        size = len(population)
+        for index in range(size):
             if rng.random() < ACTIVE_SHARE:
-                items[index] = _active(items[index], start + int(rng.random() * _DAY), rng)
-        size = len(items)
+                changed = _active(population[index], start + int(rng.random() * DAY), rng)
+                population.replace(index, changed)
         population.shrink(max(1, size * LEAVE_PER_THOUSAND // 1000))
         population.grow(max(1, int(size * JOIN_SHARE)))

@@ -27,7 +27,8 @@ from typing import Final, TypeVar
 
 import attrs
 
-from asset_client.sandbox._data import TIME_FORMAT, SandboxData, parse_datetime
+from asset_client.sandbox._data import SandboxData
+from asset_client.sandbox._times import TIME_FORMAT, parse_datetime
 
 __all__ = [
     "DEFAULT_PARTNER_PAGE_SIZE",

@@ -1,4 +1,4 @@
-"""``python -m asset_client.sandbox``: the same as ``asset-client sandbox``."""
+"""``python -m asset_client.sandbox``: the same as ``asset-client sandbox``; Ctrl-C exits 130."""
 
 import asyncio
 

@@ -15,14 +15,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from asset_client.sandbox._faults import FaultConfig
-from asset_client.sandbox._server import (
+from asset_client.sandbox._config import (
     DEMO_API_KEY,
     DEMO_SECRET_KEY,
     RequestRecord,
     SandboxConfig,
-    run_sandbox,
 )
+from asset_client.sandbox._faults import FaultConfig
+from asset_client.sandbox._server import run_sandbox
 
 __all__ = [
     "add_sandbox_arguments",
@@ -48,9 +48,10 @@ def _port(text: str) -> int:
 
 
 _DESCRIPTION = (
-    "Serve a local, strict imitation of CoinW's 'Get Direct Invitee User Asset' "
-    "endpoint with synthetic data. It accepts only its own credentials (by default "
-    f"the public demo pair {DEMO_API_KEY!r} / {DEMO_SECRET_KEY!r}). --secret-key on "
+    "Serve a local, strict imitation of CoinW's partner API (invitee assets, the "
+    "invited user list and their trading volume) with synthetic data. It accepts only "
+    "its own credentials (by default the public demo pair "
+    f"{DEMO_API_KEY!r} / {DEMO_SECRET_KEY!r}). --secret-key on "
     "the command line is for throwaway sandbox credentials only: never pass a real "
     "CoinW secret here (it would land in shell history and process listings)."
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asset_client.core.signing import sign
-from asset_client.sandbox._server import InvalidParameter, parse_params, split_query
+from asset_client.sandbox._query import InvalidParameter, parse_params, split_query
 
 
 def test_split_query_decodes_in_order() -> None:

@@ -19,7 +19,7 @@ from datetime import UTC
 
 from asset_client.core.classify import classify_response
 from asset_client.core.decode import decode_page
-from asset_client.sandbox._data import SandboxData
+from asset_client.sandbox import Sandbox, SandboxConfig
 
 __all__ = ["DecodeResult", "make_pages", "run_decode"]
 
@@ -52,7 +52,10 @@ class DecodeResult:
 
 def make_pages(pages: int, seed: int = 7) -> list[bytes]:
     """``pages`` pages of 1000 records as the sandbox renders them (compact JSON bytes)."""
-    population = SandboxData(seed, pages * PAGE_SIZE).population("usdt")
+    # The sandbox's own data, never served: only its pages are rendered here.
+    population = Sandbox(SandboxConfig(seed=seed, invitees=pages * PAGE_SIZE)).data.population(
+        "usdt"
+    )
     bodies: list[bytes] = []
     for index in range(pages):
         total, records = population.page(index * PAGE_SIZE, PAGE_SIZE)

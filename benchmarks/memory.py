@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from asset_client import AssetClient, InviteeAsset, RateLimit
-from asset_client.sandbox import SandboxConfig, run_sandbox
-from asset_client.sandbox._data import Population
+from asset_client.sandbox import Sandbox, SandboxConfig, run_sandbox
 
 __all__ = ["MemoryResult", "MemoryRun", "run_memory"]
 
@@ -177,7 +176,7 @@ def _child(*args: str) -> list[str]:
 
 def run_memory(population: int, limits: Sequence[int]) -> MemoryResult:
     """An idle child, then a streaming and a collecting child for each limit."""
-    uids = Population(SEED, "usdt", population).uids()
+    uids = Sandbox(SandboxConfig(seed=SEED, invitees=population)).data.population("usdt").uids()
     server = subprocess.Popen(
         _child("serve", "--invitees", str(population)),
         cwd=_ROOT,

@@ -15,8 +15,9 @@ import pytest
 
 from asset_client import ServerError
 from asset_client.core.signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
-from asset_client.export.files import OutputFormat, PartialFile, partial_path
+from asset_client.export.files import PartialFile, partial_path
 from asset_client.export.report_run import ReportSettings, run_report
+from asset_client.export.rows import OutputFormat
 from asset_client.export.run import (
     Credentials,
     ExportError,
@@ -24,7 +25,9 @@ from asset_client.export.run import (
     ExportSettings,
     ExportState,
     run_export,
+    summary_line,
 )
+from asset_client.export.sums import Sums
 from asset_client.limit.limiter import RateLimit
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
 from tests._helpers import env_without_keys, start_cli
@@ -99,7 +102,7 @@ async def test_invitee_export_is_every_invitee_newest_first(
 ) -> None:
     out = tmp_path / "inv.csv"
     result, _ = await export(sandbox, settings(sandbox, out))
-    assert result.records == 400 and result.volume is None
+    assert result.records == 400 and result.sums.amounts == {}  # a count: no sums
     assert rows(out) == expected_invitees(sandbox)
     assert names(tmp_path) == ["inv.csv"]
 
@@ -174,7 +177,7 @@ async def test_volume_export_rows_per_uid_and_day_exact(sandbox: Sandbox, tmp_pa
         for day, uid, units in expected
     ]
     total = sum(Decimal(line["volume"]) for line in lines)
-    assert result.records == len(expected) and result.volume == total
+    assert result.records == len(expected) and result.sums.amounts == {"volume": total}
 
 
 async def test_volume_export_without_dates_freezes_the_30_day_default(
@@ -295,23 +298,19 @@ async def test_cli_export_and_report_end_to_end(
     assert SECRET not in err
 
 
-def test_the_summary_line_counts_in_good_grammar() -> None:
-    from asset_client.export.files import Sums
-    from asset_client.export.run import summary_line
-
+def test_the_summary_line_counts_in_good_grammar_with_the_datasets_own_sums() -> None:
     one = ExportResult(
         sums=Sums(records=1), resumed_from=0, requests=1, retries=1, elapsed=0.1, destination="x"
     )
-    line = summary_line(one, "invitees")
-    assert "exported 1 invitee record to x" in line and "1 request, 1 retry," in line
+    line = summary_line(one)
+    assert "exported 1 record to x; 1 request, 1 retry," in line  # a count: no sums
     many = ExportResult(
-        sums=Sums(records=3),
-        volume=Decimal("1.50"),
+        sums=Sums(3, {"volume": Decimal("1.50")}),
         resumed_from=0,
         requests=2,
         retries=0,
         elapsed=0.1,
         destination="x",
     )
-    line = summary_line(many, "volume")
-    assert "exported 3 daily volume records to x; sum volume=1.50; 2 requests, 0 retries" in line
+    line = summary_line(many)
+    assert "exported 3 records to x; sums: volume=1.50; 2 requests, 0 retries" in line

@@ -36,6 +36,7 @@ __all__ = [
     "key_fingerprint",
     "load_document",
     "plain",
+    "plain_filters",
     "plain_window",
 ]
 
@@ -61,6 +62,10 @@ def plain(value: object) -> Json:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+def plain_filters(filters: Mapping[str, object]) -> dict[str, Json]:
+    return {name: plain(value) for name, value in filters.items()}
 
 
 def plain_window(window: tuple[Any, Any] | None) -> tuple[Json, Json] | None:
@@ -209,8 +214,4 @@ def _asked(raw: object) -> Asked:
     for name, value in texts.items():
         if not isinstance(value, str):
             raise CheckpointError(f"params.{name} must be a string, got {value!r}")
-    return Asked(
-        filters={name: plain(value) for name, value in filters.items()},
-        page_size=page_size,
-        **texts,
-    )
+    return Asked(filters=plain_filters(filters), page_size=page_size, **texts)

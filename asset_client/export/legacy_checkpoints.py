@@ -24,7 +24,7 @@ from asset_client.export.checkpoint import (
     count,
     flag,
     load_document,
-    plain,
+    plain_filters,
 )
 from asset_client.export.errors import CheckpointError
 from asset_client.export.filters import filters_for
@@ -66,7 +66,7 @@ def read_checkpoint(data: bytes) -> Checkpoint:
 def _asked(dataset: str, params: Mapping[str, Any], filters: dict[str, object]) -> Asked:
     return Asked(
         dataset=dataset,
-        filters={name: plain(value) for name, value in filters.items()},
+        filters=plain_filters(filters),
         **{name: params[name] for name in _SETTINGS},
     )
 

@@ -24,7 +24,7 @@ from yarl import URL
 from asset_client.client.walk_iter import WalkIterator
 from asset_client.core.query import Quote
 from asset_client.endpoints import ENDPOINTS, Endpoint
-from asset_client.export.checkpoint import Asked, key_fingerprint, plain
+from asset_client.export.checkpoint import Asked, key_fingerprint, plain_filters
 from asset_client.export.connect import Credentials, open_client
 from asset_client.export.console import Console, plural
 from asset_client.export.datasets import Dataset
@@ -133,7 +133,7 @@ def _dataset(settings: ExportSettings, source: str, key: str, now: datetime) -> 
         endpoint.limits.check(settings.page_size)
     asked = Asked(
         dataset=endpoint.name,
-        filters={name: plain(value) for name, value in filters.items()},
+        filters=plain_filters(filters),
         page_size=settings.page_size,
         format=settings.fmt.value,
         source=source,

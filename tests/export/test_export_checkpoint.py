@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from asset_client.endpoints import ASSETS, INVITEES
-from asset_client.export.checkpoint import Asked, Checkpoint, key_fingerprint
+from asset_client.export.checkpoint import Asked, Checkpoint, key_fingerprint, plain_filters
 from asset_client.export.errors import CheckpointError
 from asset_client.export.files import PartialFile, atomic_write, checkpoint_path, partial_path
 from asset_client.export.filters import filters_for
@@ -30,7 +30,7 @@ SETTINGS: dict[str, Any] = {
 }
 ASKED = Asked(
     dataset="assets",
-    filters=filters_for(ASSETS, "2026-03-01 00:00:00", None, quote="usdt", uid=None),  # type: ignore[arg-type]
+    filters=plain_filters(filters_for(ASSETS, "2026-03-01 00:00:00", None, quote="usdt", uid=None)),
     **SETTINGS,
 )
 SUMS = Sums(
@@ -213,7 +213,9 @@ def test_a_dataset_1_checkpoint_reads_as_todays() -> None:
     checkpoint = read_checkpoint(_v1(INVITEES_V1))
     asked = Asked(
         dataset="invitees",
-        filters=filters_for(INVITEES, None, None, uid=None, referral_code="ABC", quote="usdt"),  # type: ignore[arg-type]
+        filters=plain_filters(
+            filters_for(INVITEES, None, None, uid=None, referral_code="ABC", quote="usdt")
+        ),
         **SETTINGS,
     )
     assert checkpoint.asked == asked

@@ -176,7 +176,6 @@ class PartialFile:
             file.close()
             raise
         self._file: BinaryIO = file
-        self.synced = resume_at  #: bytes known to be on disk
 
     def write(self, data: bytes) -> None:
         self._file.write(data)
@@ -185,8 +184,7 @@ class PartialFile:
         """Flush to disk; the byte length now safe to checkpoint."""
         self._file.flush()
         os.fsync(self._file.fileno())
-        self.synced = self._file.tell()
-        return self.synced
+        return self._file.tell()
 
     def commit(self, target: Path) -> None:
         """Make the complete file the target, atomically."""

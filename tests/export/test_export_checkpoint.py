@@ -308,7 +308,7 @@ def test_resume_cuts_back_to_the_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / ".out.csv.partial"
     path.write_bytes(b"header\nrow1\nrow2-written-after-checkp")
     partial = PartialFile(path, resume_at=12)
-    assert partial.synced == 12
+    assert partial.sync() == 12
     partial.write(b"row2\n")
     assert partial.sync() == 17
     partial.close()

@@ -136,7 +136,7 @@ def _rebates() -> list[dict[str, Any]]:
         for uid in (101, 102, 103):
             for seq in (1, 2):
                 amount = Decimal(uid * seq).scaleb(-day) + Decimal("0.1")
-                memo = None if (day + uid + seq) % 3 else f"bonus, day {day}"
+                memo = None if (day + uid + seq) % 3 else f'bonus, "day"\n{day}'
                 rows.append(
                     {
                         "uid": uid,

@@ -15,26 +15,17 @@ O(invitees), not O(invitees x days).  It trusts the walks to deliver each (uid, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
 from attrs import frozen
 
-from asset_client.export.files import _EXACT, _csv_bytes, format_decimal
+from asset_client.export.rows import OutputFormat, rows_of
+from asset_client.export.sums import EXACT, Sums, amount_fields
 from asset_client.records import DailyVolume, Invitee, InviteeAsset
 
-__all__ = ["REPORT_FIELDS", "ReportBuilder", "ReportRow", "encode_report_rows"]
-
-REPORT_FIELDS: tuple[str, ...] = (
-    "uid",
-    "register_time",
-    "total_deposit",
-    "total_withdrawal",
-    "current_balance",
-    "first_deposit_time",
-    "volume",
-)
+__all__ = ["REPORT_FIELDS", "ReportBuilder", "ReportRow", "encode_report_rows", "report_sums"]
 
 
 @frozen
@@ -104,7 +95,7 @@ class ReportBuilder:
         slot = self._slot(volume.uid)
         # Exact context: the default 28 digits would round a long sum silently.
         slot.volume = (
-            volume.volume if slot.volume is None else _EXACT.add(slot.volume, volume.volume)
+            volume.volume if slot.volume is None else EXACT.add(slot.volume, volume.volume)
         )
 
     def rows(self) -> Iterator[ReportRow]:
@@ -125,18 +116,21 @@ class ReportBuilder:
             )
 
 
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format_decimal(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+#: The report's columns: `ReportRow`'s fields, in order.
+REPORT_FIELDS: tuple[str, ...] = rows_of(ReportRow).fields
 
 
-def encode_report_rows(rows: Iterator[ReportRow] | list[ReportRow], *, header: bool) -> bytes:
+def encode_report_rows(rows: Iterable[ReportRow], *, header: bool) -> bytes:
     """CSV lines (``\\n``-terminated) for ``rows``; exact decimals, ISO 8601 times."""
-    lines: list[list[object]] = [list(REPORT_FIELDS)] if header else []
-    lines.extend([_cell(getattr(row, name)) for name in REPORT_FIELDS] for row in rows)
-    return _csv_bytes(lines)
+    report = rows_of(ReportRow)
+    return (report.header(OutputFormat.CSV) if header else b"") + report.encode(
+        OutputFormat.CSV, rows
+    )
+
+
+def report_sums(rows: Iterable[ReportRow]) -> Sums:
+    """The rows counted, and their deposits, withdrawals, balances and volume summed (a
+    cell an endpoint left empty adds nothing)."""
+    sums = Sums.over(amount_fields(ReportRow, optional=True))
+    sums.add(rows)
+    return sums

@@ -12,21 +12,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
 
 from attrs import frozen
 
+from asset_client.client.client import AssetClient
 from asset_client.core.list_query import volume_window
-from asset_client.endpoints import INVITEES
-from asset_client.export.files import DEFAULT_FILE_MODE, Sums
+from asset_client.endpoints import ASSETS, INVITEES, VOLUME
+from asset_client.export.connect import Credentials, open_client
+from asset_client.export.files import DEFAULT_FILE_MODE
 from asset_client.export.outpath import OutTarget, write_whole
-from asset_client.export.report import ReportBuilder, encode_report_rows
-from asset_client.export.run import Credentials, ExportState, open_client
+from asset_client.export.report import ReportBuilder, encode_report_rows, report_sums
+from asset_client.export.state import ExportState
 from asset_client.limit.limiter import RateLimit
 
-__all__ = ["ReportResult", "ReportSettings", "run_report"]
+__all__ = ["ReportResult", "ReportSettings", "report_summary", "run_report"]
 
 
 @frozen(kw_only=True)
@@ -66,6 +68,42 @@ async def _timed(name: str, walk: Callable[[], Awaitable[None]], times: dict[str
     times[name] = time.monotonic() - started
 
 
+async def _walk_all(
+    client: AssetClient, settings: ReportSettings, builder: ReportBuilder, since: date, until: date
+) -> dict[str, float]:
+    """The three walks at once, into ``builder``; seconds each took, by dataset name."""
+    page_size = settings.page_size
+
+    async def assets() -> None:
+        async for asset in client.iter_invitee_assets(page_size=page_size):
+            builder.add_asset(asset)
+
+    async def invitees() -> None:
+        # The registration window is frozen when the walk starts (2017 up to now).
+        walk = client.iter_invitees(
+            start_time=settings.start, end_time=settings.end, page_size=page_size
+        )
+        async for invitee in walk:
+            builder.add_invitee(invitee)
+
+    async def volumes() -> None:
+        walk = client.iter_trading_volume(start_date=since, end_date=until, page_size=page_size)
+        async for volume in walk:
+            builder.add_volume(volume)
+
+    times: dict[str, float] = {}
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_timed(ASSETS.name, assets, times))
+            group.create_task(_timed(INVITEES.name, invitees, times))
+            group.create_task(_timed(VOLUME.name, volumes, times))
+    except ExceptionGroup as failed:
+        # The walk that failed first says why (the others were cancelled or failed
+        # the same way, e.g. a refused key): one typed error, one exit status.
+        raise _first_error(failed) from None
+    return times
+
+
 async def run_report(
     settings: ReportSettings,
     credentials: Credentials | None,
@@ -85,40 +123,14 @@ async def run_report(
         # With a registration window the report is about that cohort only.
         cohort = settings.start is not None or settings.end is not None
         builder = ReportBuilder(volume_since=since, volume_until=until, invitees_only=cohort)
-        invitee_query = client._invitee_query(start_time=settings.start, end_time=settings.end)
-        page_size = settings.page_size
-
-        async def assets() -> None:
-            async for asset in client.iter_invitee_assets(page_size=page_size):
-                builder.add_asset(asset)
-
-        async def invitees() -> None:
-            async for invitee in client._walk_endpoint(INVITEES, invitee_query, page_size):
-                builder.add_invitee(invitee)
-
-        async def volumes() -> None:
-            async for volume in client.iter_trading_volume(
-                start_date=since, end_date=until, page_size=page_size
-            ):
-                builder.add_volume(volume)
-
-        times: dict[str, float] = {}
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(_timed("assets", assets, times))
-                group.create_task(_timed("invitees", invitees, times))
-                group.create_task(_timed("volume", volumes, times))
-        except ExceptionGroup as failed:
-            # The walk that failed first says why (the others were cancelled or failed
-            # the same way, e.g. a refused key): one typed error, one exit status.
-            raise _first_error(failed) from None
+        times = await _walk_all(client, settings, builder, since, until)
         rows = list(builder.rows())
         target = settings.target or OutTarget(file=settings.out)
         data = encode_report_rows(rows, header=True)
         # A FIFO blocks until a reader comes: not on the event loop.
         await asyncio.to_thread(write_whole, target, data, settings.file_mode)
         if state is not None:
-            state.sums = Sums(records=len(rows))  # --summary-json: rows written
+            state.sums = report_sums(rows)  # --summary-json: the rows and their sums
             state.completed = True
         return ReportResult(
             rows=len(rows),

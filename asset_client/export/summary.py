@@ -1,9 +1,12 @@
-"""The export's final summary as a JSON document (``--summary-json``), for cron and
-monitoring: built from what the run left behind, so a failed run has one too.
+"""The final summary of an export or a report as a JSON document (``--summary-json``), for
+cron and monitoring: built from what the run left behind, so a failed run has one too.
 
-Sharp edge: sums are exact decimal *strings* (a JSON number would be read as a float)
-and cover the records the output holds, which after a failure is what the checkpoint
-covers; ``records`` counts those too.
+Each run's ``sums`` are its own: an assets export's money (total_deposit,
+total_withdrawal, current_balance), a volume export's volume, none for the invitee list
+(a count), a report's deposits, withdrawals, balances and volume of its rows; never a
+field that does not apply.  Sharp edge: sums are exact decimal *strings* (a JSON number
+would be read as a float) and cover the records the output holds, which after a failure is
+what the checkpoint covers; ``records`` counts those too.
 """
 
 from __future__ import annotations
@@ -12,13 +15,12 @@ from typing import Any
 
 from asset_client.client.log import redact
 from asset_client.client.version import VERSION
-from asset_client.export.files import Sums, format_decimal
-from asset_client.export.run import ExportState
+from asset_client.export.state import ExportState
+from asset_client.export.sums import Sums
 
 __all__ = ["SUMMARY_VERSION", "summary_document"]
 
 SUMMARY_VERSION = 1
-_MONEY = ("total_deposit", "total_withdrawal", "current_balance")
 
 
 def _status(exit_status: int) -> str:
@@ -37,18 +39,21 @@ def summary_document(
     elapsed: float,
     destination: str | None,
 ) -> dict[str, Any]:
-    """The summary of one export run (``destination`` None means stdout)."""
+    """The summary of one run (``destination`` None means stdout).  ``dataset`` is present
+    for an export (``"assets"``, ``"invitees"``, ``"volume"``)."""
     sums = state.sums if state.sums is not None else Sums()
     stats = state.stats
+    dataset = {} if state.dataset is None else {"dataset": state.dataset}
     return {
         "summary_version": SUMMARY_VERSION,
         "asset_client": VERSION,
         "status": _status(exit_status),
         "exit_status": exit_status,
         "complete": state.completed,
+        **dataset,
         "output": destination if destination is not None else "stdout",
         "records": sums.records,
-        "sums": {name: format_decimal(getattr(sums, name)) for name in _MONEY},
+        "sums": sums.text(),
         "requests": stats.requests if stats is not None else 0,
         "retries": stats.retries if stats is not None else 0,
         "rate_limit_waits": stats.rate_limit_waits if stats is not None else 0,

@@ -15,8 +15,9 @@ import pytest
 
 from asset_client import ServerError
 from asset_client.core.signing import ASSETS_PATH, INVITEES_PATH, VOLUME_PATH
-from asset_client.export.files import OutputFormat, PartialFile, partial_path
+from asset_client.export.files import PartialFile, partial_path
 from asset_client.export.report_run import ReportSettings, run_report
+from asset_client.export.rows import OutputFormat
 from asset_client.export.run import (
     Credentials,
     ExportError,
@@ -24,7 +25,10 @@ from asset_client.export.run import (
     ExportSettings,
     ExportState,
     run_export,
+    summary_line,
 )
+from asset_client.export.summary import summary_document
+from asset_client.export.sums import Sums
 from asset_client.limit.limiter import RateLimit
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
 from tests._helpers import env_without_keys, start_cli
@@ -99,7 +103,7 @@ async def test_invitee_export_is_every_invitee_newest_first(
 ) -> None:
     out = tmp_path / "inv.csv"
     result, _ = await export(sandbox, settings(sandbox, out))
-    assert result.records == 400 and result.volume is None
+    assert result.records == 400 and result.sums.amounts == {}  # a count: no sums
     assert rows(out) == expected_invitees(sandbox)
     assert names(tmp_path) == ["inv.csv"]
 
@@ -174,7 +178,7 @@ async def test_volume_export_rows_per_uid_and_day_exact(sandbox: Sandbox, tmp_pa
         for day, uid, units in expected
     ]
     total = sum(Decimal(line["volume"]) for line in lines)
-    assert result.records == len(expected) and result.volume == total
+    assert result.records == len(expected) and result.sums.amounts == {"volume": total}
 
 
 async def test_volume_export_without_dates_freezes_the_30_day_default(
@@ -295,23 +299,78 @@ async def test_cli_export_and_report_end_to_end(
     assert SECRET not in err
 
 
-def test_the_summary_line_counts_in_good_grammar() -> None:
-    from asset_client.export.files import Sums
-    from asset_client.export.run import summary_line
-
+def test_the_summary_line_counts_in_good_grammar_with_the_datasets_own_sums() -> None:
     one = ExportResult(
         sums=Sums(records=1), resumed_from=0, requests=1, retries=1, elapsed=0.1, destination="x"
     )
-    line = summary_line(one, "invitees")
-    assert "exported 1 invitee record to x" in line and "1 request, 1 retry," in line
+    line = summary_line(one)
+    assert "exported 1 record to x; 1 request, 1 retry," in line  # a count: no sums
     many = ExportResult(
-        sums=Sums(records=3),
-        volume=Decimal("1.50"),
+        sums=Sums(3, {"volume": Decimal("1.50")}),
         resumed_from=0,
         requests=2,
         retries=0,
         elapsed=0.1,
         destination="x",
     )
-    line = summary_line(many, "volume")
-    assert "exported 3 daily volume records to x; sum volume=1.50; 2 requests, 0 retries" in line
+    line = summary_line(many)
+    assert "exported 3 records to x; sums: volume=1.50; 2 requests, 0 retries" in line
+
+
+def _summary(state: ExportState) -> dict[str, object]:
+    return summary_document(state=state, exit_status=0, error=None, elapsed=1.0, destination="x")
+
+
+async def test_each_summary_carries_its_own_sums(sandbox: Sandbox, tmp_path: Path) -> None:
+    sums: dict[str, object] = {}
+    for dataset in ("assets", "invitees", "volume"):
+        state = ExportState()
+        await export(
+            sandbox, settings(sandbox, tmp_path / f"{dataset}.csv", dataset=dataset), state
+        )
+        doc = _summary(state)
+        assert doc["dataset"] == dataset and doc["complete"] is True
+        sums[dataset] = doc["sums"]
+    assert list(sums["assets"]) == ["total_deposit", "total_withdrawal", "current_balance"]  # type: ignore[call-overload]
+    assert sums["invitees"] == {}  # a count: no field that does not apply
+    volume = sum(Decimal(r["volume"]) for r in rows(tmp_path / "volume.csv"))
+    assert sums["volume"] == {"volume": format(volume, "f")}
+
+
+async def test_the_report_summary_sums_its_rows(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "report.csv"
+    state = ExportState()
+    await run_report(
+        ReportSettings(out=out, base_url=sandbox.base_url, server_timezone=UTC, rate=FAST),
+        Credentials(api_key=sandbox.api_key, secret_key=SECRET),
+        stderr=io.StringIO(),
+        state=state,
+        now=NOW.replace(tzinfo=UTC),
+    )
+    doc = _summary(state)
+    table = rows(out)
+    names = ("total_deposit", "total_withdrawal", "current_balance", "volume")
+    expected = {n: format(sum(Decimal(r[n]) for r in table if r[n]), "f") for n in names}
+    assert doc["records"] == len(table) and doc["sums"] == expected
+    assert "dataset" not in doc
+
+
+async def test_a_partial_file_that_disagrees_with_its_checkpoint_is_refused(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "vol.csv"
+    sandbox.faults = FaultConfig(script={3: Fault.CODE_500})
+    with pytest.raises(ServerError):
+        await export(sandbox, settings(sandbox, out, dataset="volume", max_retries=0))
+    sandbox.faults = FaultConfig()
+    path = tmp_path / "vol.csv.checkpoint.json"
+    doc = json.loads(path.read_text())
+    path.write_text(json.dumps({**doc, "sums": {"volume": "0"}}))
+    with pytest.raises(ExportError, match="sums differ from its checkpoint's; delete"):
+        await export(sandbox, settings(sandbox, out, dataset="volume", resume=True))
+    path.write_text(json.dumps({**doc, "records": doc["records"] - 1}))
+    with pytest.raises(ExportError, match="its checkpoint says"):
+        await export(sandbox, settings(sandbox, out, dataset="volume", resume=True))
+    path.write_text(json.dumps(doc))
+    result, _ = await export(sandbox, settings(sandbox, out, dataset="volume", resume=True))
+    assert result.resumed_from == doc["records"]

@@ -44,6 +44,7 @@ from asset_client.export.progress import Progress, make_progress
 from asset_client.export.run import Credentials, open_client
 from asset_client.export.summary import SUMMARY_VERSION
 from asset_client.limit.limiter import RateLimit
+from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
 from asset_client.store import Snapshot, SnapshotStatus, SnapshotStore, StoreError
 from asset_client.store._window import volume_dates
 
@@ -214,9 +215,6 @@ async def _server(
         assert plan.credentials is not None
         yield plan.connection, plan.credentials, str(URL(args.base_url).origin())
         return
-    # Imported here: real runs never load the sandbox's server code.
-    from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
-
     # The partner data derives registration times from the sandbox's "now": frozen at
     # today's midnight (UTC) so that two syncs of one day see the same invitee list.
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+import attrs
 from attrs import define, field, frozen
 from yarl import URL
 
@@ -37,6 +38,7 @@ from asset_client.cli.exits import (
 )
 from asset_client.cli.runner import Work, run_job
 from asset_client.client.client import AssetClient, ClientStats
+from asset_client.client.log import redact
 from asset_client.client.version import VERSION
 from asset_client.core.query import AssetQuery, validate_query
 from asset_client.export.console import Console, plural
@@ -45,7 +47,7 @@ from asset_client.export.run import Credentials, open_client
 from asset_client.export.summary import SUMMARY_VERSION
 from asset_client.limit.limiter import RateLimit
 from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
-from asset_client.store import Snapshot, SnapshotStatus, SnapshotStore, StoreError
+from asset_client.store import Series, Snapshot, SnapshotStatus, SnapshotStore, StoreError
 from asset_client.store._window import volume_dates
 
 __all__ = ["COMMAND"]
@@ -186,24 +188,27 @@ def _create_private(path: Path, mode: int) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
 
 
+def _same_series(series: Series, plan: _Plan) -> bool:
+    """Whether a sandbox sync of ``plan`` records into ``series`` (of its first dataset)."""
+    query = plan.query
+    return (
+        series.source == "sandbox"
+        and series.server_timezone == plan.zone_name
+        # a series with a quote (assets) has the quote's window too; the others neither
+        and (
+            not series.quote
+            or (series.quote, series.start_time, series.end_time)
+            == (query.quote, query.start_time, query.end_time)
+        )
+    )
+
+
 async def _sandbox_day(store: SnapshotStore, plan: _Plan) -> int:
     """The simulated day to serve: the complete sandbox syncs of this series so far."""
-    query = plan.query
-    days = 0
-    for snapshot in await store.snapshots(dataset=plan.datasets[0]):
-        series = snapshot.series
-        same = (
-            series.source == "sandbox"
-            and series.server_timezone == plan.zone_name
-            # a series with a quote (assets) also has the quote's window
-            and (
-                not series.quote
-                or (series.quote, series.start_time, series.end_time)
-                == (query.quote, query.start_time, query.end_time)
-            )
-        )
-        days += same and snapshot.status is SnapshotStatus.COMPLETE
-    return days
+    snapshots = await store.snapshots(dataset=plan.datasets[0])
+    return sum(
+        1 for s in snapshots if s.status is SnapshotStatus.COMPLETE and _same_series(s.series, plan)
+    )
 
 
 @contextlib.asynccontextmanager
@@ -223,14 +228,7 @@ async def _server(
         rate = {"rate_limit": args.rate.requests, "window": args.rate.period}
     config = SandboxConfig(days=day, partner_now=lambda: midnight, **rate)
     async with run_sandbox(config) as sandbox:
-        connection = _Connection(
-            base_url=sandbox.base_url,
-            rate=args.rate,
-            max_retries=args.max_retries,
-            server_timezone=plan.connection.server_timezone,
-            proxy=None,
-            limiter=plan.connection.limiter,
-        )
+        connection = attrs.evolve(plan.connection, base_url=sandbox.base_url, proxy=None)
         yield connection, Credentials(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY), "sandbox"
 
 
@@ -362,7 +360,7 @@ class _Sync:
             "retries": stats.retries if stats is not None else 0,
             "rate_limit_waits": stats.rate_limit_waits if stats is not None else 0,
             "elapsed_seconds": round(elapsed, 3),
-            "error": error,
+            "error": None if error is None else redact(error),
         }
 
 

@@ -24,9 +24,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--until", type=values.uid, metavar="SNAPSHOT_ID", help="default: the newest"
     )
-    parser.add_argument(
-        "--quote", type=str.lower, choices=["usdt", "usdc"], help="newest snapshot of this quote"
-    )
+    options.add_quote_option(parser, "newest snapshot of this quote")
     options.add_history_options(parser, "changes")
 
 

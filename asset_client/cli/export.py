@@ -68,12 +68,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         help="assets (default: the invitees' deposits, withdrawals and balances), invitees "
         "(the invited user list) or volume (daily trading volume, one row per uid and day)",
     )
-    parser.add_argument(
-        "--quote",
-        type=str.lower,  # any case, as the library takes it
-        choices=["usdt", "usdc"],
-        help="default usdt (assets only; any case)",
-    )
+    options.add_quote_option(parser, "default usdt (assets only; any case)")
     parser.add_argument(
         "--referral-code",
         type=values.referral_code,

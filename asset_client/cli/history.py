@@ -21,7 +21,7 @@ __all__ = ["COMMAND"]
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uid", required=True, type=values.uid, metavar="N")
-    parser.add_argument("--quote", type=str.lower, choices=["usdt", "usdc"], help="this quote only")
+    options.add_quote_option(parser, "this quote only")
     options.add_history_options(parser, "the history")
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, tzinfo
 from pathlib import Path
+from typing import get_args
 
 from asset_client.cli import values
 from asset_client.client.client import DEFAULT_BASE_URL, checked_base_url
+from asset_client.core.query import Quote
 from asset_client.core.retry import MAX_RETRIES
 from asset_client.endpoints import ENDPOINTS
 from asset_client.endpoints.base import PARTNER_LIMITS
@@ -31,6 +33,7 @@ __all__ = [
     "add_file_mode_option",
     "add_history_options",
     "add_logging_options",
+    "add_quote_option",
     "add_request_options",
     "checked_limiter",
     "checked_server",
@@ -153,6 +156,16 @@ def _add_advanced_options(parser: argparse.ArgumentParser) -> None:
         type=values.retries,
         metavar="N",
         help=f"retries per request, 0..{MAX_RETRIES} (default 5)",
+    )
+
+
+def add_quote_option(
+    parser: argparse.ArgumentParser, what: str, default: str | None = None
+) -> None:
+    """``--quote``: the assets' quote currency, in any case (sent lower case, as the library
+    takes it)."""
+    parser.add_argument(
+        "--quote", type=str.lower, choices=get_args(Quote), default=default, help=what
     )
 
 

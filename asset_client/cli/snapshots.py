@@ -33,7 +33,7 @@ _COUNTS = ("new", "changed", "gone", "requests", "error")
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quote", type=str.lower, choices=["usdt", "usdc"], help="this quote only")
+    options.add_quote_option(parser, "this quote only")
     options.add_history_options(parser, "the snapshots")
 
 

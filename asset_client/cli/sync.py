@@ -78,13 +78,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         metavar="{" + ",".join(options.DATASETS) + "}",
         help="what to record; repeat for several (default: all)",
     )
-    parser.add_argument(
-        "--quote",
-        type=str.lower,
-        choices=["usdt", "usdc"],
-        default="usdt",
-        help="assets: default usdt",
-    )
+    options.add_quote_option(parser, "assets: default usdt", default="usdt")
     parser.add_argument(
         "--start",
         type=values.time,

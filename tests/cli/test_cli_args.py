@@ -205,10 +205,10 @@ def test_fixed_offset_zone_is_accepted(capsys: pytest.CaptureFixture[str]) -> No
     # Parsed, then stopped by a later usage error: proves the zone itself was fine.
     code, err = run(capsys, "--out", "x.txt", "--sandbox", "--server-timezone", "+08:00")
     assert code == 2 and "cannot tell the format" in err
-    from asset_client.cli.main import _zone
+    from asset_client.cli.values import zone
 
-    assert _zone("UTC+0530")[1].utcoffset(None) == timedelta(hours=5, minutes=30)
-    assert _zone("Asia/Shanghai")[0] == "Asia/Shanghai"
+    assert zone("UTC+0530")[1].utcoffset(None) == timedelta(hours=5, minutes=30)
+    assert zone("Asia/Shanghai")[0] == "Asia/Shanghai"
 
 
 @pytest.mark.parametrize("url", ["foo", "https://[::1", "http://api.coinw.com"])
@@ -234,12 +234,12 @@ def test_an_export_short_of_the_total_is_not_called_complete() -> None:
 
 
 def test_after_a_pagination_error_the_advice_is_to_start_over_not_resume() -> None:
-    from asset_client.cli.main import _failure_line
+    from asset_client.cli.exits import failure_line
     from asset_client.export.run import ExportState
 
     state = ExportState(records_saved=10, resumable=True, checkpoint="x.csv.checkpoint.json")
-    line = _failure_line(PaginationError("the server lists 11 records"), state)
+    line = failure_line(PaginationError("the server lists 11 records"), state)
     assert "delete x.csv.checkpoint.json and run the command again without --resume" in line
     assert "--resume to continue" not in line
-    other = _failure_line(TransportError("reset"), state)
+    other = failure_line(TransportError("reset"), state)
     assert other.endswith("10 records saved; run the same command with --resume to continue")

@@ -117,9 +117,10 @@ async def test_errors_name_the_users_path_not_the_partial_file(tmp_path: Path) -
 
 
 async def test_a_second_export_to_a_busy_output_says_so(tmp_path: Path, sandbox: Sandbox) -> None:
-    # Slow enough (100 pages of 0.3 s, 8 at a time: ~4 s) that the first export is
-    # still writing while two more processes start and are refused.
-    sandbox.faults = FaultConfig(latency=0.3)
+    # Slow enough (100 pages of 1 s, 8 at a time: ~12 s) that the first export is
+    # still writing while two more processes start and are refused, even on a loaded
+    # machine (each start can take 2 s there); it is interrupted once they are.
+    sandbox.faults = FaultConfig(latency=1.0)
     args = ["--out", "a.csv", "--page-size", "10"]
     first = await start_export(tmp_path, "--base-url", sandbox.base_url, *FAST, *args, env=_env())
     checkpoint = tmp_path / "a.csv.checkpoint.json"

@@ -24,8 +24,8 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from asset_client.core.query import JAVA_LONG_MAX
-from asset_client.core.redact import redact
-from asset_client.errors import ResponseDecodeError, shown
+from asset_client.core.redact import redact, shown
+from asset_client.errors import ResponseDecodeError
 from asset_client.records import AssetPage, InviteeAsset
 
 __all__ = ["decode_list", "decode_page", "make_converter"]

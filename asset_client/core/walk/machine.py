@@ -1,185 +1,51 @@
-"""Every decision of a walk over numbered pages, as one pure state machine.
+"""`Walk`: every decision of a walk over numbered pages, as one pure state machine.
 
-The machine is fed answers ("the request with ticket 7 came back with these records and
-this total", "ticket 7 failed with this error") and returns actions ("request page K at
-size S", "cancel these requests", "emit these records", "finished", "fail with this
-error").  It owns page planning and the concurrency window, duplicates, the size
-fallback, the resume anchor, rewinds when the total falls, re-planning when the server
-serves shorter pages, and completeness.  It does no I/O and reads no clock: the client
-only carries its actions out, and the property tests drive this very code.
-
-Sharp edge: page-number paging over a list that changes cannot see everything.  The
-promise is exact, and stated here once (README "Walks" repeats it):
-
-  A walk yields every record that was on the server for its whole duration, each once,
-  in order, or it raises `PaginationError` after yielding what it had.  The one
-  exception no page-number client can avoid: a record is missed without an error only
-  if, between the moments two of the walk's pages were served, the number of records
-  before it fell and the number after it rose (records removed on one side, others
-  added on the other), as the later-numbered page saw them.  Pages and totals are then
-  exactly those of a server on which that record was removed and another added.  At
-  most min(removed before, added after) records are missed that way.
-
-How, in one paragraph.  The walk keeps an *anchor*: its watermark (the last record it
-admitted, in the list's order) and a lower bound on how many records sat at or before
-the watermark when a page with a known total was served.  A page whose first record is
-at or before the watermark proves that nothing fell between the pages.  A page that
-starts after it is trusted only if its offset is no further than the anchor, less the
-fall of ``total`` since; otherwise records may have moved onto pages already read and
-the walk steps back.  At the end, records the walk saw arrive behind its position (a
-page repeating records means the list grew before it) cannot be fetched by this walk,
-and a walk that admitted fewer distinct records than the last ``total`` is short: both
-raise rather than report success.  A page shorter than asked while more follow is asked
-again; the size changes only when two answers agree, and only to a size served.
-
-Memory: the watermark and, for orders whose sort key is not unique, the identities of
-the admitted records that share the watermark's sort key (the largest group of ties,
-e.g. one day of a per-day list).  Records are never kept for a whole walk.  The order
-must be a total order that is stable across requests (CoinW documents a tie-break by id).
+It is fed answers and returns actions (`asset_client.core.walk.steps`); it owns page
+planning and the concurrency window, duplicates, the size fallback, rewinds when the total
+falls, re-planning when the server serves shorter pages, and completeness; where it stands
+is its `Anchor`.  Sharp edge: page-number paging over a list that changes cannot see
+everything; the exact promise is in the package docstring (`asset_client.core.walk`).
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Hashable, Sequence
+from typing import Generic, TypeVar
 
 from attrs import define, frozen
 
-from asset_client.errors import AssetClientError, InvalidParameterError, PaginationError
+from asset_client.core.walk.anchor import Anchor, align
+from asset_client.core.walk.failures import (
+    kept_moving,
+    missed_arrivals,
+    out_of_order,
+    oversized_page,
+    short_walk,
+    vanished_before,
+)
+from asset_client.core.walk.steps import (
+    Action,
+    Answer,
+    Cancel,
+    Emit,
+    Fail,
+    Failed,
+    Finish,
+    Notice,
+    NoticeKind,
+    Order,
+    Request,
+    Resume,
+)
+from asset_client.errors import AssetClientError, InvalidParameterError, ParameterRejectedError
 
-__all__ = [
-    "Action",
-    "Answer",
-    "Cancel",
-    "Emit",
-    "Fail",
-    "Failed",
-    "Finish",
-    "Notice",
-    "NoticeKind",
-    "Order",
-    "Request",
-    "Resume",
-    "Served",
-    "Walk",
-]
+__all__ = ["DEFAULT_MAX_REWINDS", "Walk"]
 
 R = TypeVar("R")
 
 #: Steps back a walk may take before it gives up (a total that keeps falling and rising,
 #: such as replicas that disagree, would otherwise re-read for ever).
 DEFAULT_MAX_REWINDS = 32
-
-
-@frozen
-class Order(Generic[R]):
-    """How the server sorts records, and what identifies one.
-
-    ``sort_key`` is the server's sort field (compared with ``<``), ``descending`` its
-    direction.  ``unique`` says the sort key alone identifies a record (uids): the walk
-    then keeps only the watermark.  Otherwise ties are told apart by ``identity``.
-    """
-
-    identity: Callable[[R], Hashable]
-    sort_key: Callable[[R], Any]
-    descending: bool = False
-    unique: bool = False
-    #: How records are named in messages ("uid").
-    noun: str = "record"
-
-
-@frozen
-class Resume:
-    """The caller already has every record up to ``after`` (a sort-key value), ``had`` of
-    them.  ``tied``: the identities the caller has among records whose sort key equals
-    ``after`` (None: all of them, as for a unique key)."""
-
-    after: Any
-    had: int = 0
-    tied: frozenset[Hashable] | None = None
-
-
-# -- answers (what the driver feeds) --------------------------------------------------
-
-
-@frozen
-class Served(Generic[R]):
-    """The request ``ticket`` came back with ``records`` and the server's ``total``."""
-
-    ticket: int
-    records: Sequence[R]
-    total: int
-
-
-@frozen
-class Failed:
-    """The request ``ticket`` failed for good (retries are the driver's business)."""
-
-    ticket: int
-    error: AssetClientError
-
-
-Answer = Served[R] | Failed
-
-
-# -- actions (what the driver carries out, in order) --------------------------------
-
-
-@frozen
-class Request:
-    """Fetch ``page_no`` at ``page_size``; answer with the same ``ticket``."""
-
-    ticket: int
-    page_no: int
-    page_size: int
-
-
-@frozen
-class Cancel:
-    """Stop these requests; their answers, if any arrive, are ignored."""
-
-    tickets: tuple[int, ...]
-
-
-@frozen
-class Emit(Generic[R]):
-    """Hand these records to the caller, in this order."""
-
-    records: tuple[R, ...]
-
-
-class NoticeKind(enum.Enum):
-    TOTAL_FELL = "total_fell"  #: the walk steps back (WARNING)
-    RESUME_MOVED = "resume_moved"  #: the resume point did not hold: read from further back
-    REASK = "reask"  #: a page came back short: asked again
-    REPLAN = "replan"  #: the server serves fewer per page: new size
-    FALLBACK = "fallback"  #: the page size was refused: the fallback size
-
-
-@frozen
-class Notice:
-    """Something worth a log line."""
-
-    kind: NoticeKind
-    message: str
-
-
-@frozen
-class Finish:
-    """Every record has been emitted."""
-
-
-@frozen
-class Fail:
-    """Raise ``error`` (after the records emitted before it)."""
-
-    error: AssetClientError
-
-
-Action = Request | Cancel | Emit[R] | Notice | Finish | Fail
-
-_NOTHING: Any = object()  # the watermark before any record is admitted
 
 
 @frozen
@@ -224,36 +90,26 @@ class Walk(Generic[R]):
         fail_on_arrivals: bool = True,
     ) -> None:
         if page_size < 1 or window < 1:
-            raise ValueError(f"page_size and window must be >= 1, got {page_size}, {window}")
+            raise InvalidParameterError(
+                f"page_size and window must be >= 1, got {page_size}, {window}", field="page_size"
+            )
         if resume is not None and resume.had < 0:
-            raise ValueError(f"resume.had must be >= 0, got {resume.had}")
+            raise InvalidParameterError(
+                f"resume.had must be >= 0, got {resume.had}", field="resume"
+            )
         self.order = order
         self.window = window
         self.max_rewinds = max_rewinds
         self.fail_on_arrivals = fail_on_arrivals
         self._size = page_size
         self._fallback = fallback_size if fallback_size != page_size else None
-        self._resume = resume
         #: True once a page was served at the fallback size (callers may remember it).
         self.fell_back = False
         self._trying_fallback = False
         self._counts = _Counts()
         self._rewinds = 0
         self._arrived_behind = 0
-        # The anchor: watermark, its ties, and "at least ``_n`` records were at or before
-        # the watermark when a page with total ``_n_total`` was served".
-        self._w: Any = _NOTHING
-        self._ties: set[Hashable] | None = None
-        self._last_id: Hashable = _NOTHING
-        self._n = 0
-        self._n_total: int | None = None
-        self._trusted = True  # False while the anchor is only the caller's resume claim
-        self._exact = True  # ``_n`` is the watermark's position, not only a lower bound
-        if resume is not None:
-            self._w = resume.after
-            self._ties = None if resume.tied is None else set(resume.tied)
-            self._n = resume.had
-            self._trusted = self._exact = False
+        self._anchor = Anchor(order, resume)
         # Planning.
         self.total: int | None = None  #: the latest total consumed
         self._k = 0  # offset of the next page to consume
@@ -318,13 +174,14 @@ class Walk(Generic[R]):
     def remembered(self) -> int:
         """Identities held to tell ties apart (0 for a unique sort key): the walk's only
         memory that grows with the data, bounded by the largest group of ties."""
-        return len(self._ties) if self._ties is not None else 0
+        ties = self._anchor.ties
+        return len(ties) if ties is not None else 0
 
     # -- driving -----------------------------------------------------------------------
 
     def start(self) -> list[Action[R]]:
         """The first requests."""
-        self._k = self._restart_offset(self._size)
+        self._k = self._anchor.restart_offset(self._size, self.total)
         self._next_page = self._k // self._size + 1
         self._plan()
         return self._flush()
@@ -394,7 +251,7 @@ class Walk(Generic[R]):
         self._cancel_all()
         self._reach = 0
         self._size = size
-        self._k = _align(offset, size)
+        self._k = align(offset, size)
         self._next_page = self._k // size + 1
 
     def _stop(self, end: Finish | Fail) -> None:
@@ -416,7 +273,7 @@ class Walk(Generic[R]):
 
     def _failed(self, page_no: int, error: AssetClientError) -> None:
         if (
-            isinstance(error, InvalidParameterError)
+            isinstance(error, ParameterRejectedError)
             and self.total is None
             and self._fallback is not None
         ):
@@ -428,39 +285,9 @@ class Walk(Generic[R]):
             )
             size, self._fallback = self._fallback, None
             self._trying_fallback = True
-            self._move_to(self._restart_offset(size), size)
+            self._move_to(self._anchor.restart_offset(size, self.total), size)
             return
         self._stop(Fail(error))
-
-    # The anchor ---------------------------------------------------------------------
-
-    def _lower(self, total: int) -> int:
-        """At least this many records are at or before the watermark in a page served
-        with ``total`` (unless a change no page-number client can see happened)."""
-        if not self._trusted:
-            return 0
-        if self._n_total is None:
-            return self._n
-        return max(0, self._n - max(0, self._n_total - total))
-
-    def _restart_offset(self, size: int) -> int:
-        if not self._trusted:  # the resume claim: the page holding the last record had
-            return _align(max(self._n - 1, 0), size)
-        return _align(self._lower(self.total if self.total is not None else 0), size)
-
-    def _before(self, a: Any, b: Any) -> bool:
-        return bool(b < a) if self.order.descending else bool(a < b)
-
-    def _behind(self, record: R) -> bool:
-        """At or before the watermark: already emitted (or had, or arrived behind)."""
-        if self._w is _NOTHING:
-            return False
-        key = self.order.sort_key(record)
-        if self._before(key, self._w):
-            return True
-        if key == self._w:
-            return self._ties is None or self.order.identity(record) in self._ties
-        return False
 
     # One page, in its turn ------------------------------------------------------------
 
@@ -472,14 +299,7 @@ class Walk(Generic[R]):
             self._trying_fallback = False
             self.fell_back = True
         if count > size:
-            self._stop(
-                Fail(
-                    PaginationError(
-                        f"page {page_no} came back with {count} records where {size} were "
-                        "asked: the server does not page as asked, so pages cannot be lined up."
-                    )
-                )
-            )
+            self._stop(Fail(oversized_page(page_no, count, size)))
             return
         if not self._in_order(page_no, records):
             return
@@ -498,7 +318,7 @@ class Walk(Generic[R]):
                 self._request(page_no)
                 return
             if count == 0:
-                self._stop(Fail(self._short_error(total, page_no, count)))
+                self._stop(Fail(short_walk(total, self._accounted(), page_no, count)))
                 return
             self._counts.replans += 1
             self._notices.append(
@@ -511,12 +331,12 @@ class Walk(Generic[R]):
             if page_no != 1:
                 # Served from another offset than asked: read again at the size served.
                 self.total = total
-                self._move_to(self._restart_offset(count), count)
+                self._move_to(self._anchor.restart_offset(count, self.total), count)
                 return
             # Page 1 starts at 0 whatever the size: use it as page 1 of the new size.
             self._move_to(0, count)
             size = count
-        lower = self._lower(total)
+        lower = self._anchor.lower(total)
         if count == 0:
             # The list ends before this page: every record is at or before the watermark
             # only if the anchor still reaches the end.
@@ -525,22 +345,14 @@ class Walk(Generic[R]):
             else:
                 self._rewind(page_no, lower, total)
             return
-        behind = [self._behind(r) for r in records]
+        behind = [self._anchor.behind(r) for r in records]
         if not behind[0] and offset > lower:
             self._rewind(page_no, lower, total)
             return
         if not behind[0] and offset < lower:
             # Fewer records before the watermark than even the fall of total allows:
             # records before it vanished while as many appeared after it.
-            self._stop(
-                Fail(
-                    PaginationError(
-                        f"page {page_no}: records before the walk's position vanished while "
-                        "others appeared after it, so records may be missing. Everything "
-                        "yielded is correct; walk again from the start to get them all."
-                    )
-                )
-            )
+            self._stop(Fail(vanished_before(page_no)))
             return
         self._admit(records, behind, offset, total)
         self._k = offset + size
@@ -555,41 +367,21 @@ class Walk(Generic[R]):
 
     def _in_order(self, page_no: int, records: Sequence[R]) -> bool:
         """Refuse a page that breaks the order.  (One record twice in a page with
-        different values is the decoder's rule, `_decode.conflicting_copy`: it never
-        reaches the walk.)"""
+        different values is the decoder's rule, `asset_client.core.decode.conflicting_copy`:
+        it never reaches the walk.)"""
         order = self.order
-        previous: Any = _NOTHING
+        previous: object = None
+        first = True
         seen_last: Hashable = None
         for record in records:
             key = order.sort_key(record)
             ident = order.identity(record)
-            if previous is not _NOTHING and self._before(key, previous):
-                self._stop(
-                    Fail(
-                        PaginationError(
-                            f"page {page_no}: {order.noun} {ident} came after "
-                            f"{order.noun} {seen_last}, but results are sorted; the server's "
-                            "paging is inconsistent and records may be missing. Run the walk "
-                            "again."
-                        )
-                    )
-                )
+            if not first and self._anchor.before(key, previous):
+                self._stop(Fail(out_of_order(page_no, order.noun, ident, seen_last)))
                 return False
-            previous = key
+            previous, first = key, False
             seen_last = ident
         return True
-
-    def _had(self, record: R) -> bool:
-        """At or before the resume point: the caller has it."""
-        resume = self._resume
-        if resume is None:
-            return False
-        key = self.order.sort_key(record)
-        if self._before(key, resume.after):
-            return True
-        if key == resume.after:
-            return resume.tied is None or self.order.identity(record) in resume.tied
-        return False
 
     def _admit(self, records: Sequence[R], behind: list[bool], offset: int, total: int) -> None:
         order = self.order
@@ -599,35 +391,14 @@ class Walk(Generic[R]):
         for record, is_behind in zip(records, behind, strict=True):
             ident = order.identity(record)
             if is_behind or ident in page_ids:
-                if is_behind and self._had(record):
+                if is_behind and self._anchor.had(record):
                     had += 1
                 else:
                     duplicates += 1
                 continue
             page_ids.add(ident)
             new.append(record)
-        last = records[-1]
-        exact = bool(new) or order.identity(last) == self._last_id
-        if exact and self._exact and self._trusted:
-            # Where the watermark stands now against where it stood: more records before
-            # it than the anchor allows means records arrived behind the walk.
-            arrived = offset + sum(behind) - self._n
-            if arrived > 0:
-                self._arrived_behind += arrived
-        # The new anchor: the last record of this page, at offset + count.
-        key = order.sort_key(last)
-        if self._w is _NOTHING or self._before(self._w, key):
-            self._w = key
-            self._ties = None if order.unique else set()
-        if self._ties is not None and key == self._w:
-            self._ties.update(order.identity(r) for r in records if order.sort_key(r) == key)
-        if key == self._w:
-            self._last_id = order.identity(last)
-        position = offset + len(records)
-        self._n = position if exact else max(self._lower(total), position)
-        self._n_total = total
-        self._trusted = True
-        self._exact = exact
+        self._arrived_behind += self._anchor.advance(records, bool(new), sum(behind), offset, total)
         self._emit.extend(new)
         counts = self._counts
         counts.admitted += len(new)
@@ -637,23 +408,16 @@ class Walk(Generic[R]):
     def _rewind(self, page_no: int, lower: int, total: int) -> None:
         self._rewinds += 1
         if self._rewinds > self.max_rewinds:
-            self._stop(
-                Fail(
-                    PaginationError(
-                        f"the walk stepped back {self.max_rewinds} times (total now {total}): "
-                        "the server's list keeps moving, so records may be missing. "
-                        "Everything yielded is correct; walk again later."
-                    )
-                )
-            )
+            self._stop(Fail(kept_moving(self.max_rewinds, total)))
             return
-        target = _align(max(lower, 0), self._size)
-        if self._trusted and self._n_total is not None and total < self._n_total:
+        target = align(max(lower, 0), self._size)
+        anchor = self._anchor
+        if anchor.trusted and anchor.n_total is not None and total < anchor.n_total:
             self._counts.total_decreases += 1
             self._notices.append(
                 Notice(
                     NoticeKind.TOTAL_FELL,
-                    f"total fell from {self._n_total} to {total} during the walk (page "
+                    f"total fell from {anchor.n_total} to {total} during the walk (page "
                     f"{page_no}): records may have moved onto pages already read; reading "
                     f"again from record {target}",
                 )
@@ -671,37 +435,14 @@ class Walk(Generic[R]):
     def _finish(self, total: int) -> None:
         self.total = total
         if self._arrived_behind and self.fail_on_arrivals:
-            self._stop(
-                Fail(
-                    PaginationError(
-                        f"{self._arrived_behind} record(s) appeared before the walk's position "
-                        f"while it ran (the server now lists {total}); this walk cannot fetch "
-                        "them. Everything yielded is correct; walk again from the start to "
-                        "get them all."
-                    )
-                )
-            )
+            self._stop(Fail(missed_arrivals(self._arrived_behind, total)))
             return
         arrived = 0 if self.fail_on_arrivals else self._arrived_behind
         if self._accounted() + arrived < total:
-            self._stop(Fail(self._short_error(total, None, None)))
+            self._stop(Fail(short_walk(total, self._accounted(), None, None)))
             return
         self._stop(Finish())
 
-    def _short_error(self, total: int, page_no: int | None, count: int | None) -> PaginationError:
-        got = self._accounted()
-        where = f" (page {page_no} came back with {count})" if page_no is not None else ""
-        return PaginationError(
-            f"the server reported {total} records but the walk ended after {got}{where}: "
-            "pages shifted while the walk ran, so records may be missing. Everything "
-            "yielded is correct; walk again from the start to get them all."
-        )
-
     def _accounted(self) -> int:
         """Distinct records the caller now has: emitted, plus those it had."""
-        claimed = self._resume.had if self._resume is not None else 0
-        return self._counts.admitted + max(claimed, self._counts.already_had)
-
-
-def _align(offset: int, size: int) -> int:
-    return offset - offset % size
+        return self._anchor.accounted(self._counts.admitted, self._counts.already_had)

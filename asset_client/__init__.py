@@ -19,6 +19,8 @@ from asset_client.client.transport import slot_trace_config
 from asset_client.client.walk_iter import WalkIterator
 from asset_client.core.query import Quote
 from asset_client.core.retry import RetryPolicy
+from asset_client.core.walk import Resume
+from asset_client.endpoints import ENDPOINTS, Endpoint
 from asset_client.errors import (
     ApiError,
     AssetClientError,
@@ -36,6 +38,7 @@ from asset_client.errors import (
 from asset_client.limit import (
     HostLimiter,
     LimiterBackend,
+    LimiterRegistry,
     LimiterUnavailableError,
     ProcessLimiter,
     RedisLimiter,
@@ -58,6 +61,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PAGE_SIZE",
+    "ENDPOINTS",
     "AnswerReceived",
     "ApiError",
     "AssetClient",
@@ -66,6 +70,7 @@ __all__ = [
     "AuthenticationError",
     "ClientStats",
     "DailyVolume",
+    "Endpoint",
     "Hooks",
     "HostLimiter",
     "InvalidParameterError",
@@ -73,6 +78,7 @@ __all__ = [
     "InviteeAsset",
     "InviteePage",
     "LimiterBackend",
+    "LimiterRegistry",
     "LimiterUnavailableError",
     "PageYielded",
     "PaginationError",
@@ -87,6 +93,7 @@ __all__ = [
     "RequestSent",
     "ResponseDecodeError",
     "ResponseTooLargeError",
+    "Resume",
     "RetryPolicy",
     "RetryScheduled",
     "ServerError",

@@ -118,7 +118,7 @@ def decide(
     if not isinstance(error, RateLimitError):
         if delay is None:
             return Decision(give_up=True, refuse_key=refused)
-        return Decision(give_up=False, backoff=delay)
+        return Decision(give_up=False, backoff=delay, refuse_key=refused)
     pause = delay if delay is not None else policy.rejection_pause(error, attempt, rng, window)
     # Rejections in a row (any page, any endpoint of the key) lengthen the pause.
     pause = max(pause, escalated_pause(window, streak, policy.max_retry_after))

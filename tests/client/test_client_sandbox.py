@@ -323,7 +323,7 @@ async def test_breaking_out_leaves_no_tasks_and_no_open_connections() -> None:
                 seen.append(asset)
                 if len(seen) == 25:
                     break
-        assert client._tasks == set()
+        assert client._walks.tasks == set()
         assert counts["now"] == 0
         connector = session.connector
         assert connector is not None
@@ -343,7 +343,7 @@ async def test_cancelling_the_consumer_leaves_no_tasks() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert client._tasks == set()
+        assert client._walks.tasks == set()
         assert len(sandbox.stats.requests) < 30
 
 
@@ -352,9 +352,9 @@ async def test_closing_the_client_cancels_a_walk_in_flight() -> None:
         walk = client.iter_invitee_assets(page_size=10)
         first = await anext(walk)
         assert first.uid > 0
-        assert client._tasks  # pages in flight
+        assert client._walks.tasks  # pages in flight
         await client.close()
-        assert client._tasks == set()
+        assert client._walks.tasks == set()
         # The caller's task was not cancelled: it hears why the walk stopped.
         with pytest.raises(AssetClientError, match="closed during the walk"):
             while True:

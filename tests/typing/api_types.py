@@ -93,3 +93,4 @@ async def rejected(client: AssetClient) -> None:
     client.walk(ASSETS, resume=(10111929, 1))  # type: ignore[arg-type]
     client.iter_trading_volume(resume="2026-03-01")  # type: ignore[arg-type]
     wrong: WalkIterator[Invitee] = client.walk(ASSETS)  # type: ignore[arg-type]
+    print(wrong)

@@ -21,18 +21,19 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp
-from attrs import evolve
 
-from asset_client.client import log as _logging
 from asset_client.client.env import client_from_env
 from asset_client.client.hooks import HookRunner, Hooks
-from asset_client.client.requests import RequestLoop
+from asset_client.client.log import client_created
+from asset_client.client.requests import RequestLoop, Signer
 from asset_client.client.session import SessionSource
 from asset_client.client.settings import (
     check_credential,
     check_type,
     checked_base_url,
     checked_concurrency,
+    checked_policy,
+    checked_registry,
     masked_key,
 )
 from asset_client.client.stats import ClientStats
@@ -48,7 +49,7 @@ from asset_client.core.query import validate_page_no
 from asset_client.core.retry import RetryPolicy
 from asset_client.core.walk import Resume
 from asset_client.endpoints.base import Endpoint, PageOf
-from asset_client.limit import LimiterBackend, LimiterRegistry, default_registry
+from asset_client.limit import LimiterBackend, LimiterRegistry
 from asset_client.limit.limiter import RateLimit
 
 __all__ = ["DEFAULT_BASE_URL", "EndpointClient"]
@@ -92,38 +93,27 @@ class EndpointClient:
     ) -> None:
         check_credential(api_key, "api_key")
         check_credential(secret_key, "secret_key")
-        _logging.client_created(api_key, secret_key)  # redaction, ASSET_CLIENT_LOG
+        client_created(api_key, secret_key)  # redaction, ASSET_CLIENT_LOG
         check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
         check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
         check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
-        check_type(retry_policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
-        check_type(
-            limiter_registry, LimiterRegistry | None, "limiter_registry", "a LimiterRegistry"
-        )
         limits = AnswerLimits(
             timeout=timeout, page_timeout=page_timeout, max_body_size=max_body_size
         )
         window = checked_concurrency(max_concurrency)
-        policy = retry_policy or RetryPolicy()
-        if max_retries is not None:
-            policy = evolve(policy, max_retries=max_retries)  # validated by RetryPolicy
+        policy = checked_policy(retry_policy, max_retries)
         base_url = checked_base_url(base_url)
-        self._api_key = api_key
         self._sessions = SessionSource(session, base_url=base_url, proxy=proxy)
-        hook_runner = HookRunner(hooks)
-        registry = limiter_registry or default_registry()
-        # One key is one budget however the host is spelled: held by the key, not the
-        # URL, until the client closes (or is collected), so its rate may change after.
+        registry = checked_registry(limiter_registry)
+        # Held by the key, not the URL, until the client closes (or is collected).
         rate = rate_limit or RateLimit()
-        hold = registry.hold(
-            api_key, rate, registry.backend(limiter), global_rate=global_rate_limit
-        )
+        backend = registry.backend(limiter)
+        hold = registry.hold(api_key, rate, backend, global_rate=global_rate_limit)
         self._release = weakref.finalize(self, hold.release)
         self.stats = ClientStats()
         self._requests = RequestLoop(
             base_url=base_url,
-            api_key=api_key,
-            secret_key=secret_key,
+            signer=Signer(api_key, secret_key, wall_clock),
             sessions=self._sessions,
             hold=hold,
             limits=limits,
@@ -132,12 +122,10 @@ class EndpointClient:
             server_tz=server_timezone,
             rng=rng or random.Random(),  # noqa: S311 - jitter, not cryptography
             sleep=sleep,
-            wall_clock=wall_clock,
-            hooks=hook_runner,
+            hooks=HookRunner(hooks),
             stats=self.stats,
         )
-        self._walks = WalkRunner(self._requests, self.stats, hook_runner, window)
-        self._wall_clock = wall_clock
+        self._walks = WalkRunner(self._requests, window)
 
     # -- settings, read back -------------------------------------------------------------
 
@@ -178,8 +166,8 @@ class EndpointClient:
         return client_from_env(cls, os.environ, overrides)
 
     def __repr__(self) -> str:
-        name = type(self).__name__
-        return f"{name}(base_url={self.base_url!r}, api_key={masked_key(self._api_key)!r})"
+        key = masked_key(self._requests.signer.api_key)
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key!r})"
 
     async def __aenter__(self) -> Self:
         return self
@@ -211,7 +199,7 @@ class EndpointClient:
         zone = self.server_timezone
         query = endpoint.validate(**filters, server_tz=zone)
         if endpoint.prepare is not None:
-            now = datetime.fromtimestamp(self._wall_clock(), zone)
+            now = datetime.fromtimestamp(self._requests.signer.clock(), zone)
             query = endpoint.prepare(query, now, zone)
         return query
 

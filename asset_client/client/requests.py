@@ -48,7 +48,7 @@ from asset_client.errors import AssetClientError
 from asset_client.limit.limiter import KeyLimiter, Permit, RateLimit, SlotLost, Ticket
 from asset_client.limit.registry import KeyHold
 
-__all__ = ["RequestLoop"]
+__all__ = ["RequestLoop", "Signer"]
 
 logger = logging.getLogger("asset_client")
 
@@ -83,6 +83,31 @@ class _Call(Generic[P]):
         return f"page {self.page_no}"
 
 
+class Signer:
+    """The key's credentials and the clock its signatures are dated by."""
+
+    __slots__ = ("_secret_key", "api_key", "clock")
+
+    def __init__(self, api_key: str, secret_key: str, clock: Callable[[], float]) -> None:
+        self.api_key = api_key
+        self._secret_key = secret_key
+        self.clock = clock
+
+    def headers(self, request: WireRequest) -> dict[str, str]:
+        """The headers that sign ``request`` now."""
+        timestamp = str(int(self.clock() * 1000))
+        return {
+            "api_key": self.api_key,
+            "timestamp": timestamp,
+            "sign": request.signature(self._secret_key, timestamp),
+            "User-Agent": USER_AGENT,
+        }
+
+    def secrets(self, signature: str) -> tuple[str, ...]:
+        """What must never reach a message built from an answer (a server may echo it)."""
+        return (self.api_key, self._secret_key, signature)
+
+
 class RequestLoop:
     """Sends the request for one page of any endpoint until it is answered or given up."""
 
@@ -90,8 +115,7 @@ class RequestLoop:
         self,
         *,
         base_url: str,
-        api_key: str,
-        secret_key: str,
+        signer: Signer,
         sessions: SessionSource,
         hold: KeyHold,
         limits: AnswerLimits,
@@ -100,13 +124,11 @@ class RequestLoop:
         server_tz: tzinfo,
         rng: random.Random,
         sleep: Sleep,
-        wall_clock: Callable[[], float],
         hooks: HookRunner,
         stats: Stats,
     ) -> None:
         self.base_url = base_url
-        self._api_key = api_key
-        self._secret_key = secret_key
+        self.signer = signer
         self._sessions = sessions
         self._hold = hold
         self._limits = limits
@@ -115,9 +137,8 @@ class RequestLoop:
         self.server_tz = server_tz
         self._rng = rng
         self._sleep = sleep
-        self._wall_clock = wall_clock
-        self._hooks = hooks
-        self._stats = stats
+        self.hooks = hooks
+        self.stats = stats
 
     def lane(self, endpoint: Endpoint[Any, Any, Any]) -> KeyLimiter:
         """The endpoint's own lane of the key's budget."""
@@ -172,14 +193,14 @@ class RequestLoop:
             session=session,
             on_connection=claims_on_connection(session),
             budget=self._limits.budget(),
-            counters=(self._stats,) if walk is None else (self._stats, walk),
+            counters=(self.stats,) if walk is None else (self.stats, walk),
         )
 
     async def _attempt(self, call: _Call[P], attempt: int) -> P:
         """One attempt: wait in line, sign, send, read the answer."""
         while True:
             permit = await call.lane.acquire(call.ticket, call.page_no, self._sleep)
-            headers = self._signed_headers(call.request)  # after the wait: never stale
+            headers = self.signer.headers(call.request)  # after the wait: never stale
             started = time.monotonic()
             status: int | str = "-"
             try:
@@ -192,15 +213,6 @@ class RequestLoop:
                 raise
             self._told(call, attempt, status, started, page)
             return page
-
-    def _signed_headers(self, request: WireRequest) -> dict[str, str]:
-        timestamp = str(int(self._wall_clock() * 1000))
-        return {
-            "api_key": self._api_key,
-            "timestamp": timestamp,
-            "sign": request.signature(self._secret_key, timestamp),
-            "User-Agent": USER_AGENT,
-        }
 
     async def _send(
         self, call: _Call[P], permit: Permit, headers: dict[str, str], attempt: int
@@ -242,8 +254,8 @@ class RequestLoop:
     def _count_attempt(self, call: _Call[P], sent: RequestSent) -> None:
         for stats in call.counters:
             stats.requests += 1
-        if self._hooks:
-            self._hooks.emit("request_sent", sent, *call.counters)
+        if self.hooks:
+            self.hooks.emit("request_sent", sent, *call.counters)
 
     def _read(
         self,
@@ -254,10 +266,10 @@ class RequestLoop:
         signature: str,
     ) -> P:
         """The answer classified (`classify_response`), then decoded by the endpoint."""
-        # Redacted from every message built from the answer (a server may echo them).
-        secrets = (self._api_key, self._secret_key, signature)
+        secrets = self.signer.secrets(signature)  # redacted from every message
+        now = self.signer.clock()
         data = classify_response(
-            status, headers, body, page_no=call.page_no, now=self._wall_clock(), secrets=secrets
+            status, headers, body, page_no=call.page_no, now=now, secrets=secrets
         )
         return call.endpoint.decode(data, call.page_no, call.page_size, self.server_tz, secrets)
 
@@ -272,13 +284,13 @@ class RequestLoop:
         """The answer (or its failure) told to the hooks and the debug log; a page counted."""
         elapsed = time.monotonic() - started
         failed = isinstance(outcome, AssetClientError)
-        if self._hooks:
+        if self.hooks:
             code = status if isinstance(status, int) else None
             error = type(outcome).__name__ if failed else None
             event = AnswerReceived(
                 call.endpoint.name, call.page_no, call.uid, attempt, code, elapsed, error
             )
-            self._hooks.emit("answer_received", event, *call.counters)
+            self.hooks.emit("answer_received", event, *call.counters)
         what = f"{call.endpoint.name} page {call.page_no} attempt {attempt}"
         if isinstance(outcome, AssetClientError):
             logger.debug("%s: %s after %.3fs: %s", what, status, elapsed, outcome)
@@ -322,9 +334,9 @@ class RequestLoop:
                 _reason(error),
                 held,
             )
-        if self._hooks:
+        if self.hooks:
             event = RateLimitPause(call.endpoint.name, call.page_no, call.uid, held)
-            self._hooks.emit("rate_limit_pause", event, *call.counters)
+            self.hooks.emit("rate_limit_pause", event, *call.counters)
         return held
 
     def _retrying(
@@ -339,12 +351,12 @@ class RequestLoop:
         reason = _reason(error)
         for stats in call.counters:
             stats.retries += 1
-        if self._hooks:
+        if self.hooks:
             wait = decision.backoff if held is None else held
             event = RetryScheduled(
                 call.endpoint.name, call.page_no, call.uid, attempt, reason, wait, held is not None
             )
-            self._hooks.emit("retry_scheduled", event, *call.counters)
+            self.hooks.emit("retry_scheduled", event, *call.counters)
         name, label, most = call.endpoint.name, call.label, self.policy.max_retries
         if held is not None:
             logger.warning(

@@ -9,10 +9,13 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from attrs import evolve
 from yarl import URL
 
 from asset_client.core.query import check_int
+from asset_client.core.retry import RetryPolicy
 from asset_client.errors import InvalidParameterError
+from asset_client.limit.registry import LimiterRegistry, default_registry
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -20,6 +23,8 @@ __all__ = [
     "check_type",
     "checked_base_url",
     "checked_concurrency",
+    "checked_policy",
+    "checked_registry",
     "is_loopback",
     "masked_key",
 ]
@@ -89,6 +94,21 @@ def check_type(value: object, expected: Any, field: str, description: str) -> No
     `InvalidParameterError` naming ``field``."""
     if not isinstance(value, expected):
         raise InvalidParameterError(f"{field} must be {description}, got {value!r}", field=field)
+
+
+def checked_policy(policy: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
+    """The retry policy given (or the default), with ``max_retries`` if given."""
+    check_type(policy, RetryPolicy | None, "retry_policy", "a RetryPolicy or None")
+    policy = policy or RetryPolicy()
+    if max_retries is not None:
+        policy = evolve(policy, max_retries=max_retries)  # validated by RetryPolicy
+    return policy
+
+
+def checked_registry(registry: LimiterRegistry | None) -> LimiterRegistry:
+    """The limiter registry given, else the default one (`default_registry`)."""
+    check_type(registry, LimiterRegistry | None, "limiter_registry", "a LimiterRegistry")
+    return registry or default_registry()
 
 
 def checked_concurrency(value: object) -> int:

@@ -17,9 +17,9 @@ from typing import Any, Generic, TypeVar
 
 from attrs import frozen
 
-from asset_client.client.hooks import HookRunner, PageYielded, WalkDone
+from asset_client.client.hooks import PageYielded, WalkDone
 from asset_client.client.requests import RequestLoop
-from asset_client.client.stats import ClientStats, WalkStats
+from asset_client.client.stats import WalkStats
 from asset_client.client.walk_iter import WalkIterator
 from asset_client.core.walk import (
     Action,
@@ -59,12 +59,11 @@ _NOTICE_LEVELS = {
 class WalkRunner:
     """Starts a client's walks and owns their pages in flight."""
 
-    def __init__(
-        self, requests: RequestLoop, stats: ClientStats, hooks: HookRunner, window: int
-    ) -> None:
+    def __init__(self, requests: RequestLoop, window: int) -> None:
         self.requests = requests
-        self.stats = stats
-        self.hooks = hooks
+        # The request loop's own counters and hooks: a walk's pages are counted there too.
+        self.stats = requests.stats
+        self.hooks = requests.hooks
         #: Pages one walk may have in flight (the client's ``max_concurrency``).
         self.window = window
         self.tasks: set[asyncio.Task[Any]] = set()

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from asset_client.limit import clock
+import asset_client.limit.clock as clock
 from asset_client.limit.base import Lane, LimiterUnavailableError, Verdict
 
 try:

@@ -131,24 +131,9 @@ class Walk(Generic[R]):
     # -- read-only views ------------------------------------------------------------
 
     @property
-    def page_size(self) -> int:
-        """The size the walk asks for now."""
-        return self._size
-
-    @property
-    def admitted(self) -> int:
-        """Distinct records emitted."""
-        return self._counts.admitted
-
-    @property
     def duplicates(self) -> int:
         """Records served again (behind the walk's position) and not emitted twice."""
         return self._counts.duplicates
-
-    @property
-    def already_had(self) -> int:
-        """Records at or before the resume point, skipped."""
-        return self._counts.already_had
 
     @property
     def total_decreases(self) -> int:
@@ -165,17 +150,6 @@ class Walk(Generic[R]):
         """Records seen to arrive before the walk's position (pages repeating records):
         on the server, but not fetched by this walk."""
         return self._arrived_behind
-
-    @property
-    def finished(self) -> bool:
-        return self._done
-
-    @property
-    def remembered(self) -> int:
-        """Identities held to tell ties apart (0 for a unique sort key): the walk's only
-        memory that grows with the data, bounded by the largest group of ties."""
-        ties = self._anchor.ties
-        return len(ties) if ties is not None else 0
 
     # -- driving -----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Argument validation and query building (pure, no I/O).
+"""The argument rules every endpoint shares (integers, uids, time windows) and the assets
+query, validated and built (pure, no I/O).
 
 The query is built once, in one fixed order, as ``(name, value)`` pairs.  Its decoded
 form is what gets signed; its encoded form is what goes on the wire, so the HTTP layer

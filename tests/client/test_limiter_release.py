@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 import pytest
 
 from asset_client import AssetClient, AssetClientError, InvalidParameterError, RateLimit
 from asset_client.endpoints import ASSETS, INVITEES
-from asset_client.limit import LimiterRegistry, ProcessLimiter
+from asset_client.limit import LimiterRegistry, ProcessLimiter, default_registry, use_registry
 from tests._helpers import take_slot
 from tests.client.test_client_sandbox import collect, config, connected
 
@@ -115,3 +116,22 @@ def test_a_client_given_a_registry_shares_only_with_that_registry(api_key: str) 
     # ... and two clients given the same registry share one limiter per lane.
     other = AssetClient(api_key, "secret", base_url=BASE, rate_limit=SLOW, limiter_registry=own)
     assert other._requests.lane(ASSETS) is mine._requests.lane(ASSETS)
+
+
+async def test_use_registry_scopes_the_default_for_this_context_and_its_tasks(
+    api_key: str,
+) -> None:
+    outer = default_registry()
+    mine = LimiterRegistry()
+    with use_registry(mine):
+        assert default_registry() is mine
+        held = AssetClient(api_key, "secret", base_url=BASE, rate_limit=SLOW)
+
+        async def in_a_task() -> LimiterRegistry:
+            return default_registry()
+
+        assert await asyncio.create_task(in_a_task()) is mine
+        refused_while_held(api_key, FAST, 1)
+    assert default_registry() is outer
+    AssetClient(api_key, "secret", base_url=BASE, rate_limit=FAST)  # outer never saw it
+    await held.close()

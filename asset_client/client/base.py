@@ -11,6 +11,7 @@ nothing here may know one endpoint from another.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import random
 import time
@@ -49,6 +50,7 @@ from asset_client.core.query import validate_page_no
 from asset_client.core.retry import RetryPolicy
 from asset_client.core.walk import Resume
 from asset_client.endpoints.base import Endpoint, PageOf
+from asset_client.errors import InvalidParameterError
 from asset_client.limit import LimiterBackend, LimiterRegistry
 from asset_client.limit.limiter import RateLimit
 
@@ -197,6 +199,7 @@ class EndpointClient:
         """``filters`` checked (before any request) and rendered in the server's zone, then
         resolved as the endpoint sends them (e.g. the invitee window frozen *now*)."""
         zone = self.server_timezone
+        _check_filter_names(endpoint, filters)
         query = endpoint.validate(**filters, server_tz=zone)
         if endpoint.prepare is not None:
             now = datetime.fromtimestamp(self._requests.signer.clock(), zone)
@@ -248,3 +251,11 @@ class EndpointClient:
             endpoint.limits.check(page_size)
         check_type(resume, Resume | None, "resume", "a Resume or None")
         return self._walks.walk(endpoint, query, page_size, resume)
+
+
+def _check_filter_names(endpoint: Endpoint[Any, Any, Any], filters: dict[str, Any]) -> None:
+    """A filter the endpoint does not take is refused by name (not a bare `TypeError`)."""
+    try:
+        inspect.signature(endpoint.validate).bind(**filters, server_tz=UTC)
+    except TypeError as exc:
+        raise InvalidParameterError(f"{endpoint.name}: {exc}") from None

@@ -165,6 +165,9 @@ async def test_a_single_page_is_signed_checked_and_decoded(
         await client.get_page(REBATES, min_amount="lots")
     with pytest.raises(InvalidParameterError, match="page_size"):
         await client.get_page(REBATES, page_size=8)
+    with pytest.raises(InvalidParameterError, match=r"rebates: .*'quote'"):
+        client.walk(REBATES, quote="usdt")  # a filter of another endpoint
+    assert server.sizes == [REBATES.limits.single]  # nothing refused was sent
 
 
 async def test_a_full_walk_falls_back_once_and_remembers_the_size(

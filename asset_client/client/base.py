@@ -185,6 +185,7 @@ class EndpointClient:
     async def close(self) -> None:
         """Cancel pages still in flight, close the session if the client opened it, and
         let go of the key's limiters (a key no client uses any more may get a new rate)."""
+        self._sessions.refuse_new()  # no call starts while the pages in flight stop
         await self._walks.close()
         await self._sessions.close()
         self._release()

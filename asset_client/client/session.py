@@ -102,6 +102,10 @@ class SessionSource:
             self._session = metered_session(**self._options)
         return self._session
 
+    def refuse_new(self) -> None:
+        """No session from now on (the one open stays open until `close`)."""
+        self._closed = True
+
     async def close(self) -> None:
         """No session from now on; the client's own is closed, the caller's is left open."""
         self._closed = True

@@ -19,12 +19,15 @@ from asset_client.client.transport import slot_trace_config
 from asset_client.client.walk_iter import WalkIterator
 from asset_client.core.query import Quote
 from asset_client.core.retry import RetryPolicy
+from asset_client.core.walk import Resume
+from asset_client.endpoints import ENDPOINTS, Endpoint
 from asset_client.errors import (
     ApiError,
     AssetClientError,
     AuthenticationError,
     InvalidParameterError,
     PaginationError,
+    ParameterRejectedError,
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
@@ -35,6 +38,7 @@ from asset_client.errors import (
 from asset_client.limit import (
     HostLimiter,
     LimiterBackend,
+    LimiterRegistry,
     LimiterUnavailableError,
     ProcessLimiter,
     RedisLimiter,
@@ -57,6 +61,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PAGE_SIZE",
+    "ENDPOINTS",
     "AnswerReceived",
     "ApiError",
     "AssetClient",
@@ -65,6 +70,7 @@ __all__ = [
     "AuthenticationError",
     "ClientStats",
     "DailyVolume",
+    "Endpoint",
     "Hooks",
     "HostLimiter",
     "InvalidParameterError",
@@ -72,9 +78,11 @@ __all__ = [
     "InviteeAsset",
     "InviteePage",
     "LimiterBackend",
+    "LimiterRegistry",
     "LimiterUnavailableError",
     "PageYielded",
     "PaginationError",
+    "ParameterRejectedError",
     "PermissionDeniedError",
     "ProcessLimiter",
     "Quote",
@@ -85,6 +93,7 @@ __all__ = [
     "RequestSent",
     "ResponseDecodeError",
     "ResponseTooLargeError",
+    "Resume",
     "RetryPolicy",
     "RetryScheduled",
     "ServerError",

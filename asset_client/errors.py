@@ -1,7 +1,10 @@
-"""The exception hierarchy.  Messages say what came back; none ever holds a secret.
+"""The exception hierarchy: every error the package raises is an `AssetClientError`.
 
-Server text enters a message only through `excerpt` or `shown`, which redact the
-credentials and bound the length (and, for `shown`, the nesting depth).
+Sharp edge: messages say what came back, and none ever holds a secret.
+
+Server text enters a message only through `asset_client.core.redact.excerpt` or
+``shown``, which redact the credentials and bound the length (and, for ``shown``, the
+nesting depth).
 
 ``str(e)`` is the message alone (the class name is what ``repr`` and tracebacks add);
 the parts of it (code, status, page) are attributes, so the message can be re-told for a
@@ -10,17 +13,14 @@ single lookup, where "page 1" means nothing to the caller (see `relabel_for_look
 
 from __future__ import annotations
 
-import reprlib
-from collections.abc import Iterable
-
-from asset_client.core.redact import redact
-
 __all__ = [
     "ApiError",
     "AssetClientError",
     "AuthenticationError",
     "InvalidParameterError",
+    "LimiterUnavailableError",
     "PaginationError",
+    "ParameterRejectedError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
@@ -30,43 +30,6 @@ __all__ = [
     "numeric_code",
     "relabel_for_lookup",
 ]
-
-_EXCERPT = 200
-# Redaction looks at this much of the start of a body, so a secret that begins inside
-# the excerpt is removed whole even when the excerpt's cut falls inside it.
-_REDACT_WINDOW = 8192
-
-
-def excerpt(body: bytes | str, limit: int = _EXCERPT, secrets: Iterable[str] = ()) -> str:
-    """A short, printable, redacted view of a response body for error messages."""
-    size = len(body)
-    head = body[:_REDACT_WINDOW]
-    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
-    text = " ".join(redact(text, secrets).split())
-    if not text:
-        return "<empty body>"
-    if len(text) <= limit and size <= _REDACT_WINDOW:
-        return text
-    unit = "bytes" if isinstance(body, bytes) else "chars"
-    return f"{text[:limit]}… ({size} {unit})"
-
-
-_SHOWN = reprlib.Repr()
-_SHOWN.maxlevel = 3
-_SHOWN.maxstring = 120
-_SHOWN.maxother = 120
-_SHOWN.maxlong = 60
-_SHOWN.maxdict = _SHOWN.maxlist = 6
-
-
-def shown(value: object, secrets: Iterable[str] = ()) -> str:
-    """A value from an answer as it may appear in a message: bounded in length and
-    depth (JSON nested 1000 deep cannot blow the stack), credentials redacted."""
-    try:
-        text = _SHOWN.repr(value)
-    except (ValueError, RecursionError, MemoryError):  # e.g. int too long to print
-        text = f"<{type(value).__name__} that cannot be shown>"
-    return redact(text, secrets)
 
 
 def numeric_code(code: str | None) -> int | str | None:
@@ -105,10 +68,13 @@ class ApiError(AssetClientError):
         self.raw_code: str | None = None if code is None else str(code)
         #: The code as an ``int`` when numeric (what to compare against), else as sent.
         self.code: int | str | None = numeric_code(self.raw_code)
-        self.message = message
         self.status = status
         self.page_no = page_no
+        self.message = message
         super().__init__(self._describe())
+        # Set again: a cooperative base (`InvalidParameterError`, for
+        # `ParameterRejectedError`) has just been given the described text.
+        self.message = message
 
     def _describe(self) -> str:
         parts = [self.message]
@@ -158,20 +124,34 @@ class ServerError(ApiError):
     retryable = True
 
 
-class InvalidParameterError(ApiError, ValueError):
-    """A bad argument (raised before any request) or server codes 1/402."""
+class InvalidParameterError(AssetClientError, ValueError):
+    """A bad argument, refused before any request; ``field`` names it.
+
+    The server's own refusal of a parameter is `ParameterRejectedError`, an `ApiError`
+    that is also one of these, so code that catches this class catches both.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+
+class ParameterRejectedError(ApiError, InvalidParameterError):
+    """The server refused a parameter (codes 1 and 402), e.g. a page size it thinks too
+    large: an `ApiError` with the server's code, and an `InvalidParameterError` too."""
 
     def __init__(
         self,
         message: str,
         *,
-        field: str | None = None,
         code: str | int | None = None,
         status: int | None = None,
         page_no: int | None = None,
+        field: str | None = None,
     ) -> None:
-        self.field = field
         super().__init__(message, code=code, status=status, page_no=page_no)
+        self.field = field
 
 
 class ResponseDecodeError(AssetClientError):
@@ -229,6 +209,19 @@ class TransportError(AssetClientError):
 
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         self.retryable = retryable
+        super().__init__(message)
+
+
+class LimiterUnavailableError(AssetClientError):
+    """The shared limiter (e.g. Redis) cannot be reached: nothing was sent.
+
+    Not retried by the client: waiting on an unshared clock instead would break the
+    one-budget-per-key promise.  Start the limiter's server, or choose another backend.
+    ``backend`` names the backend that failed (``host``, ``redis``), for advice.
+    """
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        self.backend = backend
         super().__init__(message)
 
 

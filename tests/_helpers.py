@@ -1,6 +1,6 @@
 """What many test modules share: the mocked server's address, a sleep that never waits,
-a clock tests move by hand, a client for mocked answers, the CLI as a subprocess, a
-signed GET, and a sandbox with its client.
+a clock tests move by hand, a client for mocked answers, a send slot taken as a request
+takes it, the CLI as a subprocess, a signed GET, and a sandbox with its client.
 
 Sharp edge: `mocked_client` never waits (rate limit 1000 per 0.1 s, no backoff sleep), so
 a test that needs the limiter's real pacing must build its own client.
@@ -23,6 +23,8 @@ import yarl
 
 from asset_client import AssetClient, RateLimit, RetryPolicy
 from asset_client.core.signing import sign
+from asset_client.limit.limiter import KeyLimiter, Ticket
+from asset_client.limit.permit import Sleep
 from asset_client.sandbox import Sandbox, SandboxConfig, run_sandbox
 from tests.conftest import SECRET
 
@@ -54,6 +56,16 @@ def mocked_client(api_key: str, *, max_retries: int) -> AssetClient:
         retry_policy=RetryPolicy(max_retries=max_retries, base_delay=0.001),
         sleep=no_wait,
     )
+
+
+async def take_slot(
+    limiter: KeyLimiter, ticket: Ticket | None = None, page: int = 0, sleep: Sleep = asyncio.sleep
+) -> float:
+    """Wait for a send slot and claim it, as the client does on a session without the
+    connection signal (`KeyLimiter.acquire`, then `Permit.commit`); return the wait."""
+    permit = await limiter.acquire(ticket, page, sleep)
+    await permit.commit()
+    return permit.waited
 
 
 def env_without_keys() -> dict[str, str]:

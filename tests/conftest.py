@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from asset_client.limit import LimiterRegistry, use_registry
 from tests import _aioresponses_compat
 
 _aioresponses_compat.install()
@@ -28,34 +29,23 @@ _key_numbers = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _fresh_limiters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Each test is a process of its own as far as limiting goes: a runtime directory of
-    its own (so the host clock of one test never holds another's sends or pauses) and no
-    per-key limiter left over, since many tests use the sandbox's one demo key at their
-    own rates.  Tests of sharing choose their directories and keys themselves."""
-    from asset_client.limit import limiter as _ratelimit
-    from asset_client.limit import select as _select
-
+    its own (so the host clock of one test never holds another's sends or pauses) and a
+    limiter registry of its own (no per-key limiter, penalty or named backend left over,
+    since many tests use the sandbox's one demo key at their own rates).  Tests of
+    sharing choose their directories and keys themselves."""
     previous = os.environ.get("ASSET_CLIENT_RUNTIME_DIR")
     os.environ["ASSET_CLIENT_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
-    _ratelimit._REGISTRY.clear()
-    _ratelimit._USERS.clear()
-    _ratelimit._PENALTIES.clear()
-    for spec in ("host", "process"):
-        _select._SHARED.pop(spec, None)
     try:
-        yield
+        with use_registry(LimiterRegistry()):
+            yield
     finally:
-        _ratelimit._REGISTRY.clear()
-        _ratelimit._USERS.clear()
-        _ratelimit._PENALTIES.clear()
-        _select._SHARED.pop("host", None)
-        _select._SHARED.pop("process", None)
         if previous is not None:
             os.environ["ASSET_CLIENT_RUNTIME_DIR"] = previous
 
 
 @pytest.fixture
 def api_key() -> str:
-    # One key per test: the process-wide limiter registry must not couple tests.
+    # One key per test: a key's limiter is shared within its registry.
     return f"test-key-{next(_key_numbers):06d}"
 
 

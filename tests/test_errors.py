@@ -1,5 +1,6 @@
 """Error texts: the message without the class name, numeric codes as ints, lookups named by
-uid rather than "page 1", and connection failures that say what to check next."""
+uid rather than "page 1", and connection failures that say what to check next; one
+hierarchy, where a parameter refused before any request is not an `ApiError`."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
+import asset_client.limit
 from asset_client import (
     ApiError,
     AssetClient,
+    AssetClientError,
+    InvalidParameterError,
+    LimiterUnavailableError,
+    ParameterRejectedError,
     PermissionDeniedError,
     RateLimit,
     ResponseDecodeError,
     RetryPolicy,
     TransportError,
+    errors,
 )
 from asset_client.client.advice import connection_advice
 from asset_client.core.classify import classify_response
@@ -108,3 +115,28 @@ def _connector_error(os_error: OSError, cls: Any = aiohttp.ClientConnectorError)
 def test_each_connection_failure_gets_its_own_advice(error: BaseException, expected: str) -> None:
     advice = connection_advice(error, "https://api.example.test/x?pageNo=1")
     assert advice.startswith("check: ") and expected in advice
+
+
+def test_a_locally_refused_parameter_is_not_an_api_error() -> None:
+    local = InvalidParameterError("page_size must be an integer from 1 to 1000", field="page_size")
+    assert isinstance(local, AssetClientError) and isinstance(local, ValueError)
+    assert not isinstance(local, ApiError)
+    assert str(local) == local.message and local.field == "page_size"
+
+
+def test_the_servers_refusal_of_a_parameter_is_an_api_error_caught_as_invalid_too() -> None:
+    with pytest.raises(ParameterRejectedError) as info:
+        classify_response(200, {}, body({"code": 1, "msg": "pageSize too large"}), page_no=1)
+    refused = info.value
+    assert isinstance(refused, ApiError) and isinstance(refused, InvalidParameterError)
+    assert refused.code == 1 and refused.message == "pageSize too large"
+    assert str(refused) == "pageSize too large, code=1, HTTP 200, page 1"
+    assert refused.field is None
+
+
+def test_every_error_class_the_package_defines_is_an_asset_client_error() -> None:
+    for name in errors.__all__:
+        value = getattr(errors, name)
+        if isinstance(value, type):
+            assert issubclass(value, AssetClientError), name
+    assert LimiterUnavailableError is asset_client.limit.LimiterUnavailableError

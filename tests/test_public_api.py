@@ -20,12 +20,22 @@ def test_everything_in_all_is_importable_and_nothing_private_leaks() -> None:
     assert asset_client.__version__ != "0.0.0"  # read from the installed metadata
 
 
+def test_any_endpoint_can_be_walked_and_resumed_with_public_names() -> None:
+    for name in ("Endpoint", "ENDPOINTS", "Resume", "LimiterRegistry", "ParameterRejectedError"):
+        assert name in asset_client.__all__, name
+    assert set(asset_client.ENDPOINTS) == {"assets", "invitees", "volume"}
+    assert all(isinstance(e, asset_client.Endpoint) for e in asset_client.ENDPOINTS.values())
+    assert asset_client.ENDPOINTS["assets"].limits.default == asset_client.DEFAULT_PAGE_SIZE
+
+
 def test_errors_form_one_hierarchy() -> None:
     for name in asset_client.__all__:
         value = getattr(asset_client, name)
         if isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, asset_client.AssetClientError), name
     assert issubclass(asset_client.InvalidParameterError, ValueError)
+    # Refused before any request: not an answer from the server.
+    assert not issubclass(asset_client.InvalidParameterError, asset_client.ApiError)
 
 
 async def test_documented_usage_types_and_runs() -> None:

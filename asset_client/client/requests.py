@@ -1,25 +1,28 @@
-"""The one request loop: a signed, limited, retried request to any `Endpoint`.
+"""The one request path: a signed, limited, retried request for one page of any `Endpoint`.
 
-`AssetClient` inherits `RequestLoop`: ``_fetch_page`` is the one loop for every endpoint
-(limiter -> sign -> send -> classify -> decode -> retry), so GET and POST, assets, invitees
-and volume share it.  Sharp edge: each endpoint draws on its own lane of the key's budget
-(5/s per IP and key each, as the docs state for assets), plus the optional account-wide
-"global" lane; one send claims its lanes together, once the connection is in hand, so
-neither spacing can be squeezed by the time a connection takes to open.
+`RequestLoop.fetch` is small steps with one job each: wait for the limiter, sign and send
+(`_attempt`, `_send`), read the answer (`_read`: classify, then decode), and after a
+failure carry out what the pure `asset_client.core.retry.decide` decided
+(`_after_failure`); what hooks and log lines are told is said apart (`_told`, `_retrying`).
+
+Sharp edge: each endpoint draws on its own lane of the key's budget (5/s per IP and key
+each, as the docs state for assets), plus the optional account-wide "global" lane; one
+send claims its lanes together, once the connection is in hand, so neither spacing can
+be squeezed by the time a connection takes to open.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import tzinfo
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiohttp
+from attrs import frozen
 
 from asset_client.client.hooks import (
     AnswerReceived,
@@ -28,6 +31,7 @@ from asset_client.client.hooks import (
     RequestSent,
     RetryScheduled,
 )
+from asset_client.client.session import SessionSource
 from asset_client.client.stats import Stats
 from asset_client.client.transport import (
     Answer,
@@ -38,288 +42,204 @@ from asset_client.client.transport import (
 )
 from asset_client.client.version import USER_AGENT
 from asset_client.core.classify import classify_response
-from asset_client.core.retry import RetryPolicy
-from asset_client.endpoints import Endpoint
-from asset_client.endpoints.base import PageOf
-from asset_client.errors import (
-    AssetClientError,
-    AuthenticationError,
-    PermissionDeniedError,
-    RateLimitError,
-)
-from asset_client.limit import LimiterBackend
-from asset_client.limit.limiter import (
-    KeyLimiter,
-    Permit,
-    RateLimit,
-    SlotLost,
-    Ticket,
-    pause_after_rejection,
-    refuse_key,
-)
+from asset_client.core.retry import Decision, RetryPolicy, decide, is_rejection
+from asset_client.endpoints.base import Endpoint, PageOf, WireRequest
+from asset_client.errors import AssetClientError
+from asset_client.limit.limiter import KeyLimiter, Permit, RateLimit, SlotLost, Ticket
+from asset_client.limit.registry import KeyHold
 
-__all__ = ["RequestLoop"]
+__all__ = ["RequestLoop", "Signer"]
 
 logger = logging.getLogger("asset_client")
 
 Q = TypeVar("Q")
-R = TypeVar("R")
 P = TypeVar("P", bound=PageOf[Any])
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+@frozen
+class _Call(Generic[P]):
+    """One page's request, as every attempt at it sends it."""
+
+    endpoint: Endpoint[Any, Any, P]
+    request: WireRequest
+    url: str
+    page_no: int
+    page_size: int
+    uid: int | None  #: the query's uid filter (a lookup of one invitee), if any
+    lane: KeyLimiter
+    ticket: Ticket
+    session: aiohttp.ClientSession
+    on_connection: bool  #: the session claims the slot once its connection is in hand
+    budget: PageBudget  #: all attempts at this page share one time budget
+    counters: tuple[Stats, ...]  #: the client's stats, and a walk's own
+
+    @property
+    def label(self) -> str:
+        # A lookup of one invitee is named by its uid, as its errors are.
+        if self.uid is not None and self.page_no == 1:
+            return f"uid {self.uid}"
+        return f"page {self.page_no}"
+
+
+class Signer:
+    """The key's credentials and the clock its signatures are dated by."""
+
+    __slots__ = ("_secret_key", "api_key", "clock")
+
+    def __init__(self, api_key: str, secret_key: str, clock: Callable[[], float]) -> None:
+        self.api_key = api_key
+        self._secret_key = secret_key
+        self.clock = clock
+
+    def headers(self, request: WireRequest) -> dict[str, str]:
+        """The headers that sign ``request`` now."""
+        timestamp = str(int(self.clock() * 1000))
+        return {
+            "api_key": self.api_key,
+            "timestamp": timestamp,
+            "sign": request.signature(self._secret_key, timestamp),
+            "User-Agent": USER_AGENT,
+        }
+
+    def secrets(self, signature: str) -> tuple[str, ...]:
+        """What must never reach a message built from an answer (a server may echo it)."""
+        return (self.api_key, self._secret_key, signature)
 
 
 class RequestLoop:
-    """Mixin of `AssetClient`: one page of any endpoint, limited, signed, retried."""
+    """Sends the request for one page of any endpoint until it is answered or given up."""
 
-    # Provided by AssetClient.
-    base_url: str
-    server_timezone: tzinfo
-    retry_policy: RetryPolicy
-    rate_limit: RateLimit
-    stats: Any
-    _api_key: str
-    _secret_key: str
-    _limits: AnswerLimits
-    _limiter: KeyLimiter
-    _backend: LimiterBackend
-    _global_rate: RateLimit | None
-    _rng: random.Random
-    _sleep: Callable[[float], Awaitable[object]]
-    _wall_clock: Callable[[], float]
-    max_concurrency: int
-    _tasks: set[asyncio.Task[Any]]
-    _hooks: HookRunner
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        raise NotImplementedError
-
-    def _hold(self, bucket: str) -> KeyLimiter:
-        raise NotImplementedError  # AssetClient's: a limiter held until the client closes
-
-    def _limiter_of(self, endpoint: Endpoint[Any, Any, Any]) -> KeyLimiter:
-        """The endpoint's own lane of the key's budget (assets keeps the client's original)."""
-        if endpoint.limit_bucket == self._limiter.bucket:
-            return self._limiter
-        return self._hold(endpoint.limit_bucket)
-
-    async def _fetch_page(
+    def __init__(
         self,
-        endpoint: Endpoint[Q, R, P],
+        *,
+        base_url: str,
+        signer: Signer,
+        sessions: SessionSource,
+        hold: KeyHold,
+        limits: AnswerLimits,
+        policy: RetryPolicy,
+        rate: RateLimit,
+        server_tz: tzinfo,
+        rng: random.Random,
+        sleep: Sleep,
+        hooks: HookRunner,
+        stats: Stats,
+    ) -> None:
+        self.base_url = base_url
+        self.signer = signer
+        self._sessions = sessions
+        self._hold = hold
+        self._limits = limits
+        self.policy = policy
+        self.rate = rate
+        self.server_tz = server_tz
+        self._rng = rng
+        self._sleep = sleep
+        self.hooks = hooks
+        self.stats = stats
+
+    def lane(self, endpoint: Endpoint[Any, Any, Any]) -> KeyLimiter:
+        """The endpoint's own lane of the key's budget."""
+        return self._hold.lane(endpoint.limit_bucket)
+
+    async def fetch(
+        self,
+        endpoint: Endpoint[Q, Any, P],
         query: Q,
         page_no: int,
         page_size: int,
+        *,
         ticket: Ticket | None = None,
         walk: Stats | None = None,
     ) -> P:
-        """One page, with limiter, signing, classification, decoding and retries.
+        """One page, retried as the policy allows.
 
-        ``ticket`` is the caller's place in the limiter's line (a walk passes its own).
-        Counted in the client's stats and, for a walk, in the walk's ``walk`` stats.
+        ``ticket`` is the caller's place in the limiter's line (a walk passes its own);
+        the page is counted in the client's stats and, for a walk, in its ``walk`` stats.
         """
-        request = endpoint.build(query, page_no, page_size)
-        url = request.url(self.base_url)
-        limiter = self._limiter_of(endpoint)
-        session = self._get_session()
-        # The slot is claimed once the connection is in hand, if the session tells us.
-        on_connection = claims_on_connection(session)
-        ticket = ticket or limiter.ticket()
-        retry_no = 0
-        budget = self._limits.budget()  # all attempts at this page share one time budget
-        counters: tuple[Stats, ...] = (self.stats,) if walk is None else (self.stats, walk)
-        uid = getattr(query, "uid", None)
-        # Assets log as they always have ("page 3 ..."); the others name themselves.
-        what = "page" if endpoint.name == "assets" else f"{endpoint.name} page"
-        # A lookup of one invitee is named by its uid, as its errors are.
-        label = f"uid {uid}" if uid is not None and page_no == 1 else f"page {page_no}"
-        hooks = self._hooks
-
-        def tell_answer(attempt: int, status: int | str, started: float, error: str | None) -> None:
-            code = status if isinstance(status, int) else None
-            elapsed = time.monotonic() - started
-            answered = AnswerReceived(endpoint.name, page_no, uid, attempt, code, elapsed, error)
-            hooks.emit("answer_received", answered, *counters)
-
+        call = self._call(endpoint, query, page_no, page_size, ticket, walk)
+        attempt = 1
         while True:
-            permit = await limiter.acquire(ticket, page_no, self._sleep)
-            # Timestamp after the wait: a stale one is refused as a bad signature.
-            timestamp = str(int(self._wall_clock() * 1000))
-            headers = {
-                "api_key": self._api_key,
-                "timestamp": timestamp,
-                "sign": request.signature(self._secret_key, timestamp),
-                "User-Agent": USER_AGENT,
-            }
-            sent = RequestSent(endpoint.name, page_no, uid, retry_no + 1)
+            try:
+                return await self._attempt(call, attempt)
+            except AssetClientError as exc:
+                if await self._after_failure(call, attempt, exc):
+                    raise
+            attempt += 1
+
+    def _call(
+        self,
+        endpoint: Endpoint[Q, Any, P],
+        query: Q,
+        page_no: int,
+        page_size: int,
+        ticket: Ticket | None,
+        walk: Stats | None,
+    ) -> _Call[P]:
+        request = endpoint.build(query, page_no, page_size)
+        lane = self.lane(endpoint)
+        session = self._sessions.get()
+        return _Call(
+            endpoint=endpoint,
+            request=request,
+            url=request.url(self.base_url),
+            page_no=page_no,
+            page_size=page_size,
+            uid=getattr(query, "uid", None),
+            lane=lane,
+            ticket=ticket or lane.ticket(),
+            session=session,
+            on_connection=claims_on_connection(session),
+            budget=self._limits.budget(),
+            counters=(self.stats,) if walk is None else (self.stats, walk),
+        )
+
+    async def _attempt(self, call: _Call[P], attempt: int) -> P:
+        """One attempt: wait in line, sign, send, read the answer."""
+        while True:
+            permit = await call.lane.acquire(call.ticket, call.page_no, self._sleep)
+            headers = self.signer.headers(call.request)  # after the wait: never stale
             started = time.monotonic()
             status: int | str = "-"
             try:
-                try:
-                    status, answer_headers, body = await self._send(
-                        session,
-                        request.method,
-                        url,
-                        headers,
-                        request.body,
-                        budget,
-                        permit,
-                        on_connection,
-                        counters,
-                        sent,
-                    )
-                except SlotLost:
-                    continue  # nothing was sent: sign again and queue anew
-                # Redacted from every message built from the answer (a server may echo them).
-                secrets = (self._api_key, self._secret_key, headers["sign"])
-                data = classify_response(
-                    status,
-                    answer_headers,
-                    body,
-                    page_no=page_no,
-                    now=self._wall_clock(),
-                    secrets=secrets,
-                )
-                page = endpoint.decode(data, page_no, page_size, self.server_timezone, secrets)
+                status, answer_headers, body = await self._send(call, permit, headers, attempt)
+                page = self._read(call, status, answer_headers, body, headers["sign"])
+            except SlotLost:
+                continue  # nothing was sent: sign again and queue anew
             except AssetClientError as exc:
-                if hooks:
-                    tell_answer(retry_no + 1, status, started, type(exc).__name__)
-                logger.debug(
-                    "%s %d attempt %d: %s after %.3fs: %s",
-                    what,
-                    page_no,
-                    retry_no + 1,
-                    status,
-                    time.monotonic() - started,
-                    exc,
-                )
-                if isinstance(exc, AuthenticationError | PermissionDeniedError):
-                    # The key is refused: calls queued behind this one (on every
-                    # endpoint's lane) fail now, not later.
-                    refuse_key(limiter, exc)
-                delay = self.retry_policy.delay_for(
-                    exc, retry_no + 1, self._rng, self.rate_limit.period
-                )
-                reason = f"{type(exc).__name__}: {exc}"
-                limited = isinstance(exc, RateLimitError)
-                paused = 0.0
-                if isinstance(exc, RateLimitError):
-                    # The server's window is closed for every sender of this key: pause
-                    # them all (every endpoint, every process sharing the budget), whether
-                    # or not this call gives up.
-                    pause = delay
-                    if pause is None:
-                        pause = pause_after_rejection(
-                            self.retry_policy, exc, retry_no + 1, self._rng, self.rate_limit.period
-                        )
-                    # Rejections in a row (any page) lengthen it; the key also slows down.
-                    pause = max(
-                        pause,
-                        limiter.rejected(self.rate_limit.period, self.retry_policy.max_retry_after),
-                    )
-                    for stats in counters:
-                        stats.rate_limit_waits += 1
-                    await limiter.pause(pause)
-                    # What the key is held for now: another sender's pause may be longer.
-                    paused = max(pause, await limiter.paused_for())
-                    if delay is None:
-                        logger.warning(
-                            "%s %s: rate limited (%s); pausing this key for %.2fs; giving up",
-                            endpoint.name,
-                            label,
-                            reason,
-                            paused,
-                        )
-                    if hooks:
-                        held = RateLimitPause(endpoint.name, page_no, uid, paused)
-                        hooks.emit("rate_limit_pause", held, *counters)
-                if delay is None:
-                    raise
-                retry_no += 1
-                for stats in counters:
-                    stats.retries += 1
-                if hooks:
-                    hooks.emit(
-                        "retry_scheduled",
-                        RetryScheduled(
-                            endpoint.name,
-                            page_no,
-                            uid,
-                            retry_no,
-                            reason,
-                            paused if limited else delay,
-                            limited,
-                        ),
-                        *counters,
-                    )
-                if limited:
-                    # The retry waits in line behind the pause, like every other sender.
-                    logger.warning(
-                        "%s %s: rate limited (%s); pausing this key for %.2fs, then retry %d of %d",
-                        endpoint.name,
-                        label,
-                        reason,
-                        paused,
-                        retry_no,
-                        self.retry_policy.max_retries,
-                    )
-                else:
-                    logger.info(
-                        "%s %s: %s; retry %d of %d in %.2fs",
-                        endpoint.name,
-                        label,
-                        reason,
-                        retry_no,
-                        self.retry_policy.max_retries,
-                        delay,
-                    )
-                    await self._sleep(delay)
-                continue
-            if hooks:
-                tell_answer(retry_no + 1, status, started, None)
-            logger.debug(
-                "%s %d attempt %d: HTTP %s, %d records after %.3fs",
-                what,
-                page_no,
-                retry_no + 1,
-                status,
-                len(page.items),
-                time.monotonic() - started,
-            )
-            for stats in counters:
-                stats.pages += 1
+                self._told(call, attempt, status, started, exc)
+                raise
+            self._told(call, attempt, status, started, page)
             return page
 
     async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: bytes | None,
-        budget: PageBudget,
-        permit: Permit,
-        on_connection: bool,
-        counters: tuple[Stats, ...],
-        sent: RequestSent,
+        self, call: _Call[P], permit: Permit, headers: dict[str, str], attempt: int
     ) -> Answer:
         """One HTTP request under ``permit``: its slot is claimed once the connection is
         in hand (before asking for one, on a session without that signal).
 
-        The attempt is counted in ``counters`` and told to the hooks as ``sent`` once it
-        is over (answered or not), so a request given up before anything was written is
-        neither.  Raises `SlotLost` when nothing was sent.
+        The attempt is counted and told to the hooks once it is over (answered or not),
+        so a request given up before anything was written is neither.  Raises `SlotLost`
+        when nothing was sent.
         """
+        method, body = call.request.method, call.request.body
+        sent = RequestSent(call.endpoint.name, call.page_no, call.uid, attempt)
+        claim = permit if call.on_connection else None
         try:
-            if not on_connection:
+            if not call.on_connection:
                 await permit.commit()
             try:
                 answer = await http_request(
-                    session, method, url, headers, body, budget, permit if on_connection else None
+                    call.session, method, call.url, headers, body, call.budget, claim
                 )
             except SlotLost:
                 raise  # given up before anything was written
             except BaseException:
-                self._count_attempt(counters, sent)  # an attempt, answered or not
+                self._count_attempt(call, sent)  # an attempt, answered or not
                 raise
-            self._count_attempt(counters, sent)
+            self._count_attempt(call, sent)
             if not permit.committed:
                 # Sent without the connection signal (a mocking or custom connector):
                 # record the send late rather than never.
@@ -328,11 +248,137 @@ class RequestLoop:
             return answer
         finally:
             permit.release()
-            for stats in counters:
+            for stats in call.counters:
                 stats.limiter_wait += permit.waited
 
-    def _count_attempt(self, counters: tuple[Stats, ...], sent: RequestSent) -> None:
-        for stats in counters:
+    def _count_attempt(self, call: _Call[P], sent: RequestSent) -> None:
+        for stats in call.counters:
             stats.requests += 1
-        if self._hooks:
-            self._hooks.emit("request_sent", sent, *counters)
+        if self.hooks:
+            self.hooks.emit("request_sent", sent, *call.counters)
+
+    def _read(
+        self,
+        call: _Call[P],
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        signature: str,
+    ) -> P:
+        """The answer classified (`classify_response`), then decoded by the endpoint."""
+        secrets = self.signer.secrets(signature)  # redacted from every message
+        now = self.signer.clock()
+        data = classify_response(
+            status, headers, body, page_no=call.page_no, now=now, secrets=secrets
+        )
+        return call.endpoint.decode(data, call.page_no, call.page_size, self.server_tz, secrets)
+
+    def _told(
+        self,
+        call: _Call[P],
+        attempt: int,
+        status: int | str,
+        started: float,
+        outcome: P | AssetClientError,
+    ) -> None:
+        """The answer (or its failure) told to the hooks and the debug log; a page counted."""
+        elapsed = time.monotonic() - started
+        failed = isinstance(outcome, AssetClientError)
+        if self.hooks:
+            code = status if isinstance(status, int) else None
+            error = type(outcome).__name__ if failed else None
+            event = AnswerReceived(
+                call.endpoint.name, call.page_no, call.uid, attempt, code, elapsed, error
+            )
+            self.hooks.emit("answer_received", event, *call.counters)
+        what = f"{call.endpoint.name} page {call.page_no} attempt {attempt}"
+        if isinstance(outcome, AssetClientError):
+            logger.debug("%s: %s after %.3fs: %s", what, status, elapsed, outcome)
+            return
+        logger.debug(
+            "%s: HTTP %s, %d records after %.3fs", what, status, len(outcome.items), elapsed
+        )
+        for stats in call.counters:
+            stats.pages += 1
+
+    async def _after_failure(self, call: _Call[P], attempt: int, error: AssetClientError) -> bool:
+        """Carry out what `decide` says after ``attempt`` failed; True: give up."""
+        # A rejection for rate counts in the key's streak (any page, any endpoint).
+        streak = call.lane.rejected() if is_rejection(error) else 0
+        decision = decide(error, attempt, self.policy, self._rng, self.rate.period, streak)
+        if decision.refuse_key:
+            # Calls queued behind this one (on every endpoint's lane) fail now, not later.
+            self._hold.refuse(error)
+        held = None if decision.pause is None else await self._pause(call, decision, error)
+        if decision.give_up:
+            return True
+        self._retrying(call, attempt, error, decision, held)
+        if held is None:
+            await self._sleep(decision.backoff)
+        # else: the retry waits in line behind the pause, like every other sender.
+        return False
+
+    async def _pause(self, call: _Call[P], decision: Decision, error: AssetClientError) -> float:
+        """Hold every sender of the key (every endpoint, every process sharing the budget);
+        return how long the key is held now (another sender's pause may be longer)."""
+        pause = decision.pause or 0.0
+        for stats in call.counters:
+            stats.rate_limit_waits += 1
+        await call.lane.pause(pause)
+        held = max(pause, await call.lane.paused_for())
+        if decision.give_up:
+            logger.warning(
+                "%s %s: rate limited (%s); pausing this key for %.2fs; giving up",
+                call.endpoint.name,
+                call.label,
+                _reason(error),
+                held,
+            )
+        if self.hooks:
+            event = RateLimitPause(call.endpoint.name, call.page_no, call.uid, held)
+            self.hooks.emit("rate_limit_pause", event, *call.counters)
+        return held
+
+    def _retrying(
+        self,
+        call: _Call[P],
+        attempt: int,
+        error: AssetClientError,
+        decision: Decision,
+        held: float | None,
+    ) -> None:
+        """A retry counted, told to the hooks and logged."""
+        reason = _reason(error)
+        for stats in call.counters:
+            stats.retries += 1
+        if self.hooks:
+            wait = decision.backoff if held is None else held
+            event = RetryScheduled(
+                call.endpoint.name, call.page_no, call.uid, attempt, reason, wait, held is not None
+            )
+            self.hooks.emit("retry_scheduled", event, *call.counters)
+        name, label, most = call.endpoint.name, call.label, self.policy.max_retries
+        if held is not None:
+            logger.warning(
+                "%s %s: rate limited (%s); pausing this key for %.2fs, then retry %d of %d",
+                name,
+                label,
+                reason,
+                held,
+                attempt,
+                most,
+            )
+        else:
+            logger.info(
+                "%s %s: %s; retry %d of %d in %.2fs",
+                name,
+                label,
+                reason,
+                attempt,
+                most,
+                decision.backoff,
+            )
+
+
+def _reason(error: AssetClientError) -> str:
+    return f"{type(error).__name__}: {error}"

@@ -1,4 +1,5 @@
-"""Sessions safe to share with `AssetClient`: no unmetered resend by aiohttp.
+"""The sessions a client sends through: its own (`SessionSource`), or one you share with
+it, made safe (no unmetered resend by aiohttp).
 
 Sharp edge: when a server drops a kept-alive connection, aiohttp resends an idempotent
 request (a GET) once by itself, on a new connection.  That resend bypasses the rate
@@ -17,11 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
+from asset_client.client.env import checked_proxy
+from asset_client.client.settings import is_loopback
 from asset_client.client.transport import slot_trace_config
-from asset_client.errors import InvalidParameterError
+from asset_client.errors import AssetClientError, InvalidParameterError
 
-__all__ = ["is_session_safe", "make_session_safe", "metered_session"]
+__all__ = ["SessionSource", "is_session_safe", "make_session_safe", "metered_session"]
 
 # aiohttp keeps the switch in a private attribute (aiohttp >= 3.9.4); older versions
 # did not resend on a new connection, so they are safe as they are.
@@ -62,3 +66,49 @@ def metered_session(**options: Any) -> aiohttp.ClientSession:
     if slot_trace_config() not in traces:
         traces.append(slot_trace_config())
     return make_session_safe(aiohttp.ClientSession(trace_configs=traces, **options))
+
+
+class SessionSource:
+    """The session a client sends through: the caller's (never closed here), or its own,
+    opened on first use and closed with the client.
+
+    Its own session is metered: it claims each send slot once its connection is in hand
+    and never resends on its own (that resend would bypass the limiter).
+    """
+
+    __slots__ = ("_closed", "_options", "_owned", "_session")
+
+    def __init__(
+        self, session: aiohttp.ClientSession | None, *, base_url: str, proxy: str | None
+    ) -> None:
+        if proxy is not None and session is not None:
+            raise InvalidParameterError(
+                "proxy applies to the session the client opens; set it on your session",
+                field="proxy",
+            )
+        # trust_env: HTTP(S)_PROXY and NO_PROXY apply, except to a loopback sandbox.
+        self._options: dict[str, Any] = {"trust_env": not is_loopback(URL(base_url).host or "")}
+        if proxy is not None:
+            self._options["proxy"] = checked_proxy(proxy)  # session-wide (aiohttp >= 3.10)
+        self._session = session
+        self._owned = session is None
+        self._closed = False
+
+    def get(self) -> aiohttp.ClientSession:
+        """The session to send through (opened now if it is the client's own)."""
+        if self._closed:
+            raise AssetClientError("this AssetClient is closed")
+        if self._session is None:
+            self._session = metered_session(**self._options)
+        return self._session
+
+    def refuse_new(self) -> None:
+        """No session from now on (the one open stays open until `close`)."""
+        self._closed = True
+
+    async def close(self) -> None:
+        """No session from now on; the client's own is closed, the caller's is left open."""
+        self._closed = True
+        if self._owned and self._session is not None:
+            await self._session.close()
+            self._session = None

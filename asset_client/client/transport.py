@@ -47,7 +47,6 @@ __all__ = [
     "AnswerLimits",
     "PageBudget",
     "claims_on_connection",
-    "http_get",
     "http_request",
     "slot_trace_config",
 ]
@@ -162,17 +161,6 @@ def slot_trace_config() -> aiohttp.TraceConfig:
 def claims_on_connection(session: aiohttp.ClientSession) -> bool:
     """Whether ``session`` calls back when a connection is in hand."""
     return _TRACE in getattr(session, "trace_configs", ())
-
-
-async def http_get(
-    session: aiohttp.ClientSession,
-    url: str,
-    headers: Mapping[str, str],
-    budget: PageBudget,
-    claim: SlotClaim | None = None,
-) -> Answer:
-    """GET ``url`` exactly as given (already encoded: aiohttp must not re-encode it)."""
-    return await http_request(session, "GET", url, headers, None, budget, claim)
 
 
 async def http_request(

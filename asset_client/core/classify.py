@@ -16,17 +16,15 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from asset_client.core.redact import redact
+from asset_client.core.redact import excerpt, redact, shown
 from asset_client.errors import (
     ApiError,
     AuthenticationError,
-    InvalidParameterError,
+    ParameterRejectedError,
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
     ServerError,
-    excerpt,
-    shown,
 )
 
 __all__ = ["classify_response", "parse_retry_after"]
@@ -195,7 +193,7 @@ def _raise_for_code(
     if code in _AUTH_CODES:
         raise AuthenticationError(message or "authentication failed", **kwargs)
     if code in _PARAMETER_CODES:
-        raise InvalidParameterError(message or "invalid parameter", **kwargs)
+        raise ParameterRejectedError(message or "invalid parameter", **kwargs)
     if code in _SERVER_CODES or status >= 500:
         raise ServerError(message or "internal server error", **kwargs)
     raise ApiError(f"unexpected answer: {message or '<no message>'}", **kwargs)

@@ -24,8 +24,8 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from asset_client.core.query import JAVA_LONG_MAX
-from asset_client.core.redact import redact
-from asset_client.errors import ResponseDecodeError, shown
+from asset_client.core.redact import redact, shown
+from asset_client.errors import ResponseDecodeError
 from asset_client.records import AssetPage, InviteeAsset
 
 __all__ = ["decode_list", "decode_page", "make_converter"]
@@ -215,24 +215,8 @@ def _int_field(
     )
 
 
-def decode_list(
-    data: object,
-    *,
-    page_no: int,
-    structure: Callable[[Any, type[R]], R],
-    record_type: type[R],
-    identity: Callable[[R], Hashable],
-    noun: str,
-    renames: Mapping[str, str] = _RENAMES,
-    secrets: Sequence[str] = (),
-) -> tuple[int, list[R]]:
-    """``(total, records)`` from the ``data`` object of any paged answer: the one loop
-    every endpoint's decoder shares.
-
-    ``structure`` turns one raw record into ``record_type``; ``identity`` names a record
-    for `conflicting_copy`; ``renames`` maps field names back to wire names for messages.
-    Raises `ResponseDecodeError`, its message bounded and with ``secrets`` redacted.
-    """
+def _total_and_list(data: object, page_no: int, secrets: Sequence[str]) -> tuple[int, list[Any]]:
+    """The ``total`` and the raw ``list`` of a paged answer's ``data`` object."""
     if not isinstance(data, Mapping):
         raise ResponseDecodeError(
             f"'data' must be an object, got {shown(data, secrets)}",
@@ -251,6 +235,28 @@ def decode_list(
             field="list",
             value=raw_items,
         )
+    return total, raw_items
+
+
+def decode_list(
+    data: object,
+    *,
+    page_no: int,
+    structure: Callable[[Any, type[R]], R],
+    record_type: type[R],
+    identity: Callable[[R], Hashable],
+    noun: str,
+    renames: Mapping[str, str] = _RENAMES,
+    secrets: Sequence[str] = (),
+) -> tuple[int, list[R]]:
+    """``(total, records)`` from the ``data`` object of any paged answer: the one loop
+    every endpoint's decoder shares.
+
+    ``structure`` turns one raw record into ``record_type``; ``identity`` names a record
+    for `conflicting_copy`; ``renames`` maps field names back to wire names for messages.
+    Raises `ResponseDecodeError`, its message bounded and with ``secrets`` redacted.
+    """
+    total, raw_items = _total_and_list(data, page_no, secrets)
     items: list[R] = []
     seen: dict[Hashable, R] = {}
     for index, raw in enumerate(raw_items):

@@ -1,14 +1,14 @@
-"""CoinW's penalty phase, remembered per key in this process (pure: the caller brings ``now``).
+"""CoinW's penalty phase: one key's memory of its rejections (pure: the caller brings ``now``).
 
 CoinW escalates when rejections pile up within 10 seconds: limits halved for 5 minutes,
 then a 30-second ban, then an 8-hour blacklist.  So after a rejection the client (a)
 pauses the key longer for each further rejection within `STREAK_SPAN`, and (b) sends at
 half its rate (`slow_interval`) until `SLOW_FOR` seconds after the latest rejection.
 
-Sharp edge: this memory is process-local.  The pause it lengthens is shared through the
-limiter backend, but the slow-down is not: sharing it would need a new field in every
-backend's stored state (process, host file, Redis Lua).  Another process on the same key
-keeps its full rate until it draws a rejection of its own.
+Sharp edge: this memory is process-local (one per key in a `LimiterRegistry`).  The pause
+it lengthens is shared through the limiter backend, but the slow-down is not: sharing it
+would need a new field in every backend's stored state (process, host file, Redis Lua).
+Another process on the same key keeps its full rate until it draws a rejection of its own.
 """
 
 from __future__ import annotations

@@ -13,22 +13,10 @@ from typing import Protocol, runtime_checkable
 
 from attrs import frozen
 
-from asset_client.errors import AssetClientError
+# Defined with every other error; re-exported here, where backends raise it.
+from asset_client.errors import LimiterUnavailableError
 
 __all__ = ["Lane", "LimiterBackend", "LimiterUnavailableError", "Verdict"]
-
-
-class LimiterUnavailableError(AssetClientError):
-    """The shared limiter (e.g. Redis) cannot be reached: nothing was sent.
-
-    Not retried by the client: waiting on an unshared clock instead would break the
-    one-budget-per-key promise.  Start the limiter's server, or choose another backend.
-    ``backend`` names the backend that failed (``host``, ``redis``), for advice.
-    """
-
-    def __init__(self, message: str, *, backend: str | None = None) -> None:
-        self.backend = backend
-        super().__init__(message)
 
 
 @frozen

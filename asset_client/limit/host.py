@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from asset_client.limit import clock
+import asset_client.limit.clock as clock
 from asset_client.limit.base import Lane, LimiterUnavailableError, Verdict
 
 try:
@@ -37,7 +37,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no flock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["AVAILABLE", "RUNTIME_DIR_ENV", "HostLimiter", "default_directory"]
+__all__ = ["AVAILABLE", "RUNTIME_DIR_ENV", "HostLimiter", "clock_file", "default_directory"]
 
 #: Whether this platform has ``flock`` (POSIX); without it the default is ``process``.
 AVAILABLE = fcntl is not None
@@ -69,6 +69,11 @@ def _boot_id() -> str:
         return ""
 
 
+def clock_file(directory: Path, key: str) -> Path:
+    """The file that holds ``key``'s clock (its name is the key's hash, cut short)."""
+    return directory / f"{key[:40]}.clock"
+
+
 class HostLimiter:
     """Send clocks shared through files in ``directory`` (default: `default_directory`)."""
 
@@ -94,9 +99,6 @@ class HostLimiter:
     def directory(self) -> Path:
         return self._directory if self._directory is not None else default_directory()
 
-    def path_for(self, key: str) -> Path:
-        return self.directory / f"{key[:40]}.clock"
-
     def _open(self, key: str) -> int:
         if fcntl is None:  # pragma: no cover - Windows
             raise LimiterUnavailableError(
@@ -116,7 +118,7 @@ class HostLimiter:
                 f"{RUNTIME_DIR_ENV} or use another limiter",
                 backend="host",
             ) from None
-        path = directory / f"{key[:40]}.clock"
+        path = clock_file(directory, key)
         fd = self._fds.get(path)
         if fd is not None:
             return fd

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from asset_client.limit import clock
+import asset_client.limit.clock as clock
 from asset_client.limit.base import Lane, Verdict
 
 __all__ = ["ProcessLimiter"]

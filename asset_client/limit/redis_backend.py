@@ -19,6 +19,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from asset_client.errors import InvalidParameterError
 from asset_client.limit.base import Lane, LimiterUnavailableError, Verdict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -105,8 +106,9 @@ class RedisLimiter:
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise ValueError(
-                f"a Redis limiter needs redis://host:port/db, got {redacted_url(url)!r}"
+            raise InvalidParameterError(
+                f"a Redis limiter needs redis://host:port/db, got {redacted_url(url)!r}",
+                field="limiter",
             )
         query = parse_qs(parts.query)
         url_scope = query.pop("scope", [None])[0]

@@ -10,6 +10,7 @@ import pytest
 from aioresponses import aioresponses
 
 from asset_client import AssetClient, PermissionDeniedError, RateLimit, RateLimitError
+from asset_client.endpoints import ASSETS
 from asset_client.sandbox import SandboxConfig, run_sandbox
 from tests._helpers import URL_RE, mocked_client
 
@@ -65,7 +66,7 @@ async def test_a_rate_limit_this_call_gives_up_on_still_pauses_every_sender(api_
                 error: Any = exc
         assert isinstance(error, RateLimitError)  # no retries left: this call gave up ...
         # ... and yet the key is paused for every other sender, at least one window.
-        assert await client._limiter.paused_for() >= 0.1 * 0.5
+        assert await client._requests.lane(ASSETS).paused_for() >= 0.1 * 0.5
 
 
 async def test_a_walk_is_not_stuck_behind_lookups_that_came_after_it() -> None:

@@ -234,7 +234,7 @@ async def test_own_session_is_closed_and_client_refuses_reuse(mocked: Any, api_k
     c = AssetClient(api_key, SECRET, base_url=BASE, rate_limit=FAST)
     async with c:
         await c.get_invitee_assets_page()
-        session = c._session
+        session = c._sessions.get()
     assert session is not None and session.closed
     with pytest.raises(AssetClientError, match="closed"):
         await c.get_invitee_assets_page()
@@ -334,4 +334,4 @@ async def test_cancelling_a_request_leaves_no_task(mocked: Any, client: AssetCli
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert client._tasks == set()
+    assert client._walks.tasks == set()

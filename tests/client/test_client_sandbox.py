@@ -21,11 +21,14 @@ from asset_client import (
     AssetClient,
     AssetClientError,
     AuthenticationError,
+    InvalidParameterError,
     InviteeAsset,
     PermissionDeniedError,
     RateLimit,
+    Resume,
     RetryPolicy,
 )
+from asset_client.endpoints import ASSETS
 from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig
 from tests._helpers import sandbox_and_client
 
@@ -323,7 +326,7 @@ async def test_breaking_out_leaves_no_tasks_and_no_open_connections() -> None:
                 seen.append(asset)
                 if len(seen) == 25:
                     break
-        assert client._tasks == set()
+        assert client._walks.tasks == set()
         assert counts["now"] == 0
         connector = session.connector
         assert connector is not None
@@ -343,7 +346,7 @@ async def test_cancelling_the_consumer_leaves_no_tasks() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert client._tasks == set()
+        assert client._walks.tasks == set()
         assert len(sandbox.stats.requests) < 30
 
 
@@ -352,9 +355,9 @@ async def test_closing_the_client_cancels_a_walk_in_flight() -> None:
         walk = client.iter_invitee_assets(page_size=10)
         first = await anext(walk)
         assert first.uid > 0
-        assert client._tasks  # pages in flight
+        assert client._walks.tasks  # pages in flight
         await client.close()
-        assert client._tasks == set()
+        assert client._walks.tasks == set()
         # The caller's task was not cancelled: it hears why the walk stopped.
         with pytest.raises(AssetClientError, match="closed during the walk"):
             while True:
@@ -372,6 +375,19 @@ async def test_resume_after_uid_skips_pages_and_records_already_had() -> None:
         assert_exact(resumed, expected[45:])
         first_page = dict(sandbox.stats.requests[0].params)["pageNo"]
         assert first_page == "5"  # 45 records had: pages 1-4 skipped, page 5 re-read
+
+
+async def test_resume_is_the_same_given_as_a_resume_point() -> None:
+    async with connected(config(invitees=100)) as (sandbox, client):
+        expected = sandbox.expected("usdt")
+        point = Resume(uid_at(expected, 44), 45)
+        resumed = await collect(client.iter_invitee_assets(page_size=10, resume=point))
+        assert_exact(resumed, expected[45:])
+        assert dict(sandbox.stats.requests[0].params)["pageNo"] == "5"
+        walked = await collect(client.walk(ASSETS, page_size=10, resume=point))
+        assert_exact(walked, expected[45:])
+        with pytest.raises(InvalidParameterError, match="not both"):
+            client.iter_invitee_assets(after_uid=uid_at(expected, 44), resume=point)
 
 
 async def test_resume_restarts_from_page_one_when_data_moved() -> None:

@@ -18,6 +18,7 @@ from asset_client import (
     ResponseDecodeError,
     RetryPolicy,
 )
+from asset_client.endpoints import ASSETS
 from asset_client.sandbox import Fault, FaultConfig
 from tests._helpers import URL_RE, mocked_client
 from tests.client.test_client_sandbox import assert_exact, collect, config, connected
@@ -151,7 +152,7 @@ async def test_an_endless_retry_after_is_not_obeyed(client: AssetClient) -> None
     assert info.value.retry_after == 86400
     # Every sender of the key holds back (the server's window is closed), but for at most
     # the policy's cap: the key is not frozen for a day.
-    paused = await client._limiter.paused_for()
+    paused = await client._requests.lane(ASSETS).paused_for()
     assert 0 < paused <= client.retry_policy.max_retry_after
 
 

@@ -117,11 +117,11 @@ async def test_asset_client_log_turns_logging_on_without_code(tmp_path: Path, ap
     assert silent == (0, "", "")
     code, out, err = on
     assert code == 0 and out == ""
-    assert "DEBUG asset_client: page 1 attempt 1: HTTP 200, 5 records" in err
+    assert "DEBUG asset_client: assets page 1 attempt 1: HTTP 200, 5 records" in err
     assert "secret is [REDACTED]" in err and SECRET not in err and api_key not in err
     code, out, err = app
     assert code == 0 and err == ""
-    assert out.count("APP page 1 attempt 1: HTTP 200") == 1 and SECRET not in out
+    assert out.count("APP assets page 1 attempt 1: HTTP 200") == 1 and SECRET not in out
 
 
 def test_an_unknown_level_is_reported_not_ignored_silently() -> None:

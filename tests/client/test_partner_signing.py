@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from asset_client.client.transport import AnswerLimits, http_get, http_request
+from asset_client.client.transport import AnswerLimits, http_request
 from asset_client.core.list_query import VolumeQuery, build_volume_body
 from asset_client.core.signing import VOLUME_PATH, body_signing_message, sign_body
 
@@ -81,7 +81,8 @@ async def test_transport_sends_exactly_the_signed_bytes() -> None:
             status, _, answer = await http_request(
                 session, "POST", url, {"sign": signature}, body, limits.budget()
             )
-            await http_get(session, f"http://127.0.0.1:{port}/x?a=b%20c", {}, limits.budget())
+            get = f"http://127.0.0.1:{port}/x?a=b%20c"
+            await http_request(session, "GET", get, {}, None, limits.budget())
     finally:
         await runner.cleanup()
     assert status == 200 and answer == b'{"code": "0"}'

@@ -18,6 +18,7 @@ from asset_client import (
     Invitee,
     InviteePage,
     RateLimit,
+    Resume,
     VolumePage,
 )
 from asset_client.sandbox import SandboxConfig
@@ -135,7 +136,13 @@ async def test_volume_walk_default_is_the_servers_30_days() -> None:
 
 
 async def test_refused_default_page_size_falls_back_to_100() -> None:
-    config = SandboxConfig(invitees=250, partner_now=lambda: NOW, wall_clock=lambda: NOW_TS)
+    config = SandboxConfig(
+        invitees=250,
+        rate_limit=50,
+        window=0.1,
+        partner_now=lambda: NOW,
+        wall_clock=lambda: NOW_TS,
+    )
     async with sandbox_and_client(
         config, rate_limit=RateLimit(requests=50, period=0.1), wall_clock=lambda: NOW_TS
     ) as (sandbox, client):
@@ -151,8 +158,33 @@ async def test_refused_default_page_size_falls_back_to_100() -> None:
         sandbox.partner.list_page = strict  # type: ignore[method-assign]
         got = [i async for i in client.iter_invitees()]
         sizes = [dict(r.params)["pageSize"] for r in sandbox.stats.requests]
-    assert len(got) == 250
+        sandbox.stats.requests.clear()
+        again = [i async for i in client.iter_invitees()]  # the accepted size is remembered
+        later = [dict(r.params)["pageSize"] for r in sandbox.stats.requests]
+        sandbox.stats.requests.clear()
+        assert [a async for a in client.iter_invitee_assets()]  # another endpoint: its own
+        assets = [dict(r.params)["pageSize"] for r in sandbox.stats.requests]
+    assert len(got) == len(again) == 250
     assert sizes == ["1000", "100", "100", "100"]
+    assert later == ["100", "100", "100"]
+    assert assets[0] == "1000"
+
+
+async def test_invitee_and_volume_walks_resume_after_what_the_caller_has() -> None:
+    async with connected(invitees=120) as (_, client):
+        invitees = [i async for i in client.iter_invitees(page_size=20)]
+        volume = [v async for v in client.iter_trading_volume(page_size=20)]
+        for had in (1, 37, len(invitees)):
+            last = invitees[had - 1]
+            tied = frozenset(i.uid for i in invitees[:had] if i.register_time == last.register_time)
+            resume = Resume(last.register_time, had, tied)
+            rest = [i async for i in client.iter_invitees(page_size=20, resume=resume)]
+            assert rest == invitees[had:]
+        had = len(volume) // 2
+        day = volume[had - 1].day
+        same_day = frozenset((v.uid, v.day) for v in volume[:had] if v.day == day)
+        resume = Resume(day, had, same_day)
+        assert [v async for v in client.iter_trading_volume(resume=resume)] == volume[had:]
 
 
 async def test_bad_walk_arguments_raise_at_the_call() -> None:

@@ -17,6 +17,7 @@ from asset_client import (
     slot_trace_config,
 )
 from asset_client.client.transport import claims_on_connection
+from asset_client.endpoints import ASSETS
 from asset_client.limit import ProcessLimiter
 from asset_client.sandbox import Fault, FaultConfig
 from tests._helpers import no_wait
@@ -36,7 +37,7 @@ async def test_a_pause_already_in_force_is_the_one_reported(
     ) as (_, client):
         # Another sender of the key (another client, process or host) paused it for 30 s;
         # the injected sleep lets this one through anyway (as if served), into a 29001.
-        await backend.pause(client._limiter._key, 30.0)
+        await backend.pause(client._requests.lane(ASSETS).key, 30.0)
         with caplog.at_level(logging.INFO, logger="asset_client"):
             walk = client.iter_invitee_assets(page_size=10)
             assert len(await collect(walk)) == 5
@@ -65,7 +66,7 @@ async def test_a_call_that_gives_up_still_pauses_the_key_and_says_so(
     ) as (_, client):
         with caplog.at_level(logging.INFO, logger="asset_client"), pytest.raises(RateLimitError):
             await client.get_invitee_assets_page()
-        held = await client._limiter.paused_for()
+        held = await client._requests.lane(ASSETS).paused_for()
     [pause] = recorder.of(RateLimitPause)
     assert isinstance(pause, RateLimitPause) and pause.wait >= held > 0
     assert recorder.of(RetryScheduled) == []
@@ -89,4 +90,4 @@ async def test_a_metered_session_claims_on_connection_and_keeps_your_traces() ->
 
 async def test_the_client_session_is_a_metered_one(api_key: str) -> None:
     async with AssetClient(api_key, "secret", base_url="http://127.0.0.1:9") as client:
-        assert claims_on_connection(client._get_session())
+        assert claims_on_connection(client._sessions.get())

@@ -77,7 +77,7 @@ async def test_make_session_safe_switches_an_existing_session() -> None:
 
 async def test_the_client_own_session_is_safe(api_key: str) -> None:
     async with AssetClient(api_key, "secret", base_url="http://127.0.0.1:9") as client:
-        assert is_session_safe(client._get_session())
+        assert is_session_safe(client._sessions.get())
 
 
 def test_only_sessions_can_be_made_safe() -> None:

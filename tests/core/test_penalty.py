@@ -4,16 +4,19 @@ row and sends at half its rate for five minutes (fake clocks; one real server at
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
 
-from asset_client import AssetClient, RateLimit, RetryPolicy
+from asset_client import AssetClient, RateLimit, RateLimitError, RetryPolicy
 from asset_client.core.penalty import SLOW_FOR, STREAK_SPAN, escalated_pause, slow_interval
+from asset_client.core.retry import decide
 from asset_client.limit.limiter import KeyLimiter, key_id
 from asset_client.limit.process import ProcessLimiter
+from tests._helpers import take_slot
 from tests.conftest import envelope, record
 
 RATE = RateLimit(requests=4, period=1.0, margin=0.0)  # 0.25 s apart; halved: 0.5 s
@@ -32,38 +35,48 @@ def limiter_on(clock: FakeClock, api_key: str) -> KeyLimiter:
 
 
 async def claimed(limiter: KeyLimiter) -> bool:
-    verdict = await limiter.backend.claim(limiter._key, limiter.lanes_now(), None)
+    verdict = await limiter.backend.claim(limiter.key, limiter.lanes_now(), None)
     return verdict.claimed
+
+
+def pause_after_rejection(limiter: KeyLimiter, window: float, cap: float) -> float:
+    """A rejection told to the key's limiter, and the pause the client then sets: what
+    `decide` makes of the streak (a call that gives up at once, no backoff of its own)."""
+    policy = RetryPolicy(max_retries=0, base_delay=0.0, max_retry_after=cap)
+    rejection = RateLimitError("API access frequently", code="29001")
+    decision = decide(rejection, 1, policy, random.Random(0), window, limiter.rejected())
+    assert decision.give_up and decision.pause is not None
+    return decision.pause
 
 
 async def test_a_second_rejection_within_the_span_doubles_the_pause() -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, "streak-key")
-    assert limiter.rejected(1.0, 300.0) == 1.0
+    assert pause_after_rejection(limiter, 1.0, 300.0) == 1.0
     clock.now += STREAK_SPAN / 2  # another page, same streak
-    second = limiter.rejected(1.0, 300.0)
+    second = pause_after_rejection(limiter, 1.0, 300.0)
     assert second == 2.0
     await limiter.pause(second)  # the shared pause the client sets
     assert await limiter.paused_for() == pytest.approx(2.0)
     clock.now += 1.0
-    assert limiter.rejected(1.0, 300.0) == 4.0
-    assert limiter.rejected(1.0, 5.0) == 5.0  # capped by the policy's max_retry_after
+    assert pause_after_rejection(limiter, 1.0, 300.0) == 4.0
+    assert pause_after_rejection(limiter, 1.0, 5.0) == 5.0  # capped by the policy's max_retry_after
     clock.now += STREAK_SPAN + 1  # a quiet span ends the streak
-    assert limiter.rejected(1.0, 300.0) == 1.0
+    assert pause_after_rejection(limiter, 1.0, 300.0) == 1.0
 
 
 async def test_after_a_rejection_claims_are_spaced_at_twice_the_interval() -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, "slow-key")
     interval = RATE.interval
-    assert await limiter.send_slot() == pytest.approx(0.0, abs=0.05)
+    assert await take_slot(limiter) == pytest.approx(0.0, abs=0.05)
     clock.now += interval
     assert await claimed(limiter)  # normal spacing before any rejection
-    limiter.rejected(RATE.period, 300.0)
+    limiter.rejected()
     for _ in range(3):
         clock.now += interval
         assert not await claimed(limiter)  # one interval after the last send is too soon
-        verdict = await limiter.backend.peek(limiter._key, limiter.lanes_now(), None)
+        verdict = await limiter.backend.peek(limiter.key, limiter.lanes_now(), None)
         assert verdict.wait == pytest.approx(interval)
         clock.now += interval
         assert await claimed(limiter)  # two intervals after it is allowed
@@ -73,9 +86,9 @@ async def test_after_a_rejection_claims_are_spaced_at_twice_the_interval() -> No
 async def test_after_the_slow_period_claims_return_to_normal() -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, "recover-key")
-    limiter.rejected(RATE.period, 300.0)
+    limiter.rejected()
     clock.now += SLOW_FOR / 2
-    limiter.rejected(RATE.period, 300.0)  # the five minutes run from the latest rejection
+    limiter.rejected()  # the five minutes run from the latest rejection
     clock.now += SLOW_FOR - 1
     assert limiter.lanes_now() == limiter.slow_lanes
     assert await claimed(limiter)
@@ -101,9 +114,9 @@ def test_the_slow_down_is_logged_once_without_the_key(caplog: pytest.LogCaptureF
     api_key = "penalty-api-key-0123456789"
     limiter = limiter_on(clock, api_key)
     with caplog.at_level(logging.WARNING, logger="asset_client"):
-        limiter.rejected(1.0, 300.0)
+        limiter.rejected()
         clock.now += 1.0
-        limiter.rejected(1.0, 300.0)
+        limiter.rejected()
     slowed = [r for r in caplog.records if "half rate" in r.getMessage()]
     assert len(slowed) == 1
     assert slowed[0].levelno == logging.WARNING

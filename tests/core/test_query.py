@@ -16,9 +16,9 @@ from asset_client.core.query import (
     decoded_query_string,
     encoded_query_string,
     validate_page_no,
-    validate_page_size,
     validate_query,
 )
+from asset_client.endpoints import ASSETS
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -61,7 +61,7 @@ def test_start_after_end_is_refused() -> None:
 @pytest.mark.parametrize("size", [0, -1, 1001, 10**6, "100", None, 2.0, True])
 def test_bad_page_size(size: object) -> None:
     with pytest.raises(InvalidParameterError, match="page_size") as info:
-        validate_page_size(size)
+        ASSETS.limits.check(size)
     assert repr(size) in str(info.value)
 
 
@@ -72,8 +72,8 @@ def test_bad_page_no(page_no: object) -> None:
 
 
 def test_page_size_limits_are_inclusive() -> None:
-    assert validate_page_size(1) == 1
-    assert validate_page_size(1000) == 1000
+    assert ASSETS.limits.check(1) == 1
+    assert ASSETS.limits.check(1000) == 1000
 
 
 def test_naive_datetime_is_server_time_and_aware_is_converted() -> None:

@@ -7,8 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from asset_client.core.redact import REDACTED, redact
-from asset_client.errors import excerpt, shown
+from asset_client.core.redact import REDACTED, excerpt, redact, shown
 
 SIGN = "ab+cd/ef=="
 KEY = "key-1234-abcd"

@@ -95,7 +95,9 @@ UIDS_ONLY: Endpoint[InviteeQuery, Registered, RegisteredPage] = Endpoint(
     path=INVITEES_PATH,
     method="GET",
     record_type=Registered,
-    validate=lambda **_: InviteeQuery(),
+    validate=lambda **_: InviteeQuery(
+        start_time="2017-01-01 00:00:00", end_time="2099-01-01 00:00:00"
+    ),
     build=get_request(INVITEES_PATH, build_invitee_params),
     decode=_decode_uids,
     order=Order(identity=attrgetter("uid"), sort_key=attrgetter("uid"), unique=True),
@@ -106,11 +108,10 @@ UIDS_ONLY: Endpoint[InviteeQuery, Registered, RegisteredPage] = Endpoint(
 )
 
 
-async def test_a_new_endpoint_is_fetched_by_the_generic_request() -> None:
+async def test_a_new_endpoint_is_fetched_by_the_public_generic_call() -> None:
     async with (
         run_sandbox(SandboxConfig(invitees=50)) as sandbox,
         AssetClient(sandbox.api_key, sandbox.secret_key, base_url=sandbox.base_url) as client,
     ):
-        query = InviteeQuery(start_time="2017-01-01 00:00:00", end_time="2099-01-01 00:00:00")
-        page = await client._fetch_page(UIDS_ONLY, query, 1, 100)
+        page = await client.get_page(UIDS_ONLY)
     assert page.total == 50 and len({r.uid for r in page.items}) == 50

@@ -20,6 +20,7 @@ from asset_client import (
 )
 from asset_client.cli.main import main
 from asset_client.core.signing import VOLUME_PATH
+from asset_client.endpoints import ASSETS
 from asset_client.sandbox import (
     FaultConfig,
     SandboxConfig,
@@ -87,7 +88,7 @@ async def test_a_rate_limit_on_the_volume_post_pauses_the_whole_key(api_key: str
                 error = exc
         assert isinstance(error, RateLimitError)
         # The assets lane of the same key is held too: the server's window is the key's.
-        assert await client._limiter.paused_for() >= 0.1 * 0.5
+        assert await client._requests.lane(ASSETS).paused_for() >= 0.1 * 0.5
 
 
 @pytest.mark.parametrize(

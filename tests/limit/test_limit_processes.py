@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from asset_client import AssetClient, LimiterUnavailableError, RateLimit
 from asset_client.limit import HostLimiter, Lane, RedisLimiter, clock
+from asset_client.limit.host import clock_file
 from asset_client.limit.limiter import key_id
 from asset_client.sandbox import SandboxConfig, run_sandbox
 from tests._redis_server import in_ci, redis_server, server_binary
@@ -144,7 +145,7 @@ async def test_a_process_killed_while_holding_the_host_clock_blocks_no_one(
     lanes = (Lane("assets", 0.2),)
     claim = asyncio.ensure_future(limiter.claim(key, lanes, None))
     # The lock is really held: our own try fails, and the claim is still waiting.
-    probe = os.open(limiter.path_for(key), os.O_RDWR)
+    probe = os.open(clock_file(tmp_path, key), os.O_RDWR)
     try:
         with pytest.raises(BlockingIOError):
             fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from asset_client import HostLimiter, ProcessLimiter, RedisLimiter
-from asset_client.limit import LimiterUnavailableError, resolve_limiter
+from asset_client.limit import LimiterRegistry, LimiterUnavailableError, resolve_limiter
 from asset_client.limit.host import default_directory
-from asset_client.limit.limiter import RateLimit, limiter_for
+from asset_client.limit.limiter import RateLimit
 
 
 def test_the_argument_beats_the_environment_which_beats_the_host_default(
@@ -40,9 +40,10 @@ def test_a_scope_is_a_budget_of_its_own_and_a_password_never_shows() -> None:
     asia = RedisLimiter("redis://:s3cret-pass@127.0.0.1:6379/0", scope="ap-1")
     assert (europe.scope, asia.scope) == ("eu-1", "ap-1")
     rate = RateLimit()
-    one = limiter_for("scoped-key", rate, europe)
-    other = limiter_for("scoped-key", rate, asia)
-    assert one is not other and one._key != other._key
+    registry = LimiterRegistry()
+    one = registry.hold("scoped-key", rate, europe).lane("assets")
+    other = registry.hold("scoped-key", rate, asia).lane("assets")
+    assert one is not other and one.key != other.key
     assert "s3cret-pass" not in repr(europe)
     with pytest.raises(ValueError, match=r"\*\*\*") as info:
         RedisLimiter("http://:s3cret-pass@127.0.0.1/0")

@@ -16,8 +16,9 @@ import pytest
 from aiolimiter import AsyncLimiter
 
 from asset_client import PermissionDeniedError, RateLimit
-from asset_client.limit import HostLimiter, ProcessLimiter
-from asset_client.limit.limiter import _REGISTRY, KeyLimiter, Ticket, limiter_for
+from asset_client.limit import HostLimiter, LimiterRegistry, ProcessLimiter
+from asset_client.limit.limiter import KeyLimiter, Ticket, key_id
+from tests._helpers import take_slot
 
 FAST = RateLimit(requests=5, period=0.05, margin=0.0)
 EPSILON = 1e-9  # float rounding inside aiolimiter
@@ -36,7 +37,7 @@ async def test_sequential_sends_never_exceed_the_window() -> None:
     limiter = KeyLimiter(FAST)
     stamps = []
     for _ in range(16):
-        await limiter.send_slot()
+        await take_slot(limiter)
         stamps.append(time.monotonic())
     assert max_in_window(stamps, FAST.period) <= FAST.requests
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
@@ -48,7 +49,7 @@ async def test_concurrent_tasks_share_the_window() -> None:
     stamps: list[float] = []
 
     async def send() -> None:
-        await limiter.send_slot()
+        await take_slot(limiter)
         stamps.append(time.monotonic())
 
     await asyncio.gather(*(send() for _ in range(20)))
@@ -81,7 +82,7 @@ async def test_a_pause_holds_every_sender_and_uses_the_injected_sleep() -> None:
 
     await limiter.pause(30.0)
     assert await limiter.paused_for() > 29
-    await limiter.send_slot(sleep=fake_sleep)
+    await take_slot(limiter, sleep=fake_sleep)
     assert len(slept) == 1 and 29 < slept[0] <= 30.0
 
 
@@ -92,8 +93,8 @@ async def test_a_pause_set_while_queued_is_waited_out() -> None:
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    await limiter.send_slot(sleep=fake_sleep)  # takes the only slot
-    waiter = asyncio.ensure_future(limiter.send_slot(sleep=fake_sleep))
+    await take_slot(limiter, sleep=fake_sleep)  # takes the only slot
+    waiter = asyncio.ensure_future(take_slot(limiter, sleep=fake_sleep))
     await asyncio.sleep(0)  # it now waits for the next slot (ordering, not timing)
     await limiter.pause(10.0)
     await waiter
@@ -106,7 +107,7 @@ def test_limiter_survives_loop_restarts_and_keeps_spacing() -> None:
 
     async def burst() -> None:
         for _ in range(3):
-            await limiter.send_slot()
+            await take_slot(limiter)
             stamps.append(time.monotonic())
 
     asyncio.run(burst())
@@ -122,7 +123,7 @@ def test_two_live_loops_used_in_turn_keep_the_spacing() -> None:
 
     async def burst(count: int) -> None:
         for _ in range(count):
-            await limiter.send_slot()
+            await take_slot(limiter)
             stamps.append(time.monotonic())
 
     first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
@@ -145,7 +146,7 @@ def test_loops_in_several_threads_share_one_spacing() -> None:
     def sender() -> None:
         async def burst() -> None:
             for _ in range(3):
-                await limiter.send_slot()
+                await take_slot(limiter)
                 stamps.append(time.monotonic())
 
         asyncio.run(burst())
@@ -164,14 +165,28 @@ def test_loops_in_several_threads_share_one_spacing() -> None:
 
 def test_registry_is_one_budget_per_key_and_refuses_a_second_rate_or_backend() -> None:
     backend = ProcessLimiter()
-    first = limiter_for("registry-key", FAST, backend)
-    assert limiter_for("registry-key", FAST, backend) is first  # whatever host it talks to
-    assert limiter_for("registry-key", FAST, backend, bucket="other") is not first
+    registry = LimiterRegistry()
+    first = registry.hold("registry-key", FAST, backend).lane("assets")
+    again = registry.hold("registry-key", FAST, backend)  # whatever host it talks to
+    assert again.lane("assets") is first
+    assert again.lane("other") is not first and again.lane("other").key == first.key
     with pytest.raises(ValueError, match="already limited"):
-        limiter_for("registry-key", RateLimit(), backend)
+        registry.hold("registry-key", RateLimit(), backend)
     with pytest.raises(ValueError, match="already uses the process limiter"):
-        limiter_for("registry-key", FAST, ProcessLimiter())
-    assert all("registry-key" not in name for name, _ in _REGISTRY)
+        registry.hold("registry-key", FAST, ProcessLimiter())
+    assert first.key == key_id("registry-key") and "registry-key" not in first.key
+    # Another registry (another scope of the process) knows nothing of this key.
+    assert LimiterRegistry().hold("registry-key", RateLimit(), backend).lane("assets") is not first
+
+
+async def test_a_rejection_slows_every_lane_of_the_key_in_its_registry_only() -> None:
+    registry = LimiterRegistry()
+    hold = registry.hold("penalty-key", FAST, ProcessLimiter())
+    assets, volume = hold.lane("assets"), hold.lane("volume")
+    assets.rejected()
+    assert volume.lanes_now() == volume.slow_lanes  # the whole key is in its penalty phase
+    elsewhere = LimiterRegistry().hold("penalty-key", FAST, ProcessLimiter()).lane("volume")
+    assert elsewhere.lanes_now() == elsewhere.lanes
 
 
 def test_bad_rates_are_refused() -> None:
@@ -188,10 +203,10 @@ async def test_callers_go_in_arrival_order_and_a_walk_lowest_page_first() -> Non
     singles = [limiter.ticket() for _ in range(3)]  # single calls that came after it
 
     async def send(name: str, ticket: Ticket, page: int) -> None:
-        await limiter.send_slot(ticket, page)
+        await take_slot(limiter, ticket, page)
         order.append((name, page))
 
-    await limiter.send_slot()  # the clock is now busy: everyone below has to wait
+    await take_slot(limiter)  # the clock is now busy: everyone below has to wait
     sends = [send(f"single{i}", t, 1) for i, t in enumerate(singles)]
     # The walk's pages are asked for after the single calls (page 3 is a retry) ...
     sends += [send("walk", walk, p) for p in (9, 7, 3)]
@@ -211,27 +226,34 @@ async def test_callers_go_in_arrival_order_and_a_walk_lowest_page_first() -> Non
 async def test_a_refused_key_fails_every_queued_call_at_once_and_a_new_call_may_try() -> None:
     limiter = KeyLimiter(RateLimit(requests=1, period=0.05, margin=0.0))
     refusal = PermissionDeniedError("require more permission", code="6003", status=200)
-    await limiter.send_slot()
-    queued = [asyncio.ensure_future(limiter.send_slot()) for _ in range(20)]
+    await take_slot(limiter)
+    queued = [asyncio.ensure_future(take_slot(limiter)) for _ in range(20)]
     await asyncio.sleep(0)  # all queue (ordering only)
     limiter.refuse(refusal)
     results = await asyncio.gather(*queued, return_exceptions=True)
     assert all(isinstance(r, PermissionDeniedError) for r in results)
     assert all(r is not refusal and str(r) == str(refusal) for r in results)
-    await limiter.send_slot()  # a call that starts now may try again (the key may be fixed)
+    await take_slot(limiter)  # a call that starts now may try again (the key may be fixed)
 
 
 async def test_the_host_clock_is_shared_through_its_file_and_names_no_key(
     tmp_path: Path,
 ) -> None:
     key = "host-test-key-SECRET"
-    one = limiter_for(key, RateLimit(requests=1, period=60, margin=0), HostLimiter(tmp_path))
+    one = (
+        LimiterRegistry()
+        .hold(key, RateLimit(requests=1, period=60, margin=0), HostLimiter(tmp_path))
+        .lane("assets")
+    )
     # Another process is another open file; a second backend object stands in for it here.
     other = KeyLimiter(
-        RateLimit(requests=1, period=60, margin=0), HostLimiter(tmp_path), key=one._key
+        RateLimit(requests=1, period=60, margin=0),
+        HostLimiter(tmp_path),
+        key=one.key,
+        bucket="assets",
     )
-    await one.send_slot()
-    verdict = await other.backend.peek(one._key, other.lanes, None)
+    await take_slot(one)
+    verdict = await other.backend.peek(one.key, other.lanes, None)
     assert 59 < verdict.wait <= 60  # the other sees the send, and waits for it
     await other.pause(120)
     assert 119 < await one.paused_for() <= 120  # the pause is shared too
@@ -246,7 +268,7 @@ async def test_a_cancelled_waiter_does_not_block_the_others() -> None:
     order: list[int] = []
 
     async def send(priority: int) -> None:
-        await limiter.send_slot(page=priority)
+        await take_slot(limiter, page=priority)
         order.append(priority)
 
     first = asyncio.ensure_future(send(1))

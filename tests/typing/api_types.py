@@ -16,12 +16,14 @@ import aiohttp
 
 from asset_client import (
     AssetClient,
+    AssetPage,
     ClientStats,
     DailyVolume,
     Hooks,
     Invitee,
     InviteeAsset,
     Quote,
+    Resume,
     RetryScheduled,
     WalkDone,
     WalkIterator,
@@ -29,6 +31,7 @@ from asset_client import (
     make_session_safe,
     metered_session,
 )
+from asset_client.endpoints import ASSETS
 
 
 class Metrics(Hooks):
@@ -61,6 +64,10 @@ async def accepted(client: AssetClient) -> None:
     print(invitees.stats, volume.stats)
     await client.get_invitee_assets_page(start_time=datetime(2026, 3, 1))
     await client.get_invitees_page(end_time=datetime(2026, 3, 1))
+    any_walk: WalkIterator[InviteeAsset] = client.walk(ASSETS, resume=Resume(10111929, 1))
+    any_page: AssetPage = await client.get_page(ASSETS, page_size=10, quote="usdc")
+    resumed: WalkIterator[Invitee] = client.iter_invitees(resume=Resume(datetime(2026, 3, 1)))
+    print(any_walk.stats, any_page.total, resumed.stats)
 
 
 async def sessions() -> None:
@@ -83,3 +90,7 @@ async def rejected(client: AssetClient) -> None:
     print(client.iter_invitee_assets().stats.no_such_counter)  # type: ignore[attr-defined]
     AssetClient("key", "secret", hooks=[print])  # type: ignore[list-item]
     make_session_safe("session")  # type: ignore[arg-type]
+    client.walk(ASSETS, resume=(10111929, 1))  # type: ignore[arg-type]
+    client.iter_trading_volume(resume="2026-03-01")  # type: ignore[arg-type]
+    wrong: WalkIterator[Invitee] = client.walk(ASSETS)  # type: ignore[arg-type]
+    print(wrong)

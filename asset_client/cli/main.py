@@ -109,5 +109,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # Kept for the tests outside cli/ that import them from here (tests/core/test_quote_case.py).
-_settings = export.export_settings
-_UsageError = UsageError

@@ -18,7 +18,7 @@ from asset_client.client.stats import ClientStats
 from asset_client.client.walk_iter import WalkIterator
 from asset_client.core.query import JAVA_LONG_MAX, Quote, check_int, validate_uid
 from asset_client.core.walk import Resume
-from asset_client.endpoints import ASSETS, INVITEES, VOLUME, Endpoint
+from asset_client.endpoints import ASSETS, INVITEES, VOLUME
 from asset_client.errors import (
     AssetClientError,
     InvalidParameterError,
@@ -293,24 +293,6 @@ class AssetClient(EndpointClient):
             end_date=end_date,
             uid=uid,
         )
-
-    # -- temporary: the private calls export/ makes as of 5971bd3 ------------------------
-    # export/ moves to the public `walk` in the same reshape; drop these two once it lands.
-
-    def _walk_endpoint(
-        self,
-        endpoint: Endpoint[Q, R, Any],
-        query: Q,
-        page_size: int | None,
-        *,
-        resume: Resume | None = None,
-    ) -> WalkIterator[R]:
-        if page_size is not None:
-            endpoint.limits.check(page_size)
-        return self._walks.walk(endpoint, query, page_size, resume)
-
-    def _invitee_query(self, *, start_time: object = None, end_time: object = None) -> Any:
-        return self._query(INVITEES, {"start_time": start_time, "end_time": end_time})
 
 
 def _asset_resume(after_uid: object, start_offset: object, resume: Resume | None) -> Resume | None:

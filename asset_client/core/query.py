@@ -22,7 +22,6 @@ from asset_client.errors import InvalidParameterError
 __all__ = [
     "JAVA_INT_MAX",
     "JAVA_LONG_MAX",
-    "MAX_PAGE_SIZE",
     "TIME_FORMAT",
     "AssetQuery",
     "Quote",
@@ -41,9 +40,6 @@ __all__ = [
 Quote = Literal["usdt", "usdc"]
 QUOTES: tuple[Quote, ...] = ("usdt", "usdc")
 _QUOTES: dict[str, Quote] = {quote: quote for quote in QUOTES}
-#: Not read by the package: the page-size facts are each endpoint's ``limits``.  Kept for
-#: the CLI as it stands at 5971bd3 (which imports it); remove once it reads the endpoints.
-MAX_PAGE_SIZE = 1000
 #: The server is Java: uids are ``long``, ``pageNo`` an ``Integer``.  Larger values
 #: would overflow (or be refused) on the server, so they never leave the client.
 JAVA_LONG_MAX = 2**63 - 1

@@ -153,8 +153,13 @@ class Endpoint(Generic[Q, R, P]):
     key_fields: tuple[str, ...]
     #: the record field the server sorts by (``order.sort_key`` reads it)
     sort_field: str
-    #: the ``validate`` keywords that bound its time window (start, end), if it has one
+    #: the ``validate`` keywords that bound its time window (start, end), if it has one;
+    #: they are also the validated query's attribute names
     window_filters: tuple[str, str] | None = None
+    #: (query, now, server_tz) -> the query with an open window filled with what the
+    #: server means by it, for callers that must freeze it (a resumable export); None:
+    #: an open window is not time-bound (walked as asked)
+    open_window: Callable[[Q, datetime, tzinfo], Q] | None = None
     #: (query, now, server_tz) -> the query a walk sends, resolved when the walk starts
     #: (e.g. a window frozen at "now"); None: sent as validated
     prepare: Callable[[Q, datetime, tzinfo], Q] | None = None

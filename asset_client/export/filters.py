@@ -6,28 +6,21 @@ Generic over `Endpoint`: the command line's ``--start``/``--end`` are the endpoi
 ``prepare`` make of them "now" (the invitee list: 2017 up to now); it is frozen in the
 checkpoint, so a resume walks the same records however late it runs.
 
-Sharp edge: an endpoint without ``prepare`` whose window is open is walked as asked (the
-assets' totals up to the moment of each request), with one exception kept from earlier
-releases: the volume's open window is frozen to its documented default, the last 30 days.
-`VOLUME` has no ``prepare`` that says so yet; `_OPEN_WINDOWS` stands in for it until it does.
+Sharp edge: an endpoint's open window is frozen only if it says what the server means by
+it (``open_window``: the volume's last 30 days); otherwise it is walked as asked (the
+assets' totals up to the moment of each request).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-import attrs
-
-from asset_client.core.list_query import volume_window
-from asset_client.endpoints import VOLUME, Endpoint
+from asset_client.endpoints import Endpoint
 
 __all__ = ["filters_for", "frozen_window", "takes"]
-
-#: The volume API's own default when no dates are sent: "30 days ago" to "today".
-_VOLUME_DEFAULT_DAYS = 30
 
 
 def takes(endpoint: Endpoint[Any, Any, Any]) -> frozenset[str] | None:
@@ -51,30 +44,6 @@ def filters_for(
     return {name: value for name, value in given.items() if accepted is None or name in accepted}
 
 
-def _last_days(days: int) -> Callable[[Any, datetime, tzinfo], Any]:
-    """A ``prepare`` that fills an open day bound with the last ``days`` days' (server time)."""
-
-    def prepare(query: Any, now: datetime, zone: tzinfo) -> Any:
-        since, until = volume_window(days, now, zone)
-        start, end = VOLUME.window_filters or ("", "")
-        return attrs.evolve(
-            query,
-            **{
-                start: getattr(query, start) or since.isoformat(),
-                end: getattr(query, end) or until.isoformat(),
-            },
-        )
-
-    return prepare
-
-
-#: Stand-ins for a ``prepare`` an endpoint should have (by path): drop an entry once the
-#: endpoint's own spec freezes its window.
-_OPEN_WINDOWS: dict[str, Callable[[Any, datetime, tzinfo], Any]] = {
-    VOLUME.path: _last_days(_VOLUME_DEFAULT_DAYS)
-}
-
-
 def frozen_window(
     endpoint: Endpoint[Any, Any, Any], filters: Mapping[str, object], now: datetime, zone: tzinfo
 ) -> tuple[Any, Any] | None:
@@ -83,7 +52,7 @@ def frozen_window(
     if endpoint.window_filters is None:
         return None
     query = endpoint.validate(**filters, server_tz=zone)
-    prepare = endpoint.prepare or _OPEN_WINDOWS.get(endpoint.path)
+    prepare = endpoint.prepare or endpoint.open_window
     if prepare is not None:
         query = prepare(query, now, zone)
     names = endpoint.window_filters

@@ -7,7 +7,9 @@ from datetime import UTC
 import pytest
 
 from asset_client import InvalidParameterError
-from asset_client.cli.main import _settings, _UsageError, build_parser
+from asset_client.cli.base import UsageError as _UsageError
+from asset_client.cli.export import export_settings as _settings
+from asset_client.cli.main import build_parser
 from asset_client.core.query import validate_query
 
 

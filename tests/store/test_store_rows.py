@@ -1,8 +1,9 @@
 """Rows as stored, and the SQL that keeps versions, against a plain model.
 
 Hypothesis plays sequences of snapshots (any uids appearing, changing, vanishing and
-coming back) through the real `Database` on a real SQLite file, batch by batch as a sync
-does, and checks every snapshot's counts, every state, and `changes` between any two.
+coming back, in any order) through the real `Writer` and `Reader` on a real SQLite file,
+batch by batch as a sync does, and checks every snapshot's counts, every state, and
+`changes` between any two, by both query plans.
 """
 
 from __future__ import annotations
@@ -17,10 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asset_client import InviteeAsset
-from asset_client.export.files import Sums, format_decimal
 from asset_client.store import Series
+from asset_client.store._datasets import DATASETS
 from asset_client.store._db import Database
-from asset_client.store._rows import ASSET_COLUMNS, Row, asset_from_values, render_asset
+from asset_client.store._read import Reader
+from asset_client.store._table import Row
+from asset_client.store._write import Writer
+
+ASSETS = DATASETS["assets"]
+ASSET_COLUMNS = ASSETS.columns
 
 Model = dict[int, Row]
 
@@ -30,15 +36,17 @@ _time = st.sampled_from([None, "2026-05-21T10:25:00+00:00", "2026-05-21T18:25:00
 
 @st.composite
 def _snapshot(draw: st.DrawFn) -> list[Row]:
-    uids = sorted(draw(st.sets(st.integers(1, 30), max_size=20)))
+    uids = draw(st.permutations(sorted(draw(st.sets(st.integers(1, 30), max_size=20)))))
     return [(uid, draw(_money), "0", "0", draw(_time), None, None) for uid in uids]
 
 
 def _store(db: Database, rows: list[Row], batch: int) -> tuple[int, int, int, int]:
-    db.begin_sync(Series(source="model", quote="usdt"), "test")
+    writer = Writer(db)
+    writer.begin()
+    writer.start_snapshot(ASSETS, Series(source="model", quote="usdt"), "test")
     for start in range(0, len(rows), batch):
-        db.write_rows(rows[start : start + batch])
-    snapshot = db.finish_sync(None, Sums())
+        writer.write(rows[start : start + batch])
+    (snapshot,) = writer.commit([writer.finish_snapshot(None, {}, None)])
     assert snapshot.new is not None and snapshot.changed is not None
     assert snapshot.gone is not None
     return snapshot.id, snapshot.new, snapshot.changed, snapshot.gone
@@ -46,7 +54,7 @@ def _store(db: Database, rows: list[Row], batch: int) -> tuple[int, int, int, in
 
 def _state(db: Database, snapshot_id: int) -> Model:
     rows = db.conn.execute(
-        f"SELECT uid, {', '.join(ASSET_COLUMNS)} FROM invitee_assets "  # noqa: S608
+        f"SELECT uid, {', '.join(ASSET_COLUMNS)} FROM assets "  # noqa: S608
         "WHERE valid_from <= ? AND coalesce(valid_to, 1 << 62) > ?",
         (snapshot_id, snapshot_id),
     ).fetchall()
@@ -85,7 +93,9 @@ def test_versions_follow_every_sequence_of_snapshots(
                     plans = [
                         [
                             (c.uid, c.kind.value)
-                            for batch_ in db.changes(base_snapshot, target_snapshot, scan=scan)
+                            for batch_ in Reader(db).changes(
+                                ASSETS, base_snapshot, target_snapshot, scan=scan
+                            )
                             for c in batch_
                         ]
                         for scan in (False, True)
@@ -109,13 +119,14 @@ def test_versions_follow_every_sequence_of_snapshots(
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_money_is_rendered_exactly_as_the_export_renders_it(value: Decimal) -> None:
-    row = list(render_asset(InviteeAsset(1, value, value, value, None, value, None)))
-    assert row == [1, *[format_decimal(value)] * 3, None, format_decimal(value), None]
+    row = list(ASSETS.row(InviteeAsset(1, value, value, value, None, value, None)))
+    exact = format(value, "f")  # the export's format_decimal: no exponent, every digit
+    assert row == [1, *[exact] * 3, None, exact, None]
 
 
 def test_a_non_finite_amount_is_refused() -> None:
     with pytest.raises(ValueError, match="non-finite"):
-        render_asset(InviteeAsset(1, Decimal("NaN"), Decimal(0), Decimal(0)))
+        ASSETS.row(InviteeAsset(1, Decimal("NaN"), Decimal(0), Decimal(0)))
 
 
 def test_records_are_stored_as_the_export_writes_them_and_read_back_exactly() -> None:
@@ -129,10 +140,9 @@ def test_records_are_stored_as_the_export_writes_them_and_read_back_exactly() ->
         first_deposit_amount=None,
         first_deposit_time=None,
     )
-    row = render_asset(record)
+    row = ASSETS.row(record)
     assert row == (7, "15000.00000000", "-0", "0.00000001", "2026-05-21T10:25:00+08:00", None, None)
-    values: dict[str, str | None] = dict(zip(ASSET_COLUMNS, row[1:], strict=True))
-    back = asset_from_values(7, values)
+    back = ASSETS.record(row[:1], row[1:])
     assert back == record
     assert str(back.total_deposit) == "15000.00000000"
     assert back.update_time is not None and back.update_time.utcoffset() == timedelta(hours=8)

@@ -11,7 +11,6 @@ import asyncio
 import decimal
 from collections.abc import AsyncIterable, Awaitable, Callable
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, Final
 
 from asset_client.store._table import DatasetTable, Row
@@ -41,6 +40,25 @@ class Progress:
         self.walking = ""
 
 
+class _Sums:
+    """Exact running sums of some decimal fields of records."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self._fields = fields
+        self._totals = [Decimal(0)] * len(fields)
+
+    def add(self, records: list[Any]) -> None:
+        add = _EXACT.add
+        for i, name in enumerate(self._fields):
+            total = self._totals[i]
+            for record in records:
+                total = add(total, getattr(record, name))
+            self._totals[i] = total
+
+    def by_field(self) -> dict[str, Decimal]:
+        return dict(zip(self._fields, self._totals, strict=True))
+
+
 async def stream(
     write: Callable[[list[Row]], Awaitable[None]],
     table: DatasetTable,
@@ -51,31 +69,29 @@ async def stream(
     """Render ``records`` as ``table`` rows and ``write`` them a batch at a time (the
     next batch fills while one is written); the exact sums of ``table.sum_fields``.
     ``on_batch(records stored so far)`` after each batch."""
-    totals = [Decimal(0)] * len(table.sum_fields)
-    amounts = attrgetter(*table.sum_fields) if table.sum_fields else None
-    single = len(table.sum_fields) == 1
+    sums = _Sums(table.sum_fields)
     count = 0
-    batch: list[Row] = []
+    batch: list[Any] = []
     async for record in records:
-        batch.append(table.row(record))
-        if amounts is not None:
-            values = (amounts(record),) if single else amounts(record)
-            totals = [_EXACT.add(t, v) for t, v in zip(totals, values, strict=True)]
+        batch.append(record)
         if len(batch) >= BATCH:
+            rows = [table.row(r) for r in batch]
+            sums.add(batch)
             if progress.pending is not None:
                 await progress.pending
                 if on_batch is not None:
                     on_batch(progress.done + count)
-            progress.pending = asyncio.ensure_future(write(batch))
+            progress.pending = asyncio.ensure_future(write(rows))
             count += len(batch)
             batch = []
     if progress.pending is not None:
         await progress.pending
         progress.pending = None
     if batch:
-        await write(batch)
+        sums.add(batch)
+        await write([table.row(r) for r in batch])
         count += len(batch)
     progress.done += count
     if on_batch is not None:
         on_batch(progress.done)
-    return dict(zip(table.sum_fields, totals, strict=True))
+    return sums.by_field()

@@ -17,7 +17,6 @@ import typing
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, Final
 
 import attrs
@@ -48,10 +47,6 @@ def _money(value: Decimal) -> str:
     return text
 
 
-def _iso(value: date) -> str:
-    return value.isoformat()
-
-
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -61,8 +56,8 @@ _CODECS: Final[tuple[tuple[type, Render, Parse, str], ...]] = (
     (bool, _bool, lambda text: text == "true", "TEXT"),
     (int, str, int, "INTEGER"),
     (Decimal, _money, Decimal, "TEXT"),
-    (datetime, _iso, datetime.fromisoformat, "TEXT"),
-    (date, _iso, date.fromisoformat, "TEXT"),
+    (datetime, datetime.isoformat, datetime.fromisoformat, "TEXT"),
+    (date, date.isoformat, date.fromisoformat, "TEXT"),
     (str, str, str, "TEXT"),
 )
 
@@ -125,8 +120,7 @@ class DatasetTable:
     window_key: str | None
     #: the endpoint's window filters (start, end), if it has a window
     window_filters: tuple[str, str] | None
-    _get: Callable[[Any], tuple[Any, ...]] = field(eq=False, repr=False)
-    _renders: tuple[Render, ...] = field(eq=False, repr=False)
+    _row: Callable[[Any], Row] = field(eq=False, repr=False)
     _key_parses: tuple[Parse, ...] = field(eq=False, repr=False)
     _parses: tuple[Parse, ...] = field(eq=False, repr=False)
 
@@ -142,10 +136,7 @@ class DatasetTable:
 
     def row(self, record: Any) -> Row:
         """``record`` as stored: keys, then values (exact strings; None for missing)."""
-        return tuple(
-            None if value is None else render(value)
-            for render, value in zip(self._renders, self._get(record), strict=True)
-        )
+        return self._row(record)
 
     def key(self, stored: Sequence[Any]) -> tuple[Any, ...]:
         """The typed key from its stored values (uid int, a day a `date`...)."""
@@ -203,10 +194,7 @@ def table_of(endpoint: Endpoint[Any, Any, Any]) -> DatasetTable:
         sum_fields=tuple(f.name for f in values if f.type is Decimal and not f.optional),
         window_key=endpoint.sort_field if windowed else None,
         window_filters=endpoint.window_filters,
-        get=attrgetter(*keys, *(f.name for f in values)),
-        # An int key stays an int (an INTEGER column); every other value is text.
-        renders=tuple(_identity if f.type is int else f.render for f in key_fields)
-        + tuple(f.render for f in values),
+        row=_row_function(key_fields, values),
         key_parses=tuple(_identity if f.type is int else f.parse for f in key_fields),
         parses=tuple(f.parse for f in values),
     )
@@ -214,3 +202,23 @@ def table_of(endpoint: Endpoint[Any, Any, Any]) -> DatasetTable:
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _row_function(keys: Sequence[_Field], values: Sequence[_Field]) -> Callable[[Any], Row]:
+    """record -> row, compiled once per table as a lambda that reads each field and renders
+    it in place, as a hand-written one would.  Why: a sync renders every record it walks,
+    and the generic loop (a render call per field through ``zip``) costs about 40 % more
+    per record.  The source holds only attribute names of an attrs class (identifiers)."""
+    parts: list[str] = []
+    scope: dict[str, Render] = {}
+    for i, f in enumerate([*keys, *values]):
+        if f in keys and f.type is int:
+            parts.append(f"r.{f.name}")  # an int key stays an int (an INTEGER column)
+            continue
+        scope[f"_{i}"] = f.render
+        call = f"_{i}(r.{f.name})"
+        if f.optional:
+            call = f"None if (v := r.{f.name}) is None else _{i}(v)"
+        parts.append(call)
+    compiled: Callable[[Any], Row] = eval(f"lambda r: ({', '.join(parts)},)", scope)  # noqa: S307
+    return compiled

@@ -23,7 +23,15 @@ from attrs import Factory, define, fields, frozen
 from asset_client import AssetClient, RateLimit
 from asset_client.core.walk import Order
 from asset_client.endpoints.base import Endpoint, PageLimits, get_request
-from asset_client.store import ChangeKind, Recording, SnapshotStatus, SnapshotStore
+from asset_client.store import (
+    Change,
+    ChangeKind,
+    HistoryEntry,
+    Recording,
+    Snapshot,
+    SnapshotStatus,
+    SnapshotStore,
+)
 from tests.conftest import SECRET
 
 PATH = "/api/v1/partner/rebates"
@@ -170,17 +178,43 @@ def _client(api_key: str, server: _Server) -> AssetClient:
 # -- the tests -------------------------------------------------------------------------------
 
 
-async def test_a_fourth_endpoint_syncs_twice_and_reads_back_its_changes_and_history(
-    tmp_path: Path, api_key: str, server: _Server
-) -> None:
-    db = tmp_path / "h.sqlite"
+#: The changes from day one to day two: (key, kind, before, after).
+DAY_TWO_CHANGES = [
+    ((1, "btc"), ChangeKind.GONE, {"amount": "0.10", "paid_at": None}, None),
+    (
+        (1, "usdt"),
+        ChangeKind.CHANGED,
+        {"amount": "10.5", "paid_at": "2026-11-26T08:00:00+08:00"},
+        {"amount": "11.25", "paid_at": "2026-11-27T08:00:00+08:00"},
+    ),
+    ((4, "doge"), ChangeKind.NEW, None, {"amount": "42", "paid_at": "2026-11-27T10:00:00+08:00"}),
+    (
+        (5, "usdt"),
+        ChangeKind.CHANGED,
+        {"amount": "7", "paid_at": None},
+        {"amount": "7", "paid_at": "2026-11-27T11:00:00+08:00"},
+    ),
+]
+
+
+async def _two_syncs(
+    db: Path, api_key: str, server: _Server
+) -> tuple[Snapshot, Snapshot, list[Change], list[HistoryEntry]]:
+    """Day one, then (the server's data changed) day two; the changes and uid 1's history."""
     async with await SnapshotStore.open(db) as store, _client(api_key, server) as client:
         first = (await store.sync_endpoints(client, [REBATES]))["rebates"]
-        server.rows = DAY_TWO  # the server's data changes between the syncs
+        server.rows = DAY_TWO
         second = (await store.sync_endpoints(client, [Recording(endpoint=REBATES)]))["rebates"]
         changes = [c async for c in store.changes(dataset=REBATES)]
         history = await store.history(1, dataset=REBATES)
-        listed = await store.snapshots(dataset=REBATES)
+        assert await store.snapshots(dataset=REBATES) == [first, second]
+    return first, second, changes, history
+
+
+async def test_a_fourth_endpoint_syncs_twice_and_reads_back_its_changes_and_history(
+    tmp_path: Path, api_key: str, server: _Server
+) -> None:
+    first, second, changes, history = await _two_syncs(tmp_path / "h.sqlite", api_key, server)
     assert server.requests == [1, 2, 3] * 2  # five rows in pages of two, twice
     assert first.series.dataset == "rebates" and first.series == second.series
     assert first.series.describe() == f"rebates from {server.base_url} (+08:00)"
@@ -188,30 +222,9 @@ async def test_a_fourth_endpoint_syncs_twice_and_reads_back_its_changes_and_hist
     assert (second.records, second.new, second.changed, second.gone) == (5, 1, 2, 1)
     assert first.sums == {"amount": Decimal("21.600")}  # exact, digits as summed
     assert second.sums == {"amount": Decimal("64.25")} and second.requests == 3
-    assert [s.id for s in listed] == [first.id, second.id]
-    assert all(s.status is SnapshotStatus.COMPLETE for s in listed)
+    assert first.status is second.status is SnapshotStatus.COMPLETE
 
-    assert [(c.key, c.kind, c.before, c.after) for c in changes] == [
-        ((1, "btc"), ChangeKind.GONE, {"amount": "0.10", "paid_at": None}, None),
-        (
-            (1, "usdt"),
-            ChangeKind.CHANGED,
-            {"amount": "10.5", "paid_at": "2026-11-26T08:00:00+08:00"},
-            {"amount": "11.25", "paid_at": "2026-11-27T08:00:00+08:00"},
-        ),
-        (
-            (4, "doge"),
-            ChangeKind.NEW,
-            None,
-            {"amount": "42", "paid_at": "2026-11-27T10:00:00+08:00"},
-        ),
-        (
-            (5, "usdt"),
-            ChangeKind.CHANGED,
-            {"amount": "7", "paid_at": None},
-            {"amount": "7", "paid_at": "2026-11-27T11:00:00+08:00"},
-        ),
-    ]
+    assert [(c.key, c.kind, c.before, c.after) for c in changes] == DAY_TWO_CHANGES
     assert changes[1].uid == 1 and changes[1].keys == {"uid": 1, "coin": "usdt"}
     assert changes[1].after_record == Rebate(
         1, "usdt", Decimal("11.25"), datetime(2026, 11, 27, 8, tzinfo=ZONE)
@@ -227,6 +240,12 @@ async def test_a_fourth_endpoint_syncs_twice_and_reads_back_its_changes_and_hist
     ]
     assert history[2].record == changes[1].after_record
 
+
+async def test_a_fourth_endpoints_table_is_its_own_and_a_reader_reads_it(
+    tmp_path: Path, api_key: str, server: _Server
+) -> None:
+    db = tmp_path / "h.sqlite"
+    first, _, changes, _ = await _two_syncs(db, api_key, server)
     # Its table is the endpoint's name, keyed as the endpoint says; only changes stored.
     with sqlite3.connect(db) as conn:
         columns = [r[1] for r in conn.execute("PRAGMA table_info(rebates)")]
@@ -234,11 +253,10 @@ async def test_a_fourth_endpoint_syncs_twice_and_reads_back_its_changes_and_hist
         (seen,) = conn.execute("SELECT count(*) FROM sync_seen_rebates").fetchone()
     assert columns == ["series_id", "uid", "coin", "valid_from", "valid_to", "amount", "paid_at"]
     assert (rows, seen) == (5 + 1 + 2, 0)
-
     # A reader (read-only, as the CLI opens) reads it the same way.
     async with await SnapshotStore.open(db, readonly=True) as store:
-        since_first = [c.key async for c in store.changes(dataset=REBATES, since=first.id)]
-        assert since_first == [c.key for c in changes]
+        since_first = [c async for c in store.changes(dataset=REBATES, since=first.id)]
+        assert since_first == changes
         assert [e.key for e in await store.history(4, dataset=REBATES)] == [(4, "doge")]
 
 

@@ -4,8 +4,10 @@ The sharp edge: a file is only written to if it is empty, or already carries thi
 application's id and a schema version this code knows.  Anything else (not SQLite, another
 program's database, a newer schema) is refused before a single byte changes.  A writer
 migrates an older file in one transaction (all or nothing); a reader never migrates, and
-reads an older file through temporary views (`_schema.legacy_views`).  A new file is made
-as version 1 and then migrated like any old one, so every migration runs on every new file.
+reads an older file through temporary views (`_schema.legacy_views`), so a reader that
+opened an old file just before a writer upgraded it fails on its next read (open again).
+A new file is made as version 1 and migrated like any old one: every migration runs on
+every new file.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ __all__ = ["ALL_DATASETS", "DATASETS", "DatasetName", "DatasetRef", "dataset_of"
 
 DatasetName = Literal["assets", "invitees", "volume"]
 #: A dataset as the API takes it: its name, or the endpoint itself.
-DatasetRef = str | Endpoint[Any, Any, Any]
+DatasetRef = DatasetName | Endpoint[Any, Any, Any]
 
 DATASETS: Final[dict[str, DatasetTable]] = {
     name: table_of(endpoint) for name, endpoint in ENDPOINTS.items()
@@ -25,7 +25,7 @@ DATASETS: Final[dict[str, DatasetTable]] = {
 ALL_DATASETS: Final[tuple[DatasetName, ...]] = ("assets", "invitees", "volume")
 
 
-def dataset_of(dataset: DatasetRef) -> DatasetTable:
+def dataset_of(dataset: DatasetRef | str) -> DatasetTable:
     """The table of ``dataset`` (a name, or any `Endpoint`); a `ValueError` naming the
     value otherwise."""
     if isinstance(dataset, Endpoint):

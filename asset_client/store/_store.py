@@ -17,11 +17,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from yarl import URL
 
-from asset_client.client.client import AssetClient
 from asset_client.store._datasets import ALL_DATASETS, DatasetName, DatasetRef, dataset_of
 from asset_client.store._db import Database
 from asset_client.store._errors import StoreError
@@ -31,6 +30,9 @@ from asset_client.store._read import Reader
 from asset_client.store._sync import Syncer
 from asset_client.store._window import volume_dates
 from asset_client.store._write import Writer
+
+if TYPE_CHECKING:  # the store uses only the client's public API
+    from asset_client.client.client import AssetClient
 
 __all__ = ["SnapshotStore"]
 

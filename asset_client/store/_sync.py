@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from asset_client.client.client import AssetClient
 from asset_client.client.version import VERSION
 from asset_client.store._errors import StoreBusyError, StoreError
 from asset_client.store._models import Series, Snapshot, SnapshotStatus
@@ -23,9 +22,11 @@ from asset_client.store._table import DatasetTable, Row
 from asset_client.store._window import automatic_window
 from asset_client.store._write import Writer
 
+if TYPE_CHECKING:  # the store uses only the client's public API
+    from asset_client.client.client import AssetClient
+
 __all__ = ["Syncer"]
 
-T = TypeVar("T")
 #: Runs a blocking call on the store's worker thread.
 Call = Callable[..., Awaitable[Any]]
 

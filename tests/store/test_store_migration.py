@@ -231,4 +231,5 @@ async def test_the_old_dataset_names_still_work_with_a_warning(tmp_path: Path) -
     async with await SnapshotStore.open(tmp_path / "h.sqlite") as store:
         await store.record(stream([asset(1)]), Series(source="test", quote="usdt"))
         with pytest.warns(DeprecationWarning, match="'invitee_assets' is now called 'assets'"):
-            assert [s.id for s in await store.snapshots(dataset="invitee_assets")] == [1]
+            old_name: Any = "invitee_assets"
+            assert [s.id for s in await store.snapshots(dataset=old_name)] == [1]

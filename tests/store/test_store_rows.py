@@ -3,13 +3,14 @@
 Hypothesis plays sequences of snapshots (any uids appearing, changing, vanishing and
 coming back, in any order) through the real `Writer` and `Reader` on a real SQLite file,
 batch by batch as a sync does, and checks every snapshot's counts, every state, and
-`changes` between any two, by both query plans.
+`changes` between any two, by both query plans; and the same for a windowed dataset
+(volume: (uid, day) keys, each snapshot a window of days, the rows outside it kept).
 """
 
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asset_client import InviteeAsset
-from asset_client.store import Series
+from asset_client.store import Series, Snapshot
 from asset_client.store._datasets import DATASETS
 from asset_client.store._db import Database
 from asset_client.store._read import Reader
@@ -113,6 +114,78 @@ def test_versions_follow_every_sequence_of_snapshots(
                         if base.get(uid) != target.get(uid)
                     ]
                     assert plans == [want, want]  # both query plans, same answer
+        finally:
+            db.close()
+
+
+VOLUME = DATASETS["volume"]
+_DAYS = [date(2026, 11, d) for d in range(20, 27)]
+
+
+@st.composite
+def _volume_snapshot(draw: st.DrawFn) -> tuple[tuple[date, date], list[Row]]:
+    """A window of days, and (uid, day) rows inside it, in any order."""
+    first = draw(st.integers(0, len(_DAYS) - 1))
+    last = draw(st.integers(first, len(_DAYS) - 1))
+    keys = draw(st.sets(st.tuples(st.integers(1, 6), st.sampled_from(_DAYS[first : last + 1]))))
+    rows = [(uid, day.isoformat(), draw(_money)) for uid, day in keys]
+    return (_DAYS[first], _DAYS[last]), draw(st.permutations(rows))
+
+
+VolumeModel = dict[tuple[int, str], Row]
+
+
+def _store_volume(db: Database, window: tuple[date, date], rows: list[Row], batch: int) -> Snapshot:
+    writer = Writer(db)
+    writer.begin()
+    writer.start_snapshot(VOLUME, Series(dataset="volume", source="model", quote=""), "test")
+    for start in range(0, len(rows), batch):
+        writer.write(rows[start : start + batch])
+    (snapshot,) = writer.commit([writer.finish_snapshot(None, {}, window)])
+    return snapshot
+
+
+def _expected(before: VolumeModel, after: VolumeModel) -> list[tuple[tuple[int, date], str]]:
+    return [
+        (
+            (uid, date.fromisoformat(day)),
+            "new" if (uid, day) not in before else "gone" if (uid, day) not in after else "changed",
+        )
+        for uid, day in sorted(before.keys() | after.keys())
+        if before.get((uid, day)) != after.get((uid, day))
+    ]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_volume_snapshot(), min_size=1, max_size=5), st.integers(1, 5))
+def test_a_windowed_dataset_keeps_the_rows_outside_each_window(
+    snapshots: list[tuple[tuple[date, date], list[Row]]], batch: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(Path(tmp) / "h.sqlite", write=True, busy_timeout=1)
+        try:
+            previous: VolumeModel = {}
+            base: Snapshot | None = None
+            for window, rows in snapshots:
+                snapshot = _store_volume(db, window, rows, batch)
+                # The window's days are walked again: what it lacks there is gone;
+                # the days outside it keep their rows.
+                start, end = (d.isoformat() for d in window)
+                model = {k: v for k, v in previous.items() if not start <= k[1] <= end}
+                model.update({(r[0], r[1]): r for r in rows})
+                current = db.conn.execute(
+                    "SELECT uid, day, volume FROM volume WHERE valid_to IS NULL"
+                ).fetchall()
+                assert {(r[0], r[1]): tuple(r) for r in current} == model
+                changes = [
+                    (c.key, c.kind.value)
+                    for found in Reader(db).changes(VOLUME, base, snapshot)
+                    for c in found
+                ]
+                assert changes == _expected(previous, model)
+                assert snapshot.new == len(model.keys() - previous.keys())
+                assert snapshot.gone == len(previous.keys() - model.keys())
+                previous, base = model, snapshot
         finally:
             db.close()
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from yarl import URL
 
+from asset_client.endpoints import Endpoint
 from asset_client.store._datasets import ALL_DATASETS, DatasetName, DatasetRef, dataset_of
 from asset_client.store._db import Database
 from asset_client.store._errors import StoreError
@@ -208,7 +209,7 @@ class SnapshotStore:
     async def sync_endpoints(
         self,
         client: AssetClient,
-        recordings: Sequence[Recording | Any],
+        recordings: Sequence[Recording | Endpoint[Any, Any, Any]],
         *,
         page_size: int | None = None,
         source: str | None = None,

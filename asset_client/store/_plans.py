@@ -35,7 +35,7 @@ class Recording:
     """
 
     endpoint: Endpoint[Any, Any, Any]
-    filters: Mapping[str, object] = field(factory=dict)
+    filters: Mapping[str, object] = field(factory=dict, hash=False)
     days: tuple[date, date] | None = None
 
 

@@ -1,35 +1,37 @@
-"""Opening a history database: recognise it, create or migrate its schema, map errors.
-
-The sharp edge: a file is only written to if it is empty, or already carries this
-application's id and a schema version this code knows.  Anything else (not SQLite, another
-program's database, a newer schema) is refused before a single byte changes.
+"""The history file's schema, as SQL text: each version's migration, and how an older file
+reads as the current one (pure: no I/O).
 
 Schema versions live in ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a version-``n``
-database to ``n + 1`` inside the same transaction that bumps the version, so an upgrade is
-all or nothing.  Version 1 is the first; a new file is made as version 1 and then
-migrated like any old one, so every migration runs on every new file.
+file to ``n + 1``.  A migration is history: once released its text never changes (a
+dataset's table made today comes from `_sql.table_ddl`, which may).  The sharp edge:
+readers never migrate, so a read-only open of a version-1 or -2 file reads it through
+temporary views (`legacy_views`) that show it as the current version; `LEGACY_NAMES` is
+the one place the old dataset names are mapped.
 """
+
+# ruff: noqa: S608 - SQL text from constants only
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Final
 
 __all__ = [
     "APPLICATION_ID",
+    "LEGACY_NAMES",
     "MIGRATIONS",
+    "SCHEMA_V1",
     "SCHEMA_VERSION",
-    "StoreBusyError",
-    "StoreError",
-    "connect",
-    "store_error",
+    "legacy_views",
+    "statements",
 ]
 
 #: ``PRAGMA application_id``: "ACHS" (asset-client history store), so `file(1)` and this
 #: code can tell our databases from any other SQLite file.
 APPLICATION_ID: Final = 0x41434853
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
+
+#: Dataset names as schema versions 1 and 2 stored them -> their one name since 3.
+LEGACY_NAMES: Final = {"invitee_assets": "assets", "daily_volume": "volume"}
 
 SCHEMA_V1: Final = """
 CREATE TABLE series (
@@ -121,160 +123,105 @@ CREATE TABLE sync_seen_volume (
 ) WITHOUT ROWID;
 """
 
+
+def _sums(total_volume: str) -> str:
+    """A version-1/2 snapshot's sums as version 3 keeps them: JSON of exact decimal text
+    (digits only, so no escaping is needed), '{}' for a dataset without sums."""
+    return f"""CASE WHEN status <> 'complete' THEN NULL
+        WHEN total_deposit IS NOT NULL THEN '{{"total_deposit": "' || total_deposit
+            || '", "total_withdrawal": "' || total_withdrawal
+            || '", "current_balance": "' || current_balance || '"}}'
+        WHEN {total_volume} IS NOT NULL THEN '{{"volume": "' || {total_volume} || '"}}'
+        ELSE '{{}}' END"""
+
+
+_SNAPSHOTS_V3: Final = """
+CREATE TABLE snapshots_v3 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: ids order snapshots in time
+    series_id INTEGER NOT NULL REFERENCES series (id),
+    taken_at TEXT NOT NULL,          -- ISO 8601 with offset (UTC): when the walk started
+    finished_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('complete', 'failed', 'interrupted')),
+    records INTEGER,                 -- the rest is NULL unless complete
+    sums TEXT,                       -- JSON {field: exact sum as text} of the required
+                                     -- decimal fields; '{}' for a dataset without any
+    new INTEGER,                     -- against the series' previous complete snapshot
+    changed INTEGER,
+    gone INTEGER,
+    requests INTEGER,
+    window_start TEXT,               -- a windowed dataset (volume): first day walked
+    window_end TEXT,                 -- and last
+    client_version TEXT NOT NULL,
+    error TEXT                       -- why a failed or interrupted sync stopped
+)"""
+
+_V3_COLUMNS: Final = (
+    "id, series_id, taken_at, finished_at, status, records, sums, new, changed, gone, "
+    "requests, window_start, window_end, client_version, error"
+)
+
+
+def _renamed(old: str, new: str, keys: str) -> str:
+    """A version table renamed to its dataset's name, its indexes with it."""
+    return f"""
+ALTER TABLE {old} RENAME TO {new};
+DROP INDEX {old}_current;
+DROP INDEX {old}_from;
+DROP INDEX {old}_to;
+CREATE INDEX {new}_current ON {new} (series_id, {keys}) WHERE valid_to IS NULL;
+CREATE INDEX {new}_from ON {new} (series_id, valid_from);
+CREATE INDEX {new}_to ON {new} (series_id, valid_to) WHERE valid_to IS NOT NULL;
+UPDATE series SET dataset = '{new}' WHERE dataset = '{old}';
+"""
+
+
+#: 2 -> 3: one name per dataset (tables and series take the names the CLI and the
+#: library use); one ``sums`` column for every dataset's sums instead of a column each
+#: (the snapshots table is rebuilt: SQLite before 3.35 cannot drop a column).
+MIGRATION_2_TO_3: Final = (
+    _renamed("invitee_assets", "assets", "uid")
+    + _renamed("daily_volume", "volume", "uid, day")
+    + _SNAPSHOTS_V3
+    + f""";
+INSERT INTO snapshots_v3 ({_V3_COLUMNS})
+    SELECT id, series_id, taken_at, finished_at, status, records, {_sums("total_volume")},
+    new, changed, gone, requests, window_start, window_end, client_version, error
+    FROM snapshots;
+-- Ids are never reused: the new table continues the old one's sequence.
+DELETE FROM sqlite_sequence WHERE name = 'snapshots_v3';
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'snapshots_v3', seq FROM sqlite_sequence WHERE name = 'snapshots';
+DROP TABLE snapshots;
+ALTER TABLE snapshots_v3 RENAME TO snapshots;
+CREATE INDEX snapshots_by_series ON snapshots (series_id, status, id);
+"""
+)
+
 #: from-version -> SQL taking the database to the next version.
-MIGRATIONS: Final[dict[int, str]] = {1: MIGRATION_1_TO_2}
+MIGRATIONS: Final[dict[int, str]] = {1: MIGRATION_1_TO_2, 2: MIGRATION_2_TO_3}
 
 
-class StoreError(Exception):
-    """The history database cannot be used or written; the message is one line.
-
-    Whatever raised it, the snapshots committed before are intact.
-    """
-
-    def __init__(self, message: str, *, usage: bool = False) -> None:
-        super().__init__(message)
-        #: True when the file given is the problem (not SQLite, another schema), rather
-        #: than the disk, a lock or the permissions.
-        self.usage = usage
-
-
-class StoreBusyError(StoreError):
-    """Another process holds the database's write lock (a sync in progress)."""
-
-
-def store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
-    """A one-line `StoreError` for an sqlite3 error met while ``doing`` something."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
-        return StoreBusyError(f"{path} is locked by another sync; try again when it has finished")
-    if name == "SQLITE_FULL":
-        return StoreError(
-            f"disk full while {doing} {path}; nothing was recorded, the earlier snapshots "
-            "are intact"
-        )
-    if name.startswith("SQLITE_READONLY"):
-        return StoreError(
-            f"{path} is read-only (or its directory is): cannot record a snapshot; the "
-            "earlier snapshots are intact"
-        )
-    if name == "SQLITE_NOTADB":
-        return StoreError(f"{path} is not a SQLite database", usage=True)
-    if name.startswith("SQLITE_CORRUPT"):
-        return StoreError(f"{path} is damaged ({exc}); restore it from a backup", usage=True)
-    if name.startswith("SQLITE_CANTOPEN"):
-        return StoreError(f"cannot open {path}: {exc}")
-    if name.startswith("SQLITE_IOERR"):
-        return StoreError(
-            f"I/O error while {doing} {path} ({exc}, disk full?); nothing was recorded, the "
-            "earlier snapshots are intact"
-        )
-    return StoreError(f"{doing} {path}: {exc}")
+def legacy_views(version: int) -> list[str]:
+    """Temporary views that show a version-1 or -2 file as the current version, for a
+    reader (which never migrates); they shadow the file's own tables by name."""
+    names = " ".join(f"WHEN '{old}' THEN '{new}'" for old, new in LEGACY_NAMES.items())
+    views = [
+        f"CREATE TEMP VIEW series AS SELECT id, CASE dataset {names} ELSE dataset END "
+        "AS dataset, source, quote, start_time, end_time, server_timezone FROM main.series",
+        "CREATE TEMP VIEW assets AS SELECT * FROM main.invitee_assets",
+    ]
+    if version >= 2:
+        views.append("CREATE TEMP VIEW volume AS SELECT * FROM main.daily_volume")
+    window = "window_start, window_end" if version >= 2 else "NULL, NULL"
+    views.append(
+        f"CREATE TEMP VIEW snapshots ({_V3_COLUMNS}) AS SELECT id, series_id, taken_at, "
+        f"finished_at, status, records, {_sums('total_volume' if version >= 2 else 'NULL')}, "
+        f"new, changed, gone, requests, {window}, client_version, error FROM main.snapshots"
+    )
+    return views
 
 
-def connect(path: Path, *, write: bool, busy_timeout: float) -> sqlite3.Connection:
-    """An autocommit connection to a checked history database at ``path``.
-
-    ``write=True`` creates the file and its schema if needed (and migrates an older one);
-    ``write=False`` opens read-only and never creates anything.
-    """
-    if path.is_dir():
-        raise StoreError(f"{path} is a directory; name a database file", usage=True)
-    if not write and not path.exists():
-        raise StoreError(f"no history database at {path} (run asset-client sync first)")
-    try:
-        if write:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
-        else:
-            uri = path.resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout)
-    except sqlite3.Error as exc:
-        raise store_error(exc, path, "opening") from None
-    try:
-        _check_and_prepare(conn, path, write=write)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    (app_id,) = conn.execute("PRAGMA application_id").fetchone()
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    (tables,) = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    return int(app_id), int(version), int(tables)
-
-
-def _check_and_prepare(conn: sqlite3.Connection, path: Path, *, write: bool) -> None:
-    try:
-        app_id, version, tables = _header(conn)
-    except sqlite3.Error as exc:
-        raise store_error(exc, path, "reading") from None
-    if app_id == 0 and version == 0 and tables == 0:
-        if not write:
-            raise StoreError(f"{path} holds no history yet (run asset-client sync first)")
-    else:
-        _check_known(path, app_id, version)
-        if not write or version == SCHEMA_VERSION:
-            _set_pragmas(conn, path, write=write)
-            return
-    _set_pragmas(conn, path, write=True)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            app_id, version, tables = _header(conn)  # another process may have won the race
-            if app_id == 0 and version == 0 and tables == 0:
-                for statement in _statements(SCHEMA_V1):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                version = 1
-            else:
-                _check_known(path, app_id, version)
-            while version < SCHEMA_VERSION:
-                for statement in _statements(MIGRATIONS[version]):
-                    conn.execute(statement)
-                version += 1
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    except sqlite3.Error as exc:
-        raise store_error(exc, path, "creating the schema in") from None
-
-
-def _check_known(path: Path, app_id: int, version: int) -> None:
-    if app_id != APPLICATION_ID:
-        raise StoreError(
-            f"{path} is a SQLite database of another program, not an asset-client history",
-            usage=True,
-        )
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has history schema version {version}, newer than this asset-client "
-            f"understands ({SCHEMA_VERSION}): upgrade asset-client to read it",
-            usage=True,
-        )
-    if version < 1:
-        raise StoreError(f"{path} has an unknown history schema version {version}", usage=True)
-
-
-def _set_pragmas(conn: sqlite3.Connection, path: Path, *, write: bool) -> None:
-    try:
-        if write:
-            # WAL: readers (changes, history) never block a sync, nor a sync them; a
-            # crash leaves uncommitted frames that the next open ignores.  FULL: the
-            # commit that ends a sync survives a power cut, at one fsync per sync.
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"cannot switch {path} to WAL mode (journal_mode={mode})")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA temp_store = MEMORY")  # the per-batch staging table
-        conn.execute("PRAGMA foreign_keys = OFF")  # declared for readers; checks cost inserts
-    except sqlite3.Error as exc:
-        raise store_error(exc, path, "opening") from None
-
-
-def _statements(script: str) -> list[str]:
+def statements(script: str) -> list[str]:
     """Split a script on ';' at line ends (our DDL has no ';' inside statements)."""
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

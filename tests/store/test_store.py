@@ -52,7 +52,7 @@ async def _changes(store: SnapshotStore, **kwargs: object) -> list[Change]:
 
 def _rows(path: Path) -> int:
     with sqlite3.connect(path) as conn:
-        (count,) = conn.execute("SELECT count(*) FROM invitee_assets").fetchone()
+        (count,) = conn.execute("SELECT count(*) FROM assets").fetchone()
     return int(count)
 
 
@@ -184,16 +184,32 @@ async def test_a_uid_changed_and_changed_back_is_not_a_change(tmp_path: Path) ->
     assert [(h.since, h.until) for h in history] == [(1, 2), (3, None)]  # gone, then back
 
 
-async def test_records_out_of_uid_order_are_refused_and_nothing_kept(tmp_path: Path) -> None:
+async def test_records_in_any_order_are_taken_but_a_uid_twice_is_refused(tmp_path: Path) -> None:
     series = Series(source="test", quote="usdt")
     async with await SnapshotStore.open(tmp_path / "h.sqlite") as store:
         await store.record(stream([asset(1)]), series)
-        with pytest.raises(StoreError, match="ascending uid order: uid 2 after 5"):
-            await store.record(stream([asset(5), asset(2)]), series)
+        backwards = await store.record(stream([asset(3), asset(2), asset(1, "5")]), series)
+        assert (backwards.new, backwards.changed, backwards.gone) == (2, 1, 0)
+        with pytest.raises(StoreError, match=r"came twice in one snapshot \(uid 2\)"):
+            await store.record(stream([asset(5), asset(2), asset(2, "9")]), series)
+        # Twice across batches too (the first batch holds the first copy).
+        many = [asset(uid) for uid in range(1, 1500)]
+        with pytest.raises(StoreError, match=r"came twice in one snapshot \(uid 7\)"):
+            await store.record(stream([*many, asset(7, "8")]), series)
         snapshots = await store.snapshots()
-        assert [s.status for s in snapshots] == [SnapshotStatus.COMPLETE, SnapshotStatus.FAILED]
-        assert snapshots[1].error is not None and "ascending" in snapshots[1].error
-        assert [c.uid for c in await _changes(store)] == [1]  # still the first snapshot
+        assert [s.status for s in snapshots] == [
+            SnapshotStatus.COMPLETE,
+            SnapshotStatus.COMPLETE,
+            SnapshotStatus.FAILED,
+            SnapshotStatus.FAILED,
+        ]
+        assert snapshots[2].error is not None and "twice" in snapshots[2].error
+        # Still the second snapshot: nothing of the refused ones was kept.
+        assert [(c.uid, c.kind) for c in await _changes(store)] == [
+            (1, ChangeKind.CHANGED),
+            (2, ChangeKind.NEW),
+            (3, ChangeKind.NEW),
+        ]
 
 
 async def _many(count: int, reached: asyncio.Event, at: int) -> AsyncIterator[InviteeAsset]:

@@ -25,7 +25,7 @@ from tests._store_helpers import INVITEES, SEED, config
 from tests.conftest import SECRET
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-VOLUME = Series(dataset="daily_volume", source="sandbox", quote="")
+VOLUME = Series(dataset="volume", source="sandbox", quote="")
 INVITEE_SERIES = Series(dataset="invitees", source="sandbox", quote="")
 
 
@@ -95,7 +95,7 @@ async def test_one_sync_records_assets_invitees_and_volume_as_the_client_walks_t
     assert snaps["volume"].total_volume == sum((Decimal(v) for v in volumes.values()), Decimal(0))
     stored_invitees = _current(db, "SELECT uid, register_time FROM invitees WHERE valid_to IS NULL")
     assert stored_invitees == invitees
-    stored_volume = _current(db, "SELECT uid, day, volume FROM daily_volume WHERE valid_to IS NULL")
+    stored_volume = _current(db, "SELECT uid, day, volume FROM volume WHERE valid_to IS NULL")
     assert stored_volume == volumes
 
 
@@ -134,18 +134,13 @@ async def test_volume_rows_outside_the_window_stay_and_only_changed_days_are_sto
 ) -> None:
     db = tmp_path / "h.sqlite"
     async with await SnapshotStore.open(db) as store:
-        first = await store.record_keyed(
-            "volume",
-            _days((1, D1, "10.5"), (1, D2, "3"), (2, D2, "7.00")),
-            VOLUME,
-            window=(D1, D2),
+        first = await store.record(
+            _days((1, D1, "10.5"), (1, D2, "3"), (2, D2, "7.00")), VOLUME, window=(D1, D2)
         )
         assert (first.records, first.new, first.total_volume) == (3, 3, Decimal("20.50"))
         # The next day: D2 was still open and grew for uid 1, uid 2's D2 was revised
         # away, D3 is new.  D1 is outside the window: kept, not gone.
-        second = await store.record_keyed(
-            "volume", _days((1, D3, "1"), (1, D2, "4")), VOLUME, window=(D2, D3)
-        )
+        second = await store.record(_days((1, D3, "1"), (1, D2, "4")), VOLUME, window=(D2, D3))
         assert (second.new, second.changed, second.gone) == (1, 1, 1)
         changes = [
             (c.uid, c.day, c.kind, c.before, c.after) async for c in store.changes(dataset="volume")
@@ -163,7 +158,7 @@ async def test_volume_rows_outside_the_window_stay_and_only_changed_days_are_sto
         (D3, second.id, None, "1"),
     ]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM daily_volume").fetchone() == (5,)
+        assert conn.execute("SELECT count(*) FROM volume").fetchone() == (5,)
         assert conn.execute("SELECT count(*) FROM sync_seen_volume").fetchone() == (0,)
 
 
@@ -209,10 +204,10 @@ async def test_a_failing_second_or_third_walk_keeps_nothing_of_that_sync(
     complete = [s.id for s in snapshots if s.status is SnapshotStatus.COMPLETE]
     assert complete == [s.id for s in kept.values()]
     failed = [s for s in snapshots if s.status is SnapshotStatus.FAILED]
-    assert {s.series.dataset for s in failed} == {"invitee_assets", "invitees", "daily_volume"}
+    assert {s.series.dataset for s in failed} == {"assets", "invitees", "volume"}
     assert all(f"in the {walk} walk" in (s.error or "") for s in failed)
     with sqlite3.connect(db) as conn:
-        for table in ("invitee_assets", "invitees", "daily_volume"):
+        for table in ("assets", "invitees", "volume"):
             (late,) = conn.execute(
                 f"SELECT count(*) FROM {table} WHERE valid_from > ? OR valid_to IS NOT NULL",  # noqa: S608
                 (max(complete),),
@@ -240,7 +235,7 @@ async def test_bad_dataset_and_window_arguments_fail_before_any_request(
 
 async def test_a_volume_change_is_not_read_as_an_asset(tmp_path: Path) -> None:
     async with await SnapshotStore.open(tmp_path / "h.sqlite") as store:
-        await store.record_keyed("volume", _days((1, D1, "2")), VOLUME, window=(D1, D1))
+        await store.record(_days((1, D1, "2")), VOLUME, window=(D1, D1))
         [change] = [c async for c in store.changes(dataset="volume", quote="usdt")]
         [entry] = await store.history(1, dataset="volume")
     assert change.after == entry.values == {"volume": "2"}

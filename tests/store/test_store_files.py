@@ -89,7 +89,7 @@ async def test_a_newer_schema_is_refused_and_left_as_it_is(tmp_path: Path) -> No
         assert "upgrade asset-client" in str(error)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
-        assert conn.execute("SELECT count(*) FROM invitee_assets").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM assets").fetchone() == (3,)
 
 
 async def test_a_new_file_gets_the_current_schema_wal_and_our_application_id(

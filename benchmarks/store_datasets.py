@@ -1,6 +1,6 @@
 """The history store's invitee list and daily volume: cost per row, memory, changes.
 
-Generated records (no server) fed to `SnapshotStore.record_keyed`, in the API's order
+Generated records (no server) fed to `SnapshotStore.record`, in the API's order
 (newest first, not by uid), into a real SQLite file:
 
 - invitees: a first sync of N (all new), the same again (every row compared, nothing
@@ -33,7 +33,7 @@ from asset_client.store import Series, SnapshotStore
 
 T = TypeVar("T")
 INVITEES = Series(dataset="invitees", source="bench", quote="")
-VOLUME = Series(dataset="daily_volume", source="bench", quote="")
+VOLUME = Series(dataset="volume", source="bench", quote="")
 API_ROWS_PER_SECOND = 5 * 1000  #: 5 requests/s of 1000 records: the real walk's pace
 TODAY = date(2026, 11, 27)
 
@@ -110,7 +110,7 @@ async def run(n: int, workdir: Path) -> list[str]:
             ("invitees: next day (+0.5 %/-0.1 %)", _people(n, n // 200, n // 1000)),
         ):
             s, mib, snap = await _timed(
-                lambda p=people: store.record_keyed("invitees", _invitees(p), INVITEES)  # type: ignore[misc]
+                lambda p=people: store.record(_invitees(p), INVITEES, dataset="invitees")  # type: ignore[misc]
             )
             line(what, s, mib, len(people), f"new {snap.new} gone {snap.gone}")
         s, _, count = await _timed(lambda: _count(store, "invitees"))
@@ -119,7 +119,7 @@ async def run(n: int, workdir: Path) -> list[str]:
         rows = _volume_rows(n)
         window = (TODAY - timedelta(days=29), TODAY)
         s, mib, snap = await _timed(
-            lambda: store.record_keyed("volume", _volumes(rows), VOLUME, window=window)
+            lambda: store.record(_volumes(rows), VOLUME, dataset="volume", window=window)
         )
         line("volume: first sync, 30 days", s, mib, len(rows), f"new {snap.new}")
         recent = [r for r in rows if r[1] >= TODAY - timedelta(days=1)]
@@ -128,8 +128,11 @@ async def run(n: int, workdir: Path) -> list[str]:
             for i, (uid, day, v) in enumerate(recent)
         ]
         s, mib, snap = await _timed(
-            lambda: store.record_keyed(
-                "volume", _volumes(grown), VOLUME, window=(TODAY - timedelta(days=1), TODAY)
+            lambda: store.record(
+                _volumes(grown),
+                VOLUME,
+                dataset="volume",
+                window=(TODAY - timedelta(days=1), TODAY),
             )
         )
         out.append(

@@ -46,8 +46,9 @@ SANDBOX_MAY_IMPORT: Final = (
     "asset_client.records",
     "asset_client.errors",
 )
-#: Who may import the sandbox: the commands that start it (and the package's faces).
-SANDBOX_IMPORTED_BY: Final = ("cli",)
+#: Who may import the sandbox (a leaf test server, not a layer): what can start it for
+#: ``--sandbox`` (the export run's connection, the store's demo days, the commands).
+SANDBOX_IMPORTED_BY: Final = ("export", "store", "cli")
 #: The package's faces: they may import anything, and nothing inside may import them.
 FACES: Final = ("asset_client", "asset_client.__main__")
 TOP_LEVEL_FILES: Final = frozenset(
@@ -216,7 +217,11 @@ def layer_violation(importer: str, target: str) -> str | None:
         return None if allowed else f"sandbox may import only {', '.join(SANDBOX_MAY_IMPORT)}"
     if target.startswith(f"{PACKAGE}.sandbox"):
         allowed = importer.split(".")[1] in SANDBOX_IMPORTED_BY
-        return None if allowed else "only cli may start the sandbox (a test server, not a layer)"
+        return (
+            None
+            if allowed
+            else "only export, store and cli may start the sandbox (a test server, not a layer)"
+        )
     own, other = _layer(importer), _layer(target)
     if own is None or other is None:
         return f"{importer if own is None else target} belongs to no layer"

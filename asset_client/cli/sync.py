@@ -47,8 +47,14 @@ from asset_client.export.run import Credentials, open_client
 from asset_client.export.summary import SUMMARY_VERSION
 from asset_client.limit.limiter import RateLimit
 from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
-from asset_client.store import Series, Snapshot, SnapshotStatus, SnapshotStore, StoreError
-from asset_client.store._window import volume_dates
+from asset_client.store import (
+    Series,
+    Snapshot,
+    SnapshotStatus,
+    SnapshotStore,
+    StoreError,
+    volume_dates,
+)
 
 __all__ = ["COMMAND"]
 

@@ -20,6 +20,7 @@ from asset_client.store._plans import Recording
 from asset_client.store._schema import SCHEMA_VERSION
 from asset_client.store._store import SnapshotStore
 from asset_client.store._table import DatasetTable
+from asset_client.store._window import volume_dates
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -34,4 +35,5 @@ __all__ = [
     "SnapshotStore",
     "StoreBusyError",
     "StoreError",
+    "volume_dates",
 ]

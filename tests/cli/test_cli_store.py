@@ -77,7 +77,7 @@ async def test_two_syncs_then_changes_as_csv_and_jsonl(tmp_path: Path) -> None:
     want = expected_changes(_truth(0), _truth(1))
     counts = {k: sum(1 for w in want if w[1] == k) for k in ("new", "changed", "gone")}
     assert first.stderr.splitlines()[-1].startswith(
-        "asset-client: snapshot #1 of usdt from sandbox (UTC) in h.sqlite: 3000 records, "
+        "asset-client: snapshot #1 of assets usdt from sandbox (UTC) in h.sqlite: 3000 records, "
         "3000 new, 0 changed, 0 gone; sums: total_deposit="
     )
     assert (
@@ -106,7 +106,7 @@ async def test_two_syncs_then_changes_as_csv_and_jsonl(tmp_path: Path) -> None:
     ]
     assert as_csv.stderr.strip().startswith(
         f"asset-client: {len(want)} changes ({counts['new']} new, {counts['changed']} changed, "
-        f"{counts['gone']} gone) of usdt from sandbox (UTC) from #1 ("
+        f"{counts['gone']} gone) of assets usdt from sandbox (UTC) from #1 ("
     )
 
     as_jsonl = await cli(tmp_path, "changes", "--db", "h.sqlite", "--out", "c.jsonl")
@@ -138,7 +138,7 @@ async def test_snapshots_and_history(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(history.stdout)))
     assert [(r["since_snapshot"], r["until_snapshot"]) for r in rows] == [("1", "2"), ("2", "")]
     assert [{f: r[f] or None for f in FIELDS} for r in rows] == [changed[2], changed[3]]
-    assert rows[0]["series"] == "usdt from sandbox (UTC)"
+    assert rows[0]["series"] == "assets usdt from sandbox (UTC)"
 
 
 async def test_since_a_snapshot_or_a_date(tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ async def test_since_a_snapshot_or_a_date(tmp_path: Path) -> None:
     assert too_early.code == 2
     assert too_early.stderr.count("\n") == 1
     assert (
-        "no snapshot of usdt from sandbox (UTC) taken at or before 2020-01-01T00:00:00+00:00"
+        "no snapshot of assets usdt from sandbox (UTC) taken at or before 2020-01-01T00:00:00+00:00"
         in too_early.stderr
     )
     bad = await cli(tmp_path, "changes", "--db", "h.sqlite", "--since", "yesterday")

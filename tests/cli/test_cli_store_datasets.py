@@ -16,17 +16,19 @@ async def test_sync_records_all_three_datasets_and_each_reads_back(tmp_path: Pat
         result = await cli(tmp_path, "sync", "--sandbox", "--db", "h.sqlite", *FAST)
         assert result.code == 0, result.stderr
     lines = result.stderr.splitlines()[-3:]
-    assert lines[0].startswith("asset-client: snapshot #4 of usdt from sandbox (UTC) in h.sqlite:")
+    assert lines[0].startswith(
+        "asset-client: snapshot #4 of assets usdt from sandbox (UTC) in h.sqlite:"
+    )
     assert lines[1].startswith(
         "asset-client: snapshot #5 of invitees from sandbox (UTC) in h.sqlite:"
     )
-    assert lines[2].startswith("asset-client: snapshot #6 of daily_volume from sandbox (UTC)")
+    assert lines[2].startswith("asset-client: snapshot #6 of volume from sandbox (UTC)")
     assert "; days " in lines[2] and "volume=" in lines[2]
 
     # Default --dataset assets: the assets' changes, as before.
     assets = await cli(tmp_path, "changes", "--db", "h.sqlite")
     assert assets.stdout.startswith("uid,kind,before_total_deposit,")
-    assert "of usdt from sandbox (UTC) from #1 " in assets.stderr
+    assert "of assets usdt from sandbox (UTC) from #1 " in assets.stderr
 
     invitees = await cli(
         tmp_path, "changes", "--db", "h.sqlite", "--dataset", "invitees", "--format", "jsonl"
@@ -63,7 +65,7 @@ async def test_sync_records_all_three_datasets_and_each_reads_back(tmp_path: Pat
 
     with sqlite3.connect(tmp_path / "h.sqlite") as conn:
         uid, day, amount = conn.execute(
-            "SELECT uid, day, volume FROM daily_volume ORDER BY uid, day LIMIT 1"
+            "SELECT uid, day, volume FROM volume ORDER BY uid, day LIMIT 1"
         ).fetchone()
     history = await cli(
         tmp_path,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import math
 import sys
 import time
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any
 from asset_client.sandbox._config import (
     DEMO_API_KEY,
     DEMO_SECRET_KEY,
+    MAX_INVITEES,
     RequestRecord,
     SandboxConfig,
 )
@@ -45,6 +47,35 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
     return port
+
+
+def _invitees(text: str) -> int:
+    # Checked before anything is allocated: 10**30 would otherwise never listen.
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if not 0 <= count <= MAX_INVITEES:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 0 to {MAX_INVITEES:,}, got {text!r}"
+        )
+    return count
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _credential(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError(f"must not be empty, got {text!r}")
+    return text
 
 
 _DESCRIPTION = (
@@ -98,9 +129,12 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="interface to bind (anything but loopback must be given explicitly)",
     )
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="0 = any free port")
-    parser.add_argument("--api-key", default=DEMO_API_KEY, help="key the sandbox accepts")
+    parser.add_argument(
+        "--api-key", type=_credential, default=DEMO_API_KEY, help="key the sandbox accepts"
+    )
     parser.add_argument(
         "--secret-key",
+        type=_credential,
         default=DEMO_SECRET_KEY,
         help="secret the sandbox accepts (throwaway sandbox credentials only)",
     )
@@ -111,7 +145,12 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "permission: it gets code 6003, to try the permission error",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no log line per request")
-    parser.add_argument("--invitees", type=int, default=3000, help="invitees per quote")
+    parser.add_argument(
+        "--invitees",
+        type=_invitees,
+        default=3000,
+        help=f"invitees per quote (at most {MAX_INVITEES:,})",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
     parser.add_argument(
         "--days", type=int, default=0, help="serve the data this many simulated days later"
@@ -135,7 +174,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         default=200,
         help="200: code 29001 in the body; 429: HTTP 429 with Retry-After",
     )
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument(
+        "--latency", type=_seconds, default=0.0, help="seconds added to every answer"
+    )
     parser.add_argument(
         "--fault-rate",
         type=float,

@@ -18,11 +18,20 @@ from asset_client.core.signing import ASSETS_PATH
 from asset_client.sandbox._faults import Fault, FaultConfig
 from asset_client.sandbox._window import max_in_window
 
-__all__ = ["DEMO_API_KEY", "DEMO_SECRET_KEY", "RequestRecord", "SandboxConfig", "SandboxStats"]
+__all__ = [
+    "DEMO_API_KEY",
+    "DEMO_SECRET_KEY",
+    "MAX_INVITEES",
+    "RequestRecord",
+    "SandboxConfig",
+    "SandboxStats",
+]
 
 # Fixed, public demo credentials: they protect nothing and are meant to be printed.
 DEMO_API_KEY: Final = "demo-api-key"
 DEMO_SECRET_KEY: Final = "demo-secret-key"  # noqa: S105
+#: Most invitees per quote a sandbox serves (~1 GiB of synthetic data at the top).
+MAX_INVITEES: Final = 1_000_000
 
 
 def _frozen_keys(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -42,12 +51,14 @@ def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) ->
 class SandboxConfig:
     """How the sandbox behaves; every default models the documented server."""
 
-    invitees: int = attrs.field(default=3000, validator=attrs.validators.ge(0))
+    invitees: int = attrs.field(
+        default=3000, validator=[attrs.validators.ge(0), attrs.validators.le(MAX_INVITEES)]
+    )
     seed: int = 1
     # Simulated days after the seeded data: deposits, withdrawals, joins and leaves.
     days: int = attrs.field(default=0, validator=attrs.validators.ge(0))
-    api_key: str = DEMO_API_KEY
-    secret_key: str = DEMO_SECRET_KEY
+    api_key: str = attrs.field(default=DEMO_API_KEY, validator=attrs.validators.min_len(1))
+    secret_key: str = attrs.field(default=DEMO_SECRET_KEY, validator=attrs.validators.min_len(1))
     # api_key -> secret: keys that authenticate but lack the Affiliate permission (6003).
     non_affiliate_keys: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_keys)
     max_page_size: int = attrs.field(default=1000, validator=attrs.validators.ge(1))

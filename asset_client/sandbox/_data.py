@@ -57,6 +57,11 @@ class SandboxData:
             pop = self.install(quote, self.build(quote))
         return pop
 
+    @property
+    def days(self) -> int:
+        """Simulated days after the seeded data (see ``_days``)."""
+        return self._days
+
     def is_ready(self, quote: str) -> bool:
         return quote in self._populations
 

@@ -2,7 +2,8 @@
 
 So that two snapshots of the sandbox differ like two days of a real affiliate's invitees:
 each day some invitees deposit or withdraw (never-deposited ones make their first deposit),
-new invitees join above every uid, and the oldest few disappear.  Deterministic per
+new invitees register that day above every uid, and the oldest few disappear.  The partner
+endpoints add each day's trading volume (see ``_partner``).  Deterministic per
 (seed, quote, day).  The sharp edge: a day's events are dated after the seeded span
 (2026-07-01 onwards), whatever today's date.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from asset_client.sandbox._population import UNIT, Invitee, Population
+from asset_client.sandbox._population import DEPOSITOR, NEVER, UNIT, Invitee, Population
 from asset_client.sandbox._times import DAY, SPAN
 
 __all__ = ["advance"]
@@ -36,6 +37,9 @@ def _active(inv: Invitee, when: int, rng: random.Random) -> Invitee:
         when,
         inv.null_first_deposit,
         (deposit, withdrawal),
+        registered=inv.registered,
+        # A first deposit moves a registrant down the funnel (trading is the volume's).
+        profile=DEPOSITOR if inv.profile == NEVER else inv.profile,
     )
 
 
@@ -50,4 +54,5 @@ def advance(population: Population, seed: int, quote: str, days: int) -> None:
                 changed = _active(population[index], start + int(rng.random() * DAY), rng)
                 population.replace(index, changed)
         population.shrink(max(1, size * LEAVE_PER_THOUSAND // 1000))
-        population.grow(max(1, int(size * JOIN_SHARE)))
+        # Joiners register on this day (most have not deposited yet).
+        population.grow(max(1, int(size * JOIN_SHARE)), lo=start, hi=start + DAY - 1)

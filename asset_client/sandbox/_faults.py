@@ -7,6 +7,7 @@ the same decisions, so a failing test replays exactly.  Nothing fires unless con
 from __future__ import annotations
 
 import enum
+import math
 import random
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -76,9 +77,11 @@ class FaultConfig:
             raise ValueError("random_rate must be within 0..1")
         if self.random_rate > 0 and not self.random_kinds:
             raise ValueError("random_kinds must not be empty when random_rate > 0")
-        if min(self.latency, self.latency_jitter, self.timeout_delay, self.one_way_jitter) < 0:
+        delays = (self.latency, self.latency_jitter, self.timeout_delay, self.one_way_jitter)
+        if not all(math.isfinite(d) and d >= 0 for d in delays):
             raise ValueError(
-                "latency, latency_jitter, one_way_jitter and timeout_delay must be >= 0"
+                "latency, latency_jitter, one_way_jitter and timeout_delay must be finite "
+                f"and >= 0, got {delays}"
             )
         if any(ordinal < 1 for ordinal in self.script):
             raise ValueError("script ordinals are 1-based")

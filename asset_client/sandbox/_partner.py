@@ -1,9 +1,13 @@
 """The sandbox's invitee list and trading volume: one population, two endpoints (pure).
 
 The invitees are the assets endpoint's ``usdt`` population (so all three endpoints describe
-the same people) plus anyone a test registers while the sandbox runs.  Each invitee's
-registration time, referral code and sparse daily volumes are derived from the seed and its
-uid, so they survive the assets population's growth and shrinkage unchanged.
+the same people) plus anyone a test registers while the sandbox runs.  An invitee's
+registration time is the assets population's (a fixed epoch: the same on every run, never
+after the first deposit); its referral code and sparse daily volumes are derived from the
+seed and its uid (and its funnel profile: only traders and whales trade, never before their
+registration or first deposit), so they survive growth and shrinkage unchanged.  Each
+simulated day (``days``) adds trading to the last day for some traders, so volumes rise.
+``special_uids()`` names, deterministically, the uids a test needs (see ``SpecialUids``).
 
 Sharp edges, and the choices made where CoinW's docs are silent:
   * times have no zone: the list window is compared with registration times as written;
@@ -12,7 +16,9 @@ Sharp edges, and the choices made where CoinW's docs are silent:
     volume's is ``today - 30 days .. today`` (both ends inclusive);
   * registered invitees are not added to the assets endpoint (their assets would be zeros);
   * volumes exist only within the 90 days up to the day the sandbox started, on days at or
-    after the registration day.
+    after the registration and first-deposit days;
+  * a registration after the sandbox's start (a test's "now" inside the seeded span) is
+    mirrored to before it, so the list never shows a future registration.
 """
 
 from __future__ import annotations
@@ -28,15 +34,18 @@ from typing import Final, TypeVar
 import attrs
 
 from asset_client.sandbox._data import SandboxData
-from asset_client.sandbox._times import TIME_FORMAT, parse_datetime
+from asset_client.sandbox._population import DEPOSITOR, NEVER, TRADER, UNIT, WHALE, Invitee
+from asset_client.sandbox._times import ORIGIN, TIME_FORMAT, parse_datetime
 
 __all__ = [
     "DEFAULT_PARTNER_PAGE_SIZE",
+    "NOT_AN_INVITEE",
     "REFERRAL_CODES",
     "BadPartnerParameter",
     "InviteeListQuery",
     "PartnerData",
     "PartnerInvitee",
+    "SpecialUids",
     "VolumeQuery",
     "parse_invitee_params",
     "parse_volume_body",
@@ -47,7 +56,6 @@ T = TypeVar("T")
 DEFAULT_PARTNER_PAGE_SIZE: Final = 100
 REFERRAL_CODES: Final = ("CWALPHA1", "CWBETA22", "CWGAMMA3", "VIP2024")
 VOLUME_SPAN_DAYS: Final = 90
-_REGISTRATION_START: Final = datetime(2018, 1, 1)
 _DAY_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INT_RE: Final = re.compile(r"[0-9]{1,19}")
 _JAVA_INT_MAX: Final = 2**31 - 1
@@ -205,22 +213,73 @@ def parse_volume_body(body: bytes, *, today: date, max_page_size: int = 1000) ->
     return VolumeQuery(page_no=page_no, page_size=page_size, start=start, end=end, uid=uid)
 
 
-def _derive(seed: int, uid: int, until: datetime, last_day: date) -> PartnerInvitee:
-    """Registration, code and volumes of one base invitee, from the seed and uid alone."""
-    rng = random.Random(f"coinw-sandbox:{seed}:partner:{uid}")  # noqa: S311 - synthetic data
-    span = max(1, int((until - _REGISTRATION_START).total_seconds()))
-    registered = _REGISTRATION_START + timedelta(seconds=int(rng.random() * span))
+def _day_of(inv: Invitee, until: datetime) -> tuple[datetime, date | None]:
+    """(registration, first-deposit day) of an assets invitee; a registration after
+    ``until`` is mirrored to before it (still before the first deposit)."""
+    registered = ORIGIN + timedelta(seconds=inv.registered)
+    if registered > until:
+        registered = until - (registered - until)
+    first = (ORIGIN + timedelta(seconds=inv.events[0][0])).date() if inv.events else None
+    return registered, first
+
+
+def _derive(seed: int, inv: Invitee, until: datetime, last_day: date, days: int) -> PartnerInvitee:
+    """Registration, code and volumes of one base invitee, from the seed, the uid and its
+    funnel profile; ``days`` simulated days each add some trading on ``last_day``."""
+    rng = random.Random(f"coinw-sandbox:{seed}:partner:{inv.uid}")  # noqa: S311 - synthetic data
+    registered, first_deposit = _day_of(inv, until)
     code = REFERRAL_CODES[int(rng.random() * len(REFERRAL_CODES))]
-    volumes: list[tuple[date, int]] = []
-    if rng.random() < 0.6:
-        first = max(registered.date(), last_day - timedelta(days=VOLUME_SPAN_DAYS - 1))
-        days_open = (last_day - first).days + 1
-        if days_open > 0:
-            picks = {int(rng.random() * days_open) for _ in range(1 + int(rng.random() * 8))}
-            for offset in sorted(picks):
-                units = int((1 + rng.random() * 49_999) * 10**8)
-                volumes.append((first + timedelta(days=offset), units))
-    return PartnerInvitee(uid, registered, code, tuple(volumes))
+    trades = inv.profile in (TRADER, WHALE) and first_deposit is not None
+    if not trades or first_deposit is None:
+        return PartnerInvitee(inv.uid, registered, code)
+    whale = inv.profile == WHALE
+    scale = 50 if whale else 1
+    volumes: dict[date, int] = {}
+    first = max(registered.date(), first_deposit, last_day - timedelta(days=VOLUME_SPAN_DAYS - 1))
+    days_open = (last_day - first).days + 1
+    if days_open > 0:
+        picks = 1 + int(rng.random() * (40 if whale else 8))
+        for offset in sorted({int(rng.random() * days_open) for _ in range(picks)}):
+            volumes[first + timedelta(days=offset)] = int(
+                (1 + rng.random() * 49_999) * scale * UNIT
+            )
+        # Each simulated day, some traders trade more today: their recent volume rises.
+        for _day in range(days):
+            if rng.random() < (0.6 if whale else 0.3):
+                units = int((1 + rng.random() * 19_999) * scale * UNIT)
+                volumes[last_day] = volumes.get(last_day, 0) + units
+    return PartnerInvitee(inv.uid, registered, code, tuple(sorted(volumes.items())))
+
+
+@attrs.frozen(kw_only=True)
+class SpecialUids:
+    """Uids with a documented, exact story (see ``PartnerData.special_uids``).
+
+    ``today`` is the partner endpoints' last day (the sandbox's start date)."""
+
+    today: date
+    not_invitee: int  #: on no endpoint: below every uid the sandbox hands out
+    never_deposited: int  #: an invitee with no deposit ever and no volume
+    no_volume: int  #: deposited (``totalDeposit`` > 0) but no volume on any day
+    #: volume only on ``today - 31`` (700) and ``today - 45`` (300): outside a 30-day window
+    volume_outside_window: int
+    #: volume 1000 on ``today - 29`` (the first day of a 30-day window, today included) and
+    #: 500 on ``today - 30`` (the day just outside it)
+    window_boundary: int
+
+
+#: Below the lowest uid the sandbox ever hands out (uids start at 10,000,000 - 2,000).
+NOT_AN_INVITEE: Final = 9_000_000
+
+
+def _special_volumes(today: date) -> dict[str, tuple[tuple[date, int], ...]]:
+    def day(back: int) -> date:
+        return today - timedelta(days=back)
+
+    return {
+        "volume_outside_window": ((day(45), 300 * UNIT), (day(31), 700 * UNIT)),
+        "window_boundary": ((day(30), 500 * UNIT), (day(29), 1000 * UNIT)),
+    }
 
 
 class PartnerData:
@@ -234,6 +293,7 @@ class PartnerData:
         self._until = started  # base registrations all lie before the sandbox's start
         self.today = started.date()  # volumes exist up to here
         self._derived: dict[int, PartnerInvitee] = {}
+        self._special: SpecialUids | None = None
         self._registered: list[PartnerInvitee] = []
         self._version: tuple[int, ...] = ()
         self._by_registration: list[PartnerInvitee] = []
@@ -265,9 +325,11 @@ class PartnerData:
             len(self._registered),
         )
         if version != self._version:
-            for uid in uids:
-                if uid not in self._derived:
-                    self._derived[uid] = _derive(self._seed, uid, self._until, self.today)
+            days = self._base.days
+            for inv in population.matching(None):
+                if inv.uid not in self._derived:
+                    self._derived[inv.uid] = _derive(self._seed, inv, self._until, self.today, days)
+            self._pin_special(population.matching(None))
             everyone = [self._derived[uid] for uid in uids] + self._registered
             # Two stable sorts: uid ascending within registration time descending.
             everyone.sort(key=lambda inv: inv.uid)
@@ -279,6 +341,46 @@ class PartnerData:
             )
             self._version = version
         return self._by_registration
+
+    def _pin_special(self, population: Sequence[Invitee]) -> None:
+        """Choose the special uids once (the first fitting invitees, uid ascending) and
+        give the two volume ones their documented volumes."""
+        if self._special is not None:
+            return
+        cutoff = datetime.combine(self.today - timedelta(days=45), datetime.min.time())
+        chosen: dict[str, int] = {}
+        traders: list[int] = []
+        for inv in population:
+            registered, first = _day_of(inv, self._until)
+            if inv.profile == NEVER and not inv.events:
+                chosen.setdefault("never_deposited", inv.uid)
+            elif inv.profile == DEPOSITOR and inv.events:
+                chosen.setdefault("no_volume", inv.uid)
+            elif (
+                inv.profile == TRADER
+                and first is not None
+                and registered < cutoff
+                and first < cutoff.date()
+                and len(traders) < 2
+            ):
+                traders.append(inv.uid)
+            if len(chosen) == 2 and len(traders) == 2:
+                break
+        else:
+            return  # too few invitees for every story: special_uids() says so
+        volumes = _special_volumes(self.today)
+        for name, uid in zip(("volume_outside_window", "window_boundary"), traders, strict=True):
+            chosen[name] = uid
+            self._derived[uid] = attrs.evolve(self._derived[uid], volumes=volumes[name])
+        self._special = SpecialUids(today=self.today, not_invitee=NOT_AN_INVITEE, **chosen)
+
+    def special_uids(self) -> SpecialUids:
+        """The uids with a documented story, chosen deterministically for the sandbox's
+        seed, size and days (and kept while it runs, unless a fault removes them)."""
+        self._all()
+        if self._special is None:
+            raise LookupError("the population is too small to hold every special uid")
+        return self._special
 
     def invitees(
         self,

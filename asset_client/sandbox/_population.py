@@ -1,9 +1,11 @@
 """One quote's synthetic invitees: generated from a seed, uid ascending, edited in place.
 
-An invitee has a short dated history of deposits and withdrawals inside the seeded span; the
-totals for a time window are the sums of the events inside it, while ``currentBalance``
-ignores the window (as the docs say).  About 10% never deposited and come back with ``"0"``
-totals and an empty or null first deposit (both shapes, as the notes warn).  The sharp edge:
+An invitee registers inside the seeded span (a fixed epoch, never "now"), makes a first
+deposit some time after registering (or not yet), then a short dated history of deposits and
+withdrawals; the totals for a time window are the sums of the events inside it, while
+``currentBalance`` ignores the window (as the docs say).  A funnel like a real affiliate's:
+about a third never deposited (``"0"`` totals and an empty or null first deposit, both shapes,
+as the notes warn), about a quarter deposit but never trade, a few whales.  The sharp edge:
 every change (growth, shrinkage, insertions anywhere) is seeded from (seed, quote, batch), so
 a run replays exactly only when the same changes come in the same order.
 Money is exact integer units of 1e-8 rendered through Decimal with exactly 8 decimals; no float.
@@ -13,17 +15,27 @@ from __future__ import annotations
 
 import bisect
 import gc
+import math
 import random
 from decimal import Decimal
 from typing import Final
 
 from asset_client.sandbox._times import SPAN, format_time
 
-__all__ = ["UNIT", "Invitee", "Population"]
+__all__ = ["DEPOSITOR", "NEVER", "TRADER", "UNIT", "WHALE", "Invitee", "Population"]
 
 UNIT: Final = 10**8  #: units of an amount per coin (the wire format's resolution: 1e-8)
 _FIRST_UID: Final = 10_000_000
-_NEVER_DEPOSITED_SHARE: Final = 0.1
+# The funnel (profiles): shares of registrations.  A registrant whose first deposit would
+# fall after the span has not deposited yet, so recent cohorts convert less, as in life.
+NEVER: Final = 0  #: registered, never deposited
+DEPOSITOR: Final = 1  #: deposited, never trades
+TRADER: Final = 2  #: deposited and trades
+WHALE: Final = 3  #: deposits and trades tens of times more than a trader
+_NEVER_SHARE: Final = 0.25
+_DEPOSITOR_SHARE: Final = 0.25
+_WHALE_SHARE: Final = 0.02
+_MEAN_DEPOSIT_DELAY: Final = 4 * 86_400  #: registration -> first deposit (exponential)
 
 
 def _money(units: int) -> str:
@@ -42,6 +54,8 @@ class Invitee:
         "current_balance",
         "events",
         "null_first_deposit",
+        "profile",
+        "registered",
         "total_deposit",
         "total_withdrawal",
         "uid",
@@ -56,8 +70,14 @@ class Invitee:
         update_time: int,
         null_first_deposit: bool = False,
         totals: tuple[int, int] | None = None,
+        *,
+        registered: int = 0,
+        profile: int = TRADER,
     ) -> None:
         self.uid = uid
+        # Seconds since the origin; never after the first event (see `_generate`).
+        self.registered = registered
+        self.profile = profile  # NEVER, DEPOSITOR, TRADER or WHALE
         # (seconds since origin, signed units): positive = deposit, negative = withdrawal.
         self.events = events
         self.current_balance = current_balance
@@ -110,25 +130,47 @@ class Invitee:
         }
 
 
-def _generate(rng: random.Random, first_uid: int, count: int) -> list[Invitee]:
-    """``count`` invitees with ascending uids starting at ``first_uid``."""
+def _profile(draw: float) -> int:
+    if draw < _NEVER_SHARE:
+        return NEVER
+    if draw < _NEVER_SHARE + _DEPOSITOR_SHARE:
+        return DEPOSITOR
+    return WHALE if draw >= 1 - _WHALE_SHARE else TRADER
+
+
+def _generate(
+    rng: random.Random, first_uid: int, count: int, lo: int = 0, hi: int = SPAN
+) -> list[Invitee]:
+    """``count`` invitees with ascending uids starting at ``first_uid``, registered and
+    active within ``lo..hi`` (seconds since the origin): nothing before registration."""
     out: list[Invitee] = []
     append = out.append
     uid = first_uid
     rand = rng.random  # int(rand() * n) is ~2x faster than randint at this volume
-    span = SPAN + 1
+    span = hi - lo + 1
     for _ in range(count):
-        if rand() < _NEVER_DEPOSITED_SHARE:
-            append(Invitee(uid, (), 0, int(rand() * span), rand() < 0.5, (0, 0)))
+        profile = _profile(rand())
+        registered = lo + int(rand() * span)
+        # Exponential delay to the first deposit; past the span: has not deposited yet.
+        first_at = registered + int(-math.log(1.0 - rand()) * _MEAN_DEPOSIT_DELAY)
+        if profile == NEVER or first_at > hi:
+            update = registered + int(rand() * (hi - registered + 1))
+            append(
+                Invitee(
+                    uid, (), 0, update, rand() < 0.5, (0, 0), registered=registered, profile=NEVER
+                )
+            )
         else:
-            times = sorted([int(rand() * span) for _ in range(1 + int(rand() * 5))])
-            first = int((10 + rand() * 19_990) * UNIT)
+            scale = 50 if profile == WHALE else 1
+            later = [first_at + int(rand() * (hi - first_at + 1)) for _ in range(int(rand() * 5))]
+            times = [first_at, *sorted(later)]
+            first = int((10 + rand() * 19_990) * scale * UNIT)
             events = [(times[0], first)]
             balance = deposited = first
             withdrawn = 0
             for t in times[1:]:
                 if rand() < 0.6 or balance == 0:
-                    units = int((10 + rand() * 19_990) * UNIT)
+                    units = int((10 + rand() * 19_990) * scale * UNIT)
                     balance += units
                     deposited += units
                     events.append((t, units))
@@ -138,9 +180,22 @@ def _generate(rng: random.Random, first_uid: int, count: int) -> list[Invitee]:
                     withdrawn += units
                     events.append((t, -units))
             # Trading moves the balance away from deposits minus withdrawals (never below 0).
-            balance += int((rand() - 0.5) * (balance // 2))
-            update = times[-1] + int(rand() * (span - times[-1]))
-            append(Invitee(uid, tuple(events), balance, update, False, (deposited, withdrawn)))
+            if profile != DEPOSITOR:
+                balance += int((rand() - 0.5) * (balance // 2))
+            update = times[-1] + int(rand() * (hi - times[-1] + 1))
+            totals = (deposited, withdrawn)
+            append(
+                Invitee(
+                    uid,
+                    tuple(events),
+                    balance,
+                    update,
+                    False,
+                    totals,
+                    registered=registered,
+                    profile=profile,
+                )
+            )
         uid += 1 + int(rand() * 2_000)
     return out
 
@@ -178,8 +233,9 @@ class Population:
             raise ValueError(f"uid {invitee.uid} cannot replace uid {self._uids[index]}")
         self._items[index] = invitee
 
-    def grow(self, count: int) -> None:
-        """Append ``count`` invitees with uids above every existing one (pages don't shift)."""
+    def grow(self, count: int, *, lo: int = 0, hi: int = SPAN) -> None:
+        """Append ``count`` invitees with uids above every existing one (pages don't shift),
+        registered within ``lo..hi`` (seconds since the origin)."""
         if count <= 0:
             return
         # Each batch has its own derived seed, so growth is as deterministic as the base.
@@ -190,7 +246,7 @@ class Population:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            new = _generate(rng, self._next_uid, count)
+            new = _generate(rng, self._next_uid, count, lo, hi)
         finally:
             if gc_was_enabled:
                 gc.enable()

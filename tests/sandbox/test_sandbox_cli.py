@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import subprocess
+import sys
 
 import pytest
 
-from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY
+from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, FaultConfig, SandboxConfig
 from asset_client.sandbox._cli import (
     add_sandbox_parser,
+    build_parser,
     is_loopback,
     run_sandbox_command,
     sandbox_config_from_args,
 )
+from asset_client.sandbox._config import MAX_INVITEES
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -81,3 +86,42 @@ async def test_command_serves_until_cancelled(capsys: pytest.CaptureFixture[str]
 async def test_invalid_config_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert await run_sandbox_command(_parse("--port", "0", "--fault-rate", "2")) == 2
     assert "random_rate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--invitees", str(10**30)),
+        ("--invitees", "1000001"),
+        ("--invitees", "-1"),
+        ("--latency", "inf"),
+        ("--latency", "nan"),
+        ("--latency", "-0.5"),
+        ("--api-key", ""),
+        ("--secret-key", ""),
+    ],
+)
+def test_bad_values_are_usage_errors_naming_option_and_value(option: str, value: str) -> None:
+    # A real process: the exit status and stderr a user sees, before anything is allocated
+    # or bound (10**30 invitees used to grow memory without ever listening).
+    done = subprocess.run(
+        [sys.executable, "-m", "asset_client.sandbox", "--port", "0", option, value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"argument {option}" in done.stderr and repr(value) in done.stderr
+    assert "listening" not in done.stdout
+
+
+def test_the_invitee_bound_is_documented_and_held_by_the_config() -> None:
+    assert f"{MAX_INVITEES:,}" in build_parser().format_help()
+    assert _parse("--invitees", str(MAX_INVITEES)).invitees == MAX_INVITEES
+    with pytest.raises(ValueError, match="invitees"):
+        SandboxConfig(invitees=MAX_INVITEES + 1)
+    with pytest.raises(ValueError, match="api_key"):
+        SandboxConfig(api_key="")
+    with pytest.raises(ValueError, match="finite"):
+        FaultConfig(latency=math.inf)

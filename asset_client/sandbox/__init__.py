@@ -19,11 +19,13 @@ from asset_client.sandbox._config import (
 )
 from asset_client.sandbox._faults import Fault, FaultConfig
 from asset_client.sandbox._network import SetupDelayResolver, setup_delay_session
+from asset_client.sandbox._partner import NOT_AN_INVITEE, SpecialUids
 from asset_client.sandbox._server import Sandbox, run_sandbox
 
 __all__ = [
     "DEMO_API_KEY",
     "DEMO_SECRET_KEY",
+    "NOT_AN_INVITEE",
     "Fault",
     "FaultConfig",
     "RequestRecord",
@@ -31,6 +33,7 @@ __all__ = [
     "SandboxConfig",
     "SandboxStats",
     "SetupDelayResolver",
+    "SpecialUids",
     "run_sandbox",
     "setup_delay_session",
 ]

@@ -58,6 +58,11 @@ class SandboxData:
         return pop
 
     @property
+    def invitees(self) -> int:
+        """The base population's size per quote."""
+        return self._invitees
+
+    @property
     def days(self) -> int:
         """Simulated days after the seeded data (see ``_days``)."""
         return self._days

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import random
 
-from asset_client.sandbox._population import DEPOSITOR, NEVER, UNIT, Invitee, Population
+from asset_client.sandbox._population import (
+    DEPOSITOR,
+    NEVER,
+    UNIT,
+    Invitee,
+    Population,
+    is_quiet,
+)
 from asset_client.sandbox._times import DAY, SPAN
 
 __all__ = ["advance"]
@@ -50,7 +57,7 @@ def advance(population: Population, seed: int, quote: str, days: int) -> None:
         start = SPAN + 1 + (day - 1) * DAY
         size = len(population)
         for index in range(size):
-            if rng.random() < ACTIVE_SHARE:
+            if rng.random() < ACTIVE_SHARE and not is_quiet(seed, population[index].uid):
                 changed = _active(population[index], start + int(rng.random() * DAY), rng)
                 population.replace(index, changed)
         population.shrink(max(1, size * LEAVE_PER_THOUSAND // 1000))

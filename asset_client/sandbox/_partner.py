@@ -34,7 +34,15 @@ from typing import Final, TypeVar
 import attrs
 
 from asset_client.sandbox._data import SandboxData
-from asset_client.sandbox._population import DEPOSITOR, NEVER, TRADER, UNIT, WHALE, Invitee
+from asset_client.sandbox._population import (
+    DEPOSITOR,
+    NEVER,
+    TRADER,
+    UNIT,
+    WHALE,
+    Invitee,
+    is_quiet,
+)
 from asset_client.sandbox._times import ORIGIN, TIME_FORMAT, parse_datetime
 
 __all__ = [
@@ -343,14 +351,20 @@ class PartnerData:
         return self._by_registration
 
     def _pin_special(self, population: Sequence[Invitee]) -> None:
-        """Choose the special uids once (the first fitting invitees, uid ascending) and
-        give the two volume ones their documented volumes."""
+        """Choose the special uids once and give the two volume ones their documented
+        volumes: the first fitting quiet invitees (no simulated-day activity) from an
+        anchor uid a quarter up the base population (the oldest leave day by day), so the
+        same uids keep the same story on every day of a seed and size."""
         if self._special is not None:
             return
         cutoff = datetime.combine(self.today - timedelta(days=45), datetime.min.time())
         chosen: dict[str, int] = {}
         traders: list[int] = []
-        for inv in population:
+        anchor = 10_100_000 + 250 * self._base.invitees  # uids step ~1000 from ~10,050,000
+        quiet = [inv for inv in population if is_quiet(self._seed, inv.uid)]
+        ordered = [inv for inv in quiet if inv.uid >= anchor]
+        ordered += [inv for inv in quiet if inv.uid < anchor]
+        for inv in ordered:
             registered, first = _day_of(inv, self._until)
             if inv.profile == NEVER and not inv.events:
                 chosen.setdefault("never_deposited", inv.uid)

@@ -22,7 +22,16 @@ from typing import Final
 
 from asset_client.sandbox._times import SPAN, format_time
 
-__all__ = ["DEPOSITOR", "NEVER", "TRADER", "UNIT", "WHALE", "Invitee", "Population"]
+__all__ = [
+    "DEPOSITOR",
+    "NEVER",
+    "TRADER",
+    "UNIT",
+    "WHALE",
+    "Invitee",
+    "Population",
+    "is_quiet",
+]
 
 UNIT: Final = 10**8  #: units of an amount per coin (the wire format's resolution: 1e-8)
 _FIRST_UID: Final = 10_000_000
@@ -36,6 +45,12 @@ _NEVER_SHARE: Final = 0.25
 _DEPOSITOR_SHARE: Final = 0.25
 _WHALE_SHARE: Final = 0.02
 _MEAN_DEPOSIT_DELAY: Final = 4 * 86_400  #: registration -> first deposit (exponential)
+
+
+def is_quiet(seed: int, uid: int) -> bool:
+    """One invitee in twenty is quiet: no activity on simulated days, so the special uids
+    chosen among them (see ``_partner``) keep their story whatever the day."""
+    return ((uid * 2_654_435_761 + seed) & 0xFFFFFFFF) % 20 == 0
 
 
 def _money(units: int) -> str:

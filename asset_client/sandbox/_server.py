@@ -45,6 +45,7 @@ from asset_client.sandbox._faults import Fault, FaultConfig, FaultPlan
 from asset_client.sandbox._partner import (
     BadPartnerParameter,
     PartnerData,
+    SpecialUids,
     parse_invitee_params,
     parse_volume_body,
 )
@@ -107,6 +108,12 @@ class Sandbox:
         start = _parse_or_raise("start_time", start_time)
         end = _parse_or_raise("end_time", end_time)
         return self.data.population(quote).records(uid=uid, start=start, end=end)
+
+    def special_uids(self) -> SpecialUids:
+        """Uids with a documented story for tests and demos (not an invitee, never
+        deposited, no volume, volume only outside a 30-day window, the window's boundary
+        day): see :class:`~asset_client.sandbox.SpecialUids`."""
+        return self.partner.special_uids()
 
     # -- request handling ------------------------------------------------------------------
 

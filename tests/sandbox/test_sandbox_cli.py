@@ -104,7 +104,7 @@ async def test_invalid_config_exits_2(capsys: pytest.CaptureFixture[str]) -> Non
 def test_bad_values_are_usage_errors_naming_option_and_value(option: str, value: str) -> None:
     # A real process: the exit status and stderr a user sees, before anything is allocated
     # or bound (10**30 invitees used to grow memory without ever listening).
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "asset_client.sandbox", "--port", "0", option, value],
         capture_output=True,
         text=True,

@@ -38,6 +38,7 @@ from asset_client.sandbox._answers import (
     success,
     too_frequent,
 )
+from asset_client.sandbox._arrival import ArrivalStamps, serve_stamped
 from asset_client.sandbox._auth import authenticate
 from asset_client.sandbox._config import RequestRecord, SandboxConfig, SandboxStats
 from asset_client.sandbox._data import Population, SandboxData
@@ -73,6 +74,8 @@ class Sandbox:
         self.stats = SandboxStats(window=config.window)
         self.data = SandboxData(config.seed, config.invitees, config.days)
         self._window = SlidingWindow(config.rate_limit, config.window)
+        #: Each request's arrival, stamped as its first bytes reach the server (`_arrival`).
+        self.arrivals = ArrivalStamps(config.clock)
         self._plan = FaultPlan(config.faults)
         self._secrets: dict[str, str] = dict(config.non_affiliate_keys)
         self._secrets[config.api_key] = config.secret_key
@@ -122,7 +125,9 @@ class Sandbox:
         # against the limit and show in the stats too: a client bug that storms a wrong
         # path must not hide from the tests.
         api_key = request.headers.get("api_key")
-        allowed = self._window.hit((request.remote or "", api_key), self.config.clock())
+        arrived = self.arrivals.take(request.transport)
+        self.arrivals.done(request.transport)
+        allowed = self._window.hit((request.remote or "", api_key), arrived)
         answer = SERVER_ERROR
         if not allowed:
             self.stats.rejected += 1
@@ -130,7 +135,7 @@ class Sandbox:
         _, _, raw_query = request.raw_path.partition("?")
         self.stats.requests.append(
             RequestRecord(
-                time=self.config.clock(),
+                time=arrived,
                 api_key=api_key,
                 params=split_query(raw_query)[1],
                 status=answer.status,
@@ -143,16 +148,27 @@ class Sandbox:
         return answer.response()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._answer(request)
+        finally:
+            self.arrivals.done(request.transport)
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         if request.transport is not None and request.transport not in self._transports:
             self._transports.add(request.transport)
             self.stats.connections += 1
-        if (jitter := self._plan.arrival_delay()) > 0:
-            await asyncio.sleep(jitter)  # one-way jitter: the window counts it this late
+        # The arrival is the wire's (stamped at the first bytes), never moved by the loop's
+        # other work; one-way jitter is added to it arithmetically, and only the answer
+        # waits for it (as the network would hold it).
+        wire = self.arrivals.take(request.transport)
+        jitter = self._plan.arrival_delay()
+        if jitter > 0:
+            await asyncio.sleep(jitter)
         _, _, raw_query = request.raw_path.partition("?")
         decoded_query, params = split_query(raw_query)
-        # Everything up to the first await below runs in arrival order, so ordinals, the
-        # window and the fault streams stay deterministic under concurrency.
-        index, record, allowed = self._arrive(request, params)
+        # Everything up to the first await below runs in one step, so ordinals, the window
+        # and the fault streams stay deterministic under concurrency.
+        index, record, allowed = self._arrive(request, params, wire + jitter)
         plan = self._plan
         body = b""
         if request.method == "POST":
@@ -185,11 +201,10 @@ class Sandbox:
         return answer.response()
 
     def _arrive(
-        self, request: web.Request, params: tuple[tuple[str, str], ...]
+        self, request: web.Request, params: tuple[tuple[str, str], ...], arrived: float
     ) -> tuple[int, RequestRecord, bool]:
         """Log an arrival (provisionally, until answered), hit the window and draw its fault:
         (its index in ``stats.requests``, its record, whether the window allowed it)."""
-        arrived = self.config.clock()
         api_key = request.headers.get("api_key")
         index = len(self.stats.requests)
         # Each endpoint has its own 5/s per (IP, key); the assets key keeps its old shape.
@@ -312,14 +327,16 @@ async def run_sandbox(
         sandbox.app, access_log=None, handle_signals=False, shutdown_timeout=0.25
     )
     await runner.setup()
+    server: asyncio.Server | None = None
     try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound_port = runner.addresses[0][1]
+        server = await serve_stamped(runner, sandbox.arrivals, host, port)
+        bound_port = server.sockets[0].getsockname()[1]
         url_host = f"[{host}]" if ":" in host else host
         sandbox.base_url = f"http://{url_host}:{bound_port}"
         # By name, so a client's resolver runs (see sandbox._network).
         sandbox.named_url = f"http://localhost:{bound_port}"
         yield sandbox
     finally:
+        if server is not None:
+            server.close()  # stop listening; the runner closes the open connections
         await runner.cleanup()

@@ -4,7 +4,7 @@ An invitee registers inside the seeded span (a fixed epoch, never "now"), makes 
 deposit some time after registering (or not yet), then a short dated history of deposits and
 withdrawals; the totals for a time window are the sums of the events inside it, while
 ``currentBalance`` ignores the window (as the docs say).  A funnel like a real affiliate's:
-about a third never deposited (``"0"`` totals and an empty or null first deposit, both shapes,
+about a quarter never deposited (``"0"`` totals and an empty or null first deposit, both shapes,
 as the notes warn), about a quarter deposit but never trade, a few whales.  The sharp edge:
 every change (growth, shrinkage, insertions anywhere) is seeded from (seed, quote, batch), so
 a run replays exactly only when the same changes come in the same order.

@@ -43,6 +43,7 @@ from asset_client.sandbox._population import (
     Invitee,
     is_quiet,
 )
+from asset_client.sandbox._special import NOT_AN_INVITEE, SpecialUids, special_volumes
 from asset_client.sandbox._times import ORIGIN, TIME_FORMAT, parse_datetime
 
 __all__ = [
@@ -259,37 +260,6 @@ def _derive(seed: int, inv: Invitee, until: datetime, last_day: date, days: int)
     return PartnerInvitee(inv.uid, registered, code, tuple(sorted(volumes.items())))
 
 
-@attrs.frozen(kw_only=True)
-class SpecialUids:
-    """Uids with a documented, exact story (see ``PartnerData.special_uids``).
-
-    ``today`` is the partner endpoints' last day (the sandbox's start date)."""
-
-    today: date
-    not_invitee: int  #: on no endpoint: below every uid the sandbox hands out
-    never_deposited: int  #: an invitee with no deposit ever and no volume
-    no_volume: int  #: deposited (``totalDeposit`` > 0) but no volume on any day
-    #: volume only on ``today - 31`` (700) and ``today - 45`` (300): outside a 30-day window
-    volume_outside_window: int
-    #: volume 1000 on ``today - 29`` (the first day of a 30-day window, today included) and
-    #: 500 on ``today - 30`` (the day just outside it)
-    window_boundary: int
-
-
-#: Below the lowest uid the sandbox ever hands out (uids start at 10,000,000 - 2,000).
-NOT_AN_INVITEE: Final = 9_000_000
-
-
-def _special_volumes(today: date) -> dict[str, tuple[tuple[date, int], ...]]:
-    def day(back: int) -> date:
-        return today - timedelta(days=back)
-
-    return {
-        "volume_outside_window": ((day(45), 300 * UNIT), (day(31), 700 * UNIT)),
-        "window_boundary": ((day(30), 500 * UNIT), (day(29), 1000 * UNIT)),
-    }
-
-
 class PartnerData:
     """The partner endpoints' view of the population (lazy, cached, deterministic)."""
 
@@ -382,7 +352,7 @@ class PartnerData:
                 break
         else:
             return  # too few invitees for every story: special_uids() says so
-        volumes = _special_volumes(self.today)
+        volumes = special_volumes(self.today)
         for name, uid in zip(("volume_outside_window", "window_boundary"), traders, strict=True):
             chosen[name] = uid
             self._derived[uid] = attrs.evolve(self._derived[uid], volumes=volumes[name])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -181,13 +180,6 @@ def _plan(args: argparse.Namespace) -> _Plan:
     )
 
 
-def _create_private(path: Path, mode: int) -> None:
-    """A new history file gets ``mode`` (SQLite gives its -wal and -shm the file's mode);
-    an existing one is left as it is, and any trouble is the store's to report."""
-    with contextlib.suppress(OSError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
-
-
 def _same_series(series: Series, plan: _Plan) -> bool:
     """Whether a sandbox sync of ``plan`` records into ``series`` (of its first dataset)."""
     query = plan.query
@@ -291,8 +283,9 @@ class _Sync:
         plan = _plan(self.args)
 
         async def work() -> int:
-            _create_private(self.args.db, self.args.file_mode)
-            async with await SnapshotStore.open(self.args.db, busy_timeout=self.args.wait) as store:
+            async with await SnapshotStore.open(
+                self.args.db, busy_timeout=self.args.wait, file_mode=self.args.file_mode
+            ) as store:
                 day = await _sandbox_day(store, plan) if self.args.sandbox else 0
                 async with (
                     _server(self.args, plan, day) as (connection, credentials, source),

@@ -12,6 +12,8 @@ every new file.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -25,14 +27,22 @@ from asset_client.store._schema import (
     statements,
 )
 
-__all__ = ["connect"]
+__all__ = ["DEFAULT_FILE_MODE", "connect"]
+
+#: A new history file's mode (SQLite gives its -wal and -shm the same): it holds third
+#: parties' financial data, as exports do.
+DEFAULT_FILE_MODE = 0o600
 
 
-def connect(path: Path, *, write: bool, busy_timeout: float) -> sqlite3.Connection:
+def connect(
+    path: Path, *, write: bool, busy_timeout: float, file_mode: int = DEFAULT_FILE_MODE
+) -> sqlite3.Connection:
     """An autocommit connection to a checked history database at ``path``.
 
-    ``write=True`` creates the file and its schema if needed (and migrates an older one);
-    ``write=False`` opens read-only and never creates anything.
+    ``write=True`` creates the file (``file_mode``, the umask still applies) and its
+    schema if needed (and migrates an older one); ``write=False`` opens read-only
+    (``immutable`` where the directory is not writable: a read-only filesystem, where
+    WAL's side files cannot exist) and never creates anything.
     """
     if path.is_dir():
         raise StoreError(f"{path} is a directory; name a database file", usage=True)
@@ -40,10 +50,10 @@ def connect(path: Path, *, write: bool, busy_timeout: float) -> sqlite3.Connecti
         raise StoreError(f"no history database at {path} (run asset-client sync first)")
     try:
         if write:
+            _create(path, file_mode)
             conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
         else:
-            uri = path.resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout)
+            conn = _open_readonly(path, busy_timeout)
     except sqlite3.Error as exc:
         raise store_error(exc, path, "opening") from None
     try:
@@ -52,6 +62,40 @@ def connect(path: Path, *, write: bool, busy_timeout: float) -> sqlite3.Connecti
         conn.close()
         raise
     return conn
+
+
+def _create(path: Path, mode: int) -> None:
+    """A new file gets ``mode`` before SQLite opens it; an existing one keeps its own."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode))
+
+
+def _uri(path: Path, *, immutable: bool) -> str:
+    return path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+
+
+def _open_readonly(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """A read-only connection.  The file is first looked at as immutable (no locks, no
+    side files), so that a file refused here never gets a -wal or -shm beside it."""
+    _precheck(path)
+    immutable = not os.access(path.resolve().parent, os.W_OK)
+    uri = _uri(path, immutable=immutable)
+    return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout)
+
+
+def _precheck(path: Path) -> None:
+    """Refuse what is certainly not a history this code reads, touching nothing.  What
+    the file's own pages cannot tell (an empty file, a header still in the WAL) is left
+    to the checked open that follows."""
+    try:
+        with contextlib.closing(
+            sqlite3.connect(_uri(path, immutable=True), uri=True, isolation_level=None)
+        ) as conn:
+            app_id, version, _ = _header(conn)
+    except sqlite3.Error as exc:
+        raise store_error(exc, path, "reading") from None
+    if app_id != 0 or version != 0:
+        _check_known(path, app_id, version)
 
 
 def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:

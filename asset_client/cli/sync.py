@@ -88,10 +88,11 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--start",
         type=values.time,
         metavar="TIME",
-        help="assets window start, 'yyyy-MM-dd HH:mm:ss'",
+        help="assets window start, 'yyyy-MM-dd HH:mm:ss' (server time) or ISO 8601 with an "
+        "offset",
     )
     parser.add_argument(
-        "--end", type=values.time, metavar="TIME", help="assets window end, 'yyyy-MM-dd HH:mm:ss'"
+        "--end", type=values.time, metavar="TIME", help="assets window end, as --start"
     )
     parser.add_argument(
         "--volume-days",
@@ -147,7 +148,11 @@ def _plan(args: argparse.Namespace) -> _Plan:
     zone_name, zone = options.server_zone(args)
     options.checked_server(args)
     query = validate_query(
-        quote=args.quote, uid=None, start_time=args.start, end_time=args.end, server_tz=zone
+        quote=args.quote,
+        uid=None,
+        start_time=values.server_time(args.start, zone),
+        end_time=values.server_time(args.end, zone),
+        server_tz=zone,
     )
     try:
         # The volume window's own checks, now (before any request); "today" does not matter.

@@ -88,8 +88,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--start",
         type=values.time,
         metavar="TIME",
-        help="assets window start, 'yyyy-MM-dd HH:mm:ss' (server time) or ISO 8601 with an "
-        "offset",
+        help="assets window start, 'yyyy-MM-dd HH:mm:ss' (server time) or ISO 8601 with an offset",
     )
     parser.add_argument(
         "--end", type=values.time, metavar="TIME", help="assets window end, as --start"

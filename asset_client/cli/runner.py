@@ -117,15 +117,18 @@ class ReadJob:
 
     writes_stdout = True
 
-    def __init__(self, console: Console, work: Callable[[], Work]) -> None:
+    def __init__(
+        self, console: Console, work: Callable[[], Work], out: str | None = None
+    ) -> None:
         self._console = console
         self._work = work
+        self._out = out  # --out: a failed write names it ("No space left on device")
 
     def prepare(self) -> Work:
         return self._work()
 
     def failure_line(self, exc: BaseException) -> str:
-        return failure_line(exc)
+        return failure_line(exc, out=self._out)
 
     def interrupted(self) -> int:
         self._console.error(f"{PROG}: interrupted", exit_status=EXIT_INTERRUPTED)

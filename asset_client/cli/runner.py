@@ -117,9 +117,7 @@ class ReadJob:
 
     writes_stdout = True
 
-    def __init__(
-        self, console: Console, work: Callable[[], Work], out: str | None = None
-    ) -> None:
+    def __init__(self, console: Console, work: Callable[[], Work], out: str | None = None) -> None:
         self._console = console
         self._work = work
         self._out = out  # --out: a failed write names it ("No space left on device")

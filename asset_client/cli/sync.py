@@ -262,20 +262,23 @@ async def _server(
 
 
 class _Progress:
-    """One progress display per walk (each dataset counts its own records)."""
+    """One progress display per walk: it names its dataset, and counts that walk's records
+    and requests (its req/s is that walk's own)."""
 
     def __init__(self, console: Console, client: AssetClient) -> None:
         self._console = console
         self._client = client
         self._current: Progress = make_progress(console)
+        self._requests_before = 0  # the client's count when this walk started
 
     def next_walk(self, dataset: str) -> None:
         self._current.close()
-        self._current = make_progress(self._console)
+        self._requests_before = self._client.stats.requests
+        self._current = make_progress(self._console, label=dataset)
 
     def update(self, records: int) -> None:
         stats = self._client.stats
-        self._current.update(records, stats.expected_total, stats.requests)
+        self._current.update(records, stats.expected_total, stats.requests - self._requests_before)
 
     def close(self) -> None:
         self._current.close()

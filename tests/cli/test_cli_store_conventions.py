@@ -92,3 +92,23 @@ def test_sync_takes_proxy_as_export_does(
         err = capsys.readouterr().err
         assert "--proxy has no use with --sandbox" in err and "pw" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_walks_progress_names_its_dataset_and_counts_its_own_requests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21 #11: a plain progress line per walk (stderr is no terminal here)."""
+    monkeypatch.chdir(tmp_path)
+    sync = ["sync", "--sandbox", *FAST, "--db", "h.sqlite", "--page-size", "500"]
+    assert main([*sync, "--log-format", "json", "--summary-json", "s.json"]) == 0
+    docs = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    progress = [d for d in docs if d["kind"] == "progress"]
+    snapshots = json.loads((tmp_path / "s.json").read_text())["snapshots"]
+    assert [s["dataset"] for s in snapshots] == ["assets", "invitees", "volume"]
+    for snapshot in snapshots:
+        mine = [p for p in progress if p["dataset"] == snapshot["dataset"]]
+        assert mine, progress
+        assert all(f"progress: {snapshot['dataset']}: " in p["message"] for p in mine)
+        # this walk's requests, not the run's so far
+        assert 1 <= max(p["requests"] for p in mine) <= snapshot["requests"]
+        assert max(p["records"] for p in mine) <= snapshot["records"]

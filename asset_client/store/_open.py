@@ -75,25 +75,39 @@ def _uri(path: Path, *, immutable: bool) -> str:
 
 
 def _open_readonly(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    """A read-only connection.  The file is first looked at as immutable (no locks, no
+    """A read-only connection.  The header is read first as plain bytes (no locks, no
     side files), so that a file refused here never gets a -wal or -shm beside it."""
     _precheck(path)
-    immutable = not os.access(path.resolve().parent, os.W_OK)
+    # Immutable where WAL's side files cannot be made (a read-only filesystem), unless a
+    # -wal is there: its commits are the newest state, and an immutable reader skips it.
+    wal = Path(f"{path}-wal")
+    immutable = not os.access(path.resolve().parent, os.W_OK) and not (
+        wal.exists() and wal.stat().st_size > 0
+    )
     uri = _uri(path, immutable=immutable)
     return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout)
 
 
+#: A SQLite file's first bytes, and where its header keeps the two numbers checked here.
+_MAGIC = b"SQLite format 3\x00"
+_USER_VERSION_AT, _APPLICATION_ID_AT = 60, 68
+
+
 def _precheck(path: Path) -> None:
-    """Refuse what is certainly not a history this code reads, touching nothing.  What
-    the file's own pages cannot tell (an empty file, a header still in the WAL) is left
-    to the checked open that follows."""
+    """Refuse what is certainly not a history this code reads, from the file's header
+    bytes alone.  A header not yet written back from the WAL is an older one (never
+    another program's): what it cannot tell is left to the checked open that follows."""
     try:
-        with contextlib.closing(
-            sqlite3.connect(_uri(path, immutable=True), uri=True, isolation_level=None)
-        ) as conn:
-            app_id, version, _ = _header(conn)
-    except sqlite3.Error as exc:
-        raise store_error(exc, path, "reading") from None
+        with path.open("rb") as file:
+            head = file.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot open {path}: {exc.strerror}") from None
+    if not head:
+        return  # empty: the checked open says it holds no history yet
+    if len(head) < 100 or not head.startswith(_MAGIC):
+        raise StoreError(f"{path} is not a SQLite database", usage=True)
+    version = int.from_bytes(head[_USER_VERSION_AT : _USER_VERSION_AT + 4], "big", signed=True)
+    app_id = int.from_bytes(head[_APPLICATION_ID_AT : _APPLICATION_ID_AT + 4], "big", signed=True)
     if app_id != 0 or version != 0:
         _check_known(path, app_id, version)
 

@@ -98,7 +98,7 @@ def _work(args: argparse.Namespace, console: Console) -> Work:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    return run_job(args, console, ReadJob(console, lambda: _work(args, console)))
+    return run_job(args, console, ReadJob(console, lambda: _work(args, console), args.out))
 
 
 COMMAND = Command(

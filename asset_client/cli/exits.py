@@ -169,5 +169,6 @@ def failure_line(
             "run the same command with --resume to continue"
         )
     elif state.stdout_started:
-        parts.append("the output on stdout is incomplete")
+        where = "stdout" if out is None or out == "-" else out  # a device or a FIFO
+        parts.append(f"the output on {where} is incomplete")
     return "; ".join(parts)

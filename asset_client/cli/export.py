@@ -81,7 +81,8 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
             option,
             type=values.time_or_day,
             metavar="TIME",
-            help=f"window {edge}, 'yyyy-MM-dd HH:mm:ss' (volume: a day, yyyy-MM-dd)",
+            help=f"window {edge}, 'yyyy-MM-dd HH:mm:ss' (server time) or ISO 8601 with an "
+            "offset (volume: a day, yyyy-MM-dd)",
         )
     parser.add_argument(
         "--resume", action="store_true", help="continue an interrupted export from its checkpoint"
@@ -93,8 +94,8 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
 
 #: The shape of a window filter's value, by the filter's name (the validators' vocabulary).
 _SHAPES = {
-    "start_time": (values.TIME_LEN, "a time like '2026-03-01 00:00:00'"),
-    "end_time": (values.TIME_LEN, "a time like '2026-03-01 00:00:00'"),
+    "start_time": (values.TIME_LEN, values.TIME_HELP),
+    "end_time": (values.TIME_LEN, values.TIME_HELP),
     "start_date": (len("yyyy-MM-dd"), "a day like 2026-03-01"),
     "end_date": (len("yyyy-MM-dd"), "a day like 2026-03-01"),
 }
@@ -165,6 +166,9 @@ def output_format(args: argparse.Namespace, target: OutTarget) -> OutputFormat:
 def export_settings(args: argparse.Namespace) -> ExportSettings:
     """The export's settings from its command line; raises before any I/O."""
     endpoint = ENDPOINTS[args.dataset]
+    zone_name, zone = options.server_zone(args)
+    args.start = values.server_time(args.start, zone)  # an ISO time: the server's own
+    args.end = values.server_time(args.end, zone)
     filters = _filters(args, endpoint)
     target = out_target(args.out, resume=args.resume)
     fmt = output_format(args, target)
@@ -172,7 +176,6 @@ def export_settings(args: argparse.Namespace) -> ExportSettings:
         raise ExportError("--summary-json - and --out - would share stdout: name a file for one")
     proxy = options.proxy_for(args)
     options.checked_server(args)
-    zone_name, zone = options.server_zone(args)
     # Cross-field checks (start after end) with the library's own rules.
     query = endpoint.validate(**filters, server_tz=zone)
     return ExportSettings(

@@ -14,6 +14,7 @@ import argparse
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import get_args
+from urllib.parse import urlsplit
 
 from asset_client.cli import values
 from asset_client.client.client import DEFAULT_BASE_URL, checked_base_url
@@ -25,6 +26,7 @@ from asset_client.export.console import FORMATS
 from asset_client.export.files import DEFAULT_FILE_MODE, OutputFormat
 from asset_client.export.run import ExportError
 from asset_client.limit import LIMITER_ENV, resolve_limiter
+from asset_client.limit.redis_backend import redacted_url
 from asset_client.store import SCHEMA_VERSION
 
 __all__ = [
@@ -192,11 +194,35 @@ def add_history_options(parser: argparse.ArgumentParser, what: str) -> None:
 # -- checks of the request options, before any I/O ----------------------------------------
 
 
+#: Redis' databases by default (``databases 16``): a number beyond is refused by the
+#: server only when the first request waits for a permit, so it is refused here instead.
+REDIS_DATABASES = 16
+
+
 def checked_limiter(spec: str | None) -> str | None:
     """The --limiter value, checked now (a bad one is a usage error before any I/O)."""
-    if spec is not None:
-        resolve_limiter(spec)
+    if spec is None:
+        return None
+    resolve_limiter(spec)
+    if spec.strip().startswith(("redis://", "rediss://")):
+        _check_redis_url(spec.strip())
     return spec
+
+
+def _check_redis_url(spec: str) -> None:
+    """A port and a database number a Redis can have (the password never shows)."""
+    parts = urlsplit(spec)
+    shown = redacted_url(spec)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port's range when it is read
+    except ValueError:
+        raise ExportError(f"--limiter: the port must be 1..65535, got {shown!r}") from None
+    db = parts.path.strip("/") or "0"
+    if not (db.isdigit() and int(db) < REDIS_DATABASES):
+        raise ExportError(
+            f"--limiter: the database number must be 0..{REDIS_DATABASES - 1} (Redis' "
+            f"default), got {shown!r}"
+        )
 
 
 def proxy_for(args: argparse.Namespace) -> str | None:

@@ -54,6 +54,8 @@ def report_settings(args: argparse.Namespace) -> ReportSettings:
     except OutTargetError as exc:
         raise ExportError(str(exc)) from None
     _, zone = options.server_zone(args)
+    args.start = values.server_time(args.start, zone)  # an ISO time: the server's own
+    args.end = values.server_time(args.end, zone)
     # The report's cohort is a window of the invitee list: its rules, now.
     validate_invitee_query(start_time=args.start, end_time=args.end, server_tz=zone)
     return ReportSettings(

@@ -53,6 +53,8 @@ def cell(value: object) -> object:
 
 def output_format(args: argparse.Namespace) -> OutputFormat:
     """``--format``, else from the ``--out`` extension, else csv."""
+    if args.out == "":
+        raise StoreError("--out is empty: name a file, or - for stdout", usage=True)
     if args.format is not None:
         return OutputFormat(args.format)
     if args.out is not None and args.out != "-":

@@ -28,6 +28,7 @@ from asset_client.cli.exits import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     exit_code_for,
     failure_line,
 )
@@ -116,15 +117,16 @@ class ReadJob:
 
     writes_stdout = True
 
-    def __init__(self, console: Console, work: Callable[[], Work]) -> None:
+    def __init__(self, console: Console, work: Callable[[], Work], out: str | None = None) -> None:
         self._console = console
         self._work = work
+        self._out = out  # --out: a failed write names it ("No space left on device")
 
     def prepare(self) -> Work:
         return self._work()
 
     def failure_line(self, exc: BaseException) -> str:
-        return failure_line(exc)
+        return failure_line(exc, out=self._out)
 
     def interrupted(self) -> int:
         self._console.error(f"{PROG}: interrupted", exit_status=EXIT_INTERRUPTED)
@@ -137,13 +139,32 @@ class ReadJob:
 def run_job(args: Any, console: Console, job: Job) -> int:
     """Run ``job``; write its ``--summary-json`` (if asked) whatever the outcome."""
     started = time.monotonic()
-    status, error = _run(args, console, job)
     target = getattr(args, "summary_json", None)
+    problem = None if target is None else summary_target_problem(target)
+    if problem is not None:  # before any request: a run whose summary is lost is no run
+        console.error(f"{PROG}: error: {problem}", exit_status=EXIT_USAGE)
+        return EXIT_USAGE
+    status, error = _run(args, console, job)
     if target is not None and status != EXIT_BROKEN_PIPE:
         doc = job.summary(status, error, time.monotonic() - started)
         if doc is not None:
             _write_summary(console, target, doc)
     return status
+
+
+def summary_target_problem(target: str) -> str | None:
+    """Why ``--summary-json target`` could not be written (None: it can, as far as can
+    be told without writing)."""
+    if target == "-":
+        return None
+    if not target:
+        return "--summary-json is empty: name a file, or - for stdout"
+    path = Path(target)
+    if path.is_dir():
+        return f"--summary-json {target!r} is a directory: name a file in it"
+    if not path.parent.is_dir():
+        return f"--summary-json {target!r}: the directory {str(path.parent)!r} does not exist"
+    return None
 
 
 def _run(args: Any, console: Console, job: Job) -> tuple[int, str | None]:

@@ -11,8 +11,10 @@ here (not in `open_client`) because only this command knows that day.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -52,6 +54,7 @@ from asset_client.store import (
     Snapshot,
     SnapshotStatus,
     SnapshotStore,
+    StoreBusyError,
     StoreError,
     volume_dates,
 )
@@ -89,10 +92,10 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--start",
         type=values.time,
         metavar="TIME",
-        help="assets window start, 'yyyy-MM-dd HH:mm:ss'",
+        help="assets window start, 'yyyy-MM-dd HH:mm:ss' (server time) or ISO 8601 with an offset",
     )
     parser.add_argument(
-        "--end", type=values.time, metavar="TIME", help="assets window end, 'yyyy-MM-dd HH:mm:ss'"
+        "--end", type=values.time, metavar="TIME", help="assets window end, as --start"
     )
     parser.add_argument(
         "--volume-days",
@@ -148,7 +151,11 @@ def _plan(args: argparse.Namespace) -> _Plan:
     zone_name, zone = options.server_zone(args)
     options.checked_server(args)
     query = validate_query(
-        quote=args.quote, uid=None, start_time=args.start, end_time=args.end, server_tz=zone
+        quote=args.quote,
+        uid=None,
+        start_time=values.server_time(args.start, zone),
+        end_time=values.server_time(args.end, zone),
+        server_tz=zone,
     )
     try:
         # The volume window's own checks, now (before any request); "today" does not matter.
@@ -181,13 +188,6 @@ def _plan(args: argparse.Namespace) -> _Plan:
     )
 
 
-def _create_private(path: Path, mode: int) -> None:
-    """A new history file gets ``mode`` (SQLite gives its -wal and -shm the file's mode);
-    an existing one is left as it is, and any trouble is the store's to report."""
-    with contextlib.suppress(OSError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
-
-
 def _same_series(series: Series, plan: _Plan) -> bool:
     """Whether a sandbox sync of ``plan`` records into ``series`` (of its first dataset)."""
     query = plan.query
@@ -201,6 +201,35 @@ def _same_series(series: Series, plan: _Plan) -> bool:
             == (query.quote, query.start_time, query.end_time)
         )
     )
+
+
+@contextlib.asynccontextmanager
+async def _one_sandbox_sync(path: Path, wait: float) -> AsyncIterator[None]:
+    """Sandbox syncs of one file one after another, so that each reads its simulated day
+    after the one before has committed (an flock on the file itself: no file of its own,
+    gone with the process; SQLite's own locks are fcntl's and do not see it)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the day may repeat
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        deadline, delay = time.monotonic() + wait, 0.01
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"{path} is locked by another sync; try again when it has finished"
+                    ) from None
+                await asyncio.sleep(delay)  # backoff: a long sync is not polled hot
+                delay = min(delay * 2, 0.25)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 async def _sandbox_day(store: SnapshotStore, plan: _Plan) -> int:
@@ -233,20 +262,23 @@ async def _server(
 
 
 class _Progress:
-    """One progress display per walk (each dataset counts its own records)."""
+    """One progress display per walk: it names its dataset, and counts that walk's records
+    and requests (its req/s is that walk's own)."""
 
     def __init__(self, console: Console, client: AssetClient) -> None:
         self._console = console
         self._client = client
         self._current: Progress = make_progress(console)
+        self._requests_before = 0  # the client's count when this walk started
 
     def next_walk(self, dataset: str) -> None:
         self._current.close()
-        self._current = make_progress(self._console)
+        self._requests_before = self._client.stats.requests
+        self._current = make_progress(self._console, label=dataset)
 
     def update(self, records: int) -> None:
         stats = self._client.stats
-        self._current.update(records, stats.expected_total, stats.requests)
+        self._current.update(records, stats.expected_total, stats.requests - self._requests_before)
 
     def close(self) -> None:
         self._current.close()
@@ -291,18 +323,25 @@ class _Sync:
         plan = _plan(self.args)
 
         async def work() -> int:
-            _create_private(self.args.db, self.args.file_mode)
-            async with await SnapshotStore.open(self.args.db, busy_timeout=self.args.wait) as store:
-                day = await _sandbox_day(store, plan) if self.args.sandbox else 0
-                async with (
-                    _server(self.args, plan, day) as (connection, credentials, source),
-                    open_client(connection, credentials) as (client, _),
-                ):
-                    self.stats = client.stats
-                    await self._record(store, client, plan, source)
+            async with await SnapshotStore.open(
+                self.args.db, busy_timeout=self.args.wait, file_mode=self.args.file_mode
+            ) as store:
+                if not self.args.sandbox:
+                    await self._serve(store, plan, 0)
+                    return EXIT_OK
+                async with _one_sandbox_sync(self.args.db, self.args.wait):
+                    await self._serve(store, plan, await _sandbox_day(store, plan))
             return EXIT_OK
 
         return work
+
+    async def _serve(self, store: SnapshotStore, plan: _Plan, day: int) -> None:
+        async with (
+            _server(self.args, plan, day) as (connection, credentials, source),
+            open_client(connection, credentials) as (client, _),
+        ):
+            self.stats = client.stats
+            await self._record(store, client, plan, source)
 
     async def _record(
         self, store: SnapshotStore, client: AssetClient, plan: _Plan, source: str

@@ -22,6 +22,7 @@ from asset_client.errors import InvalidParameterError
 from asset_client.limit.limiter import RateLimit
 
 __all__ = [
+    "TIME_HELP",
     "TIME_LEN",
     "ascii_int",
     "day",
@@ -31,6 +32,7 @@ __all__ = [
     "rate",
     "referral_code",
     "retries",
+    "server_time",
     "since",
     "time",
     "time_or_day",
@@ -74,17 +76,43 @@ def volume_days(text: str) -> int:
     return int(text)
 
 
-def time(text: str) -> str:
-    """``yyyy-MM-dd HH:mm:ss``, CoinW's own time format."""
+#: What --start and --end take, said alike by every refusal.
+TIME_HELP = (
+    "a time like '2026-03-01 00:00:00' (yyyy-MM-dd HH:mm:ss, server time) or an ISO 8601 "
+    "time with an offset, like '2026-03-01T00:00:00+08:00' or '2026-03-01T00:00:00Z'"
+)
+
+
+def _aware(text: str) -> datetime | None:
+    """An ISO 8601 time with an offset (or Z), in whole seconds; None if ``text`` is not."""
     try:
-        if len(text) != TIME_LEN:
-            raise ValueError
-        datetime.strptime(text, TIME_FORMAT)
+        when = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a time like '2026-03-01 00:00:00' (yyyy-MM-dd HH:mm:ss), got {text!r}"
-        ) from None
-    return text
+        return None
+    if when.tzinfo is None or when.microsecond or len(text) <= TIME_LEN:
+        return None
+    return when
+
+
+def _is_server_time(text: str) -> bool:
+    try:
+        return len(text) == TIME_LEN and bool(datetime.strptime(text, TIME_FORMAT))
+    except ValueError:
+        return False
+
+
+def time(text: str) -> str:
+    """``yyyy-MM-dd HH:mm:ss`` (CoinW's own format, server time) or an ISO 8601 time with
+    an offset; `server_time` turns the latter into the former once the zone is known."""
+    if _is_server_time(text) or _aware(text) is not None:
+        return text
+    raise argparse.ArgumentTypeError(f"must be {TIME_HELP}, got {text!r}")
+
+
+def server_time(text: str | None, zone: tzinfo) -> str | None:
+    """A value of `time` (or a time of `time_or_day`) as the server's own string."""
+    when = None if text is None else _aware(text)
+    return text if when is None else when.astimezone(zone).strftime(TIME_FORMAT)
 
 
 def day(text: str) -> date:
@@ -97,19 +125,17 @@ def day(text: str) -> date:
 
 
 def time_or_day(text: str) -> str:
-    """``yyyy-MM-dd HH:mm:ss`` (assets, invitees) or ``yyyy-MM-dd`` (volume): which one a
-    dataset takes is checked once the dataset is known."""
+    """A `time` (assets, invitees) or ``yyyy-MM-dd`` (volume): which one a dataset takes
+    is checked once the dataset is known."""
+    if _is_server_time(text) or _aware(text) is not None:
+        return text
     try:
-        if len(text) == TIME_LEN:
-            datetime.strptime(text, TIME_FORMAT)
-        elif len(text) == _DAY_LEN and text[4] == text[7] == "-":
-            date.fromisoformat(text)
-        else:
+        if len(text) != _DAY_LEN or text[4] != "-" or text[7] != "-":
             raise ValueError
+        date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be a time like '2026-03-01 00:00:00' (yyyy-MM-dd HH:mm:ss), or a day "
-            f"like 2026-03-01 for --dataset volume, got {text!r}"
+            f"must be {TIME_HELP}, or a day like 2026-03-01 for --dataset volume, got {text!r}"
         ) from None
     return text
 

@@ -59,6 +59,8 @@ def resolve_out(text: str) -> OutTarget:
     """Classify ``--out TEXT``; raise `OutTargetError` with a clear message."""
     if text == "-":
         return OutTarget()
+    if not text:
+        raise OutTargetError("--out is empty: name a file, or - for stdout")
     path = Path(text)
     try:
         info = os.stat(path)  # follows symlinks: what a write would reach

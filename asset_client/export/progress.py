@@ -24,7 +24,7 @@ Clock = Callable[[], float]
 class Progress(Protocol):
     def update(self, records: int, total: int | None, requests: int) -> None:
         """``records`` written so far (resumed ones included), the server's ``total``
-        once known, and the requests this run sent."""
+        once known, and the requests this walk sent."""
 
     def close(self) -> None:
         """Stop drawing; call before printing anything else on the stream."""
@@ -43,9 +43,15 @@ class PlainProgress:
     """One line at the first update, then at most one every ``interval`` seconds."""
 
     def __init__(
-        self, console: Console | TextIO, *, interval: float = 2.0, clock: Clock = time.monotonic
+        self,
+        console: Console | TextIO,
+        *,
+        interval: float = 2.0,
+        clock: Clock = time.monotonic,
+        label: str | None = None,
     ):
         self._console = console if isinstance(console, Console) else Console(console)
+        self._label = label  # what is counted, when a run has several walks
         self._interval = interval
         self._clock = clock
         self._started = clock()
@@ -57,9 +63,12 @@ class PlainProgress:
             return
         self._last = now
         done = f"{records}/{total}" if total is not None else f"{records}"
+        label = {} if self._label is None else {"dataset": self._label}
         self._console.emit(
             "progress",
-            f"progress: {done} records, {_requests_text(requests, now - self._started)}",
+            f"progress: {self._label + ': ' if self._label else ''}{done} records, "
+            f"{_requests_text(requests, now - self._started)}",
+            **label,
             records=records,
             total=total,
             requests=requests,
@@ -79,10 +88,12 @@ class BarProgress:
         initial: int = 0,
         clock: Clock = time.monotonic,
         mininterval: float = 0.1,
+        label: str | None = None,
     ):
         self._clock = clock
         self._started = clock()
         self._bar = tqdm(
+            desc=label,  # which dataset, when a run has several walks
             total=None,
             initial=initial,
             unit=" records",
@@ -114,12 +125,15 @@ class NoProgress:
         pass
 
 
-def make_progress(console: Console | TextIO, *, initial: int = 0) -> Progress:
-    """A bar on a terminal, plain lines anywhere else, nothing when quiet."""
+def make_progress(
+    console: Console | TextIO, *, initial: int = 0, label: str | None = None
+) -> Progress:
+    """A bar on a terminal, plain lines anywhere else, nothing when quiet; ``label``
+    names what it counts (a dataset, when a run walks several)."""
     if not isinstance(console, Console):
         console = Console(console)
     if console.quiet:
         return NoProgress()
     if console.wants_bar:
-        return BarProgress(console.stream, initial=initial)
-    return PlainProgress(console)
+        return BarProgress(console.stream, initial=initial, label=label)
+    return PlainProgress(console, label=label)

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from asset_client.store._errors import StoreError, store_error
 from asset_client.store._models import Series, Snapshot, SnapshotStatus
-from asset_client.store._open import connect
+from asset_client.store._open import DEFAULT_FILE_MODE, connect
 from asset_client.store._sql import table_sql
 from asset_client.store._table import DatasetTable
 
@@ -74,10 +74,12 @@ def snapshot_from(row: Sequence[Any]) -> Snapshot:
 class Database:
     """One connection to a checked history file.  Call it from one thread only."""
 
-    def __init__(self, path: Path, *, write: bool, busy_timeout: float) -> None:
+    def __init__(
+        self, path: Path, *, write: bool, busy_timeout: float, file_mode: int = DEFAULT_FILE_MODE
+    ) -> None:
         self.path = path
         self.write = write
-        self.conn = connect(path, write=write, busy_timeout=busy_timeout)
+        self.conn = connect(path, write=write, busy_timeout=busy_timeout, file_mode=file_mode)
 
     def close(self) -> None:
         """Roll back a transaction left open, then close."""

@@ -7,6 +7,7 @@ lock or the permissions (exit 1); whichever it is, the committed snapshots are i
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -42,7 +43,10 @@ def store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
             f"disk full while {doing} {path}; nothing was recorded, the earlier snapshots "
             "are intact"
         )
-    if name.startswith("SQLITE_READONLY"):
+    if name.startswith("SQLITE_READONLY") or (
+        # WAL's side files cannot be made in a directory that cannot be written
+        name.startswith("SQLITE_CANTOPEN") and not os.access(path.parent, os.W_OK)
+    ):
         return StoreError(
             f"{path} is read-only (or its directory is): cannot record a snapshot; the "
             "earlier snapshots are intact"

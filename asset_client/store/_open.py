@@ -12,6 +12,8 @@ every new file.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -25,14 +27,22 @@ from asset_client.store._schema import (
     statements,
 )
 
-__all__ = ["connect"]
+__all__ = ["DEFAULT_FILE_MODE", "connect"]
+
+#: A new history file's mode (SQLite gives its -wal and -shm the same): it holds third
+#: parties' financial data, as exports do.
+DEFAULT_FILE_MODE = 0o600
 
 
-def connect(path: Path, *, write: bool, busy_timeout: float) -> sqlite3.Connection:
+def connect(
+    path: Path, *, write: bool, busy_timeout: float, file_mode: int = DEFAULT_FILE_MODE
+) -> sqlite3.Connection:
     """An autocommit connection to a checked history database at ``path``.
 
-    ``write=True`` creates the file and its schema if needed (and migrates an older one);
-    ``write=False`` opens read-only and never creates anything.
+    ``write=True`` creates the file (``file_mode``, the umask still applies) and its
+    schema if needed (and migrates an older one); ``write=False`` opens read-only
+    (``immutable`` where the directory is not writable: a read-only filesystem, where
+    WAL's side files cannot exist) and never creates anything.
     """
     if path.is_dir():
         raise StoreError(f"{path} is a directory; name a database file", usage=True)
@@ -40,10 +50,10 @@ def connect(path: Path, *, write: bool, busy_timeout: float) -> sqlite3.Connecti
         raise StoreError(f"no history database at {path} (run asset-client sync first)")
     try:
         if write:
+            _create(path, file_mode)
             conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
         else:
-            uri = path.resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout)
+            conn = _open_readonly(path, busy_timeout)
     except sqlite3.Error as exc:
         raise store_error(exc, path, "opening") from None
     try:
@@ -52,6 +62,54 @@ def connect(path: Path, *, write: bool, busy_timeout: float) -> sqlite3.Connecti
         conn.close()
         raise
     return conn
+
+
+def _create(path: Path, mode: int) -> None:
+    """A new file gets ``mode`` before SQLite opens it; an existing one keeps its own."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode))
+
+
+def _uri(path: Path, *, immutable: bool) -> str:
+    return path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+
+
+def _open_readonly(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """A read-only connection.  The header is read first as plain bytes (no locks, no
+    side files), so that a file refused here never gets a -wal or -shm beside it."""
+    _precheck(path)
+    # Immutable where WAL's side files cannot be made (a read-only filesystem), unless a
+    # -wal is there: its commits are the newest state, and an immutable reader skips it.
+    wal = Path(f"{path}-wal")
+    immutable = not os.access(path.resolve().parent, os.W_OK) and not (
+        wal.exists() and wal.stat().st_size > 0
+    )
+    uri = _uri(path, immutable=immutable)
+    return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout)
+
+
+#: A SQLite file's first bytes, and where its header keeps the two numbers checked here.
+_MAGIC = b"SQLite format 3\x00"
+_USER_VERSION_AT, _APPLICATION_ID_AT = 60, 68
+
+
+def _precheck(path: Path) -> None:
+    """Refuse what is certainly not a history this code reads, from the file's header
+    bytes alone.  A header not yet written back from the WAL is an older one (never
+    another program's): what it cannot tell is left to the checked open that follows."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot open {path}: {exc.strerror}") from None
+    if not head:
+        return  # empty: the checked open says it holds no history yet
+    if len(head) < 100 or not head.startswith(_MAGIC):
+        raise StoreError(f"{path} is not a SQLite database", usage=True)
+    version = int.from_bytes(head[_USER_VERSION_AT : _USER_VERSION_AT + 4], "big", signed=True)
+    app_id = int.from_bytes(head[_APPLICATION_ID_AT : _APPLICATION_ID_AT + 4], "big", signed=True)
+    if app_id != 0 or version != 0:
+        _check_known(path, app_id, version)
 
 
 def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:

@@ -82,11 +82,17 @@ class Reader:
 
         ``until`` defaults to the newest complete snapshot (of ``quote`` if given);
         ``since`` is a snapshot id of the same series, or a time: the newest snapshot of
-        the series taken at or before it.  By default, the one before ``until``.
+        the series taken at or before it.  By default, the one before ``until``.  A
+        ``since`` at or after the target (its id, or a time not before it was taken) is
+        the target itself: no changes.
         """
         target = self._target(until, quote, dataset)
         if isinstance(since, int):
             return self._since_id(since, target), target
+        if since is not None and target.taken_at <= since:
+            # The newest snapshot taken at or before ``since`` is the target itself: a cron
+            # job asking "since now" must not be shown the last sync's changes again.
+            return target, target
         series_id = self._db.series_id(target.series, create=False)
         earlier = SNAPSHOT_SQL + _COMPLETE + " AND s.series_id = ? AND s.id < ? ORDER BY s.id DESC"
         if since is None:
@@ -113,7 +119,7 @@ class Reader:
                 "the same parameters compare",
                 usage=True,
             )
-        if base.id >= target.id:
+        if base.id > target.id:
             raise StoreError(
                 f"--since snapshot #{since} is not older than #{target.id}", usage=True
             )

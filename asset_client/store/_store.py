@@ -26,6 +26,7 @@ from asset_client.store._datasets import ALL_DATASETS, DatasetName, DatasetRef, 
 from asset_client.store._db import Database
 from asset_client.store._errors import StoreError
 from asset_client.store._models import Change, HistoryEntry, Series, Snapshot
+from asset_client.store._open import DEFAULT_FILE_MODE
 from asset_client.store._plans import Recording, builtin_recordings, plan
 from asset_client.store._read import Reader
 from asset_client.store._sync import Syncer
@@ -73,9 +74,19 @@ class SnapshotStore:
 
     @classmethod
     async def open(
-        cls, path: str | Path, *, readonly: bool = False, busy_timeout: float = 5.0
+        cls,
+        path: str | Path,
+        *,
+        readonly: bool = False,
+        busy_timeout: float = 5.0,
+        file_mode: int = DEFAULT_FILE_MODE,
     ) -> SnapshotStore:
         """Open (and, unless ``readonly``, create or migrate) the database at ``path``.
+
+        A new file (and its -wal and -shm) gets ``file_mode``, owner-only by default
+        (the umask still applies); an existing file keeps its mode.  ``readonly`` opens
+        a file on a read-only filesystem too, and never leaves side files beside a file
+        it refuses.
 
         Raises `StoreError` with a one-line message if the file is not SQLite, belongs to
         another program, has a newer schema, or cannot be opened.
@@ -87,7 +98,9 @@ class SnapshotStore:
         try:
             database = await loop.run_in_executor(
                 executor,
-                lambda: Database(Path(path), write=not readonly, busy_timeout=busy_timeout),
+                lambda: Database(
+                    Path(path), write=not readonly, busy_timeout=busy_timeout, file_mode=file_mode
+                ),
             )
         except BaseException:
             executor.shutdown(wait=False)

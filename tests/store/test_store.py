@@ -171,6 +171,25 @@ async def test_since_and_until_pick_snapshots_of_the_same_series(tmp_path: Path)
             await _changes(store, since=99, quote="usdt")
 
 
+async def test_since_at_or_after_the_newest_snapshot_is_no_change(tmp_path: Path) -> None:
+    """Issue 21 #4: "the newest snapshot taken at or before" a time after the newest
+    snapshot is the newest itself, so a cron job asking "since now" sees nothing again."""
+    series = Series(source="test", quote="usdt")
+    async with await SnapshotStore.open(tmp_path / "h.sqlite") as store:
+        await store.record(stream([asset(1), asset(2)]), series)
+        s2 = await store.record(stream([asset(1, "2"), asset(3)]), series)
+        assert len(await _changes(store)) == 3  # the last sync's changes, by default
+        for since in (
+            s2.taken_at,
+            s2.taken_at + timedelta(seconds=1),
+            datetime(2999, 1, 1, tzinfo=UTC),
+            s2.id,
+        ):
+            base, target = await store.resolve(since=since)
+            assert (base, target) == (s2, s2)
+            assert await _changes(store, since=since) == []
+
+
 async def test_a_uid_changed_and_changed_back_is_not_a_change(tmp_path: Path) -> None:
     series = Series(source="test", quote="usdt")
     async with await SnapshotStore.open(tmp_path / "h.sqlite") as store:

@@ -73,6 +73,13 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         help="time between cycle starts: 90s, 15m, 1h (default 15m)",
     )
     parser.add_argument("--once", action="store_true", help="one cycle, then exit (cron)")
+    _add_event_options(parser)
+    options.add_quote_option(parser, "assets: default usdt", default="usdt")
+    options.add_request_options(parser, files="history file")
+
+
+def _add_event_options(parser: argparse.ArgumentParser) -> None:
+    """What is an event, and where it goes."""
     parser.add_argument(
         "--notify",
         action="append",
@@ -125,8 +132,6 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="first wait after a refused delivery (doubles, up to 5 min)",
     )
-    options.add_quote_option(parser, "assets: default usdt", default="usdt")
-    options.add_request_options(parser, files="history file")
 
 
 def _target(args: argparse.Namespace) -> Target:

@@ -3,6 +3,7 @@ apprise's ``json://`` reaches, the extras check, and a small sandbox target."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -24,8 +25,9 @@ ID = re.compile(r"\(event ([0-9a-f]{24})\)")
 def need(module: str) -> ModuleType:
     """The extra's module; under CI=true a missing one fails the test, else skips it."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        return __import__(module)
-    return pytest.importorskip(module)
+        return importlib.import_module(module)
+    found: ModuleType = pytest.importorskip(module)
+    return found
 
 
 def small_target(invitees: int = 300) -> Target:
@@ -78,9 +80,7 @@ async def receiving(receiver: Receiver) -> AsyncIterator[Receiver]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    server = site._server
-    assert server is not None
-    receiver.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    receiver.port = runner.addresses[0][1]
     try:
         yield receiver
     finally:

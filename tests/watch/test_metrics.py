@@ -17,7 +17,7 @@ from tests.watch._watch_helpers import need, small_target
 
 async def test_the_metrics_endpoint_serves_what_the_watch_did(tmp_path: Path) -> None:
     need("prometheus_client")
-    from prometheus_client.parser import text_string_to_metric_families  # noqa: PLC0415
+    from prometheus_client.parser import text_string_to_metric_families
 
     db = tmp_path / "h.sqlite"
     metrics = WatchMetrics()

@@ -69,7 +69,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 COMMAND = Command(
     name="events",
     help="list the events a watch found (first deposits, joins...), delivered or pending",
-    description="The watch's outbox in the history file: one row per event, oldest first.",
+    description=(
+        "The watch's outbox in the history file: one row per event, oldest first —\n"
+        "new invitees, first deposits, deposits, withdrawals, volume milestones."
+    ),
     add_options=_add_options,
     run=_run,
 )

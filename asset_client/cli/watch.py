@@ -250,7 +250,8 @@ COMMAND = Command(
     name="watch",
     help="sync every cycle and deliver events (first deposits, joins...) through apprise",
     description=(
-        "Each cycle: sync every dataset into the history (as sync), compute the events\n"
+        "Each cycle: sync every dataset (the invitees' assets, the invitee list, their\n"
+        "trading volume) into the history (as sync), compute the events\n"
         "an affiliate acts on — new_invitee, gone, first_deposit, deposit, withdrawal,\n"
         "volume_milestone — keep them in the history file's outbox and deliver them to\n"
         "every --notify URL (apprise: Telegram, Discord, Slack, e-mail, webhooks...).\n"

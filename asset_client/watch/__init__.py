@@ -10,7 +10,7 @@ from asset_client.store.events import Event, EventKind, EventRules
 from asset_client.watch.connect import Target, sync_once
 from asset_client.watch.cycle import Cycle, Watch, WatchSettings
 from asset_client.watch.deliver import Backoff, Delivery, deliver
-from asset_client.watch.derive import Derived, derive_pending
+from asset_client.watch.derive import Derived, derive_pending, events_between
 from asset_client.watch.metrics import METRIC_NAMES, WatchMetrics
 from asset_client.watch.notify import INSTALL_HINT, Notifier, NotifyError, label, message
 from asset_client.watch.outbox import Outbox
@@ -34,6 +34,7 @@ __all__ = [
     "WatchSettings",
     "deliver",
     "derive_pending",
+    "events_between",
     "label",
     "message",
     "sync_once",

@@ -10,16 +10,17 @@ next start finds the snapshot underived and derives it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any, cast
 
 from attrs import define, field
 
 from asset_client.store import Snapshot, SnapshotStore, StoreError
-from asset_client.store.events import Event, EventRules, events_of, milestones
+from asset_client.store.events import Event, EventKind, EventRules, events_of, milestones
 from asset_client.watch.outbox import Outbox
 
-__all__ = ["Derived", "derive_pending"]
+__all__ = ["Derived", "derive_pending", "events_between"]
 
 
 @define
@@ -35,8 +36,28 @@ def _last_days(end: date | None, days: int) -> tuple[date, date] | None:
     return None if end is None else (end - timedelta(days=days - 1), end)
 
 
+async def events_between(
+    store: SnapshotStore,
+    base: Snapshot | None,
+    target: Snapshot,
+    rules: EventRules | None = None,
+    *,
+    kinds: Collection[EventKind | str] = (),
+    outbox: Outbox | None = None,
+) -> list[Event]:
+    """The events from ``base`` to ``target`` (of ``kinds`` only, if given): the library's
+    ``changes --kind``.  Volume milestones need ``outbox`` (its SQL sums the days)."""
+    events = await _events(store, outbox, base, target, rules or EventRules())
+    wanted = {EventKind(k) for k in kinds}
+    return [e for e in events if not wanted or e.kind in wanted]
+
+
 async def _events(
-    store: SnapshotStore, outbox: Outbox, base: Snapshot | None, target: Snapshot, rules: EventRules
+    store: SnapshotStore,
+    outbox: Outbox | None,
+    base: Snapshot | None,
+    target: Snapshot,
+    rules: EventRules,
 ) -> list[Event]:
     events: list[Event] = []
     volume_uids: set[int] = set()
@@ -46,7 +67,7 @@ async def _events(
         if change.table.window_key is not None:
             volume_uids.add(change.uid)
             table = change.table
-    if table is None or rules.volume_milestone is None or base is None:
+    if table is None or rules.volume_milestone is None or base is None or outbox is None:
         return events
     after_days = _last_days(target.window_end, rules.volume_days)
     before_days = _last_days(base.window_end, rules.volume_days)

@@ -146,10 +146,18 @@ class OutboxDb:
         )
         return [_row(r) for r in rows]
 
-    def mark_sent(self, seq: int, when: str) -> None:
-        self.conn.execute(
-            "UPDATE outbox SET sent_at = ?, last_error = NULL WHERE seq = ?", (when, seq)
-        )
+    def mark_sent(self, seqs: Sequence[int], when: str) -> None:
+        """Mark delivered events sent, in one transaction."""
+        self._transaction()
+        try:
+            self.conn.executemany(
+                "UPDATE outbox SET sent_at = ?, last_error = NULL WHERE seq = ?",
+                [(when, s) for s in seqs],
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     def mark_failed(self, first_seq: int, next_at: float, error: str) -> int:
         """Hold back every pending event from ``first_seq`` on (order is kept); how many."""

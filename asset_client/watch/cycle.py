@@ -97,11 +97,14 @@ class Watch:
         self.metrics.cycle_done(ok=done.error is None, duration=done.seconds, pending=done.pending)
 
     async def run(self) -> Cycle:
-        """Cycles until cancelled (or one with ``once``); the last cycle."""
+        """Cycles until cancelled (or one with ``once``: its sync's error, if it failed,
+        is raised once what was pending is delivered); the last cycle."""
         await self.outbox.call(self.outbox.db.prepare)
         while True:
             started = time.monotonic()
             done = await self.cycle()
             if self.settings.once:
+                if done.error is not None:  # cron sees the failure (its exit status)
+                    raise done.error
                 return done
             await asyncio.sleep(max(0.0, self.settings.every - (time.monotonic() - started)))

@@ -93,3 +93,17 @@ async def test_sigterm_stops_watch_with_130_and_a_later_start_carries_on(tmp_pat
     assert await asyncio.wait_for(proc.wait(), 60) == 130
     status, _, err = await _cli(tmp_path, "watch", "--db", "h.sqlite", "--once", *FAST)
     assert status == 0 and "new event" in err and "recorded silently" not in err
+
+
+async def test_once_with_a_failing_sync_exits_like_sync_and_keeps_nothing(tmp_path: Path) -> None:
+    env = {**env_without_keys(), "COINW_API_KEY": "k" * 32, "COINW_SECRET_KEY": "s" * 32}
+    proc = await start_cli(
+        tmp_path,
+        "watch", "--db", "h.sqlite", "--once", "--base-url", "http://127.0.0.1:9",
+        "--max-retries", "0", "--limiter", "process",
+        env=env,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 4, err  # gave up: the network (as sync)
+    status, out, _ = await _cli(tmp_path, "events", "--db", "h.sqlite")
+    assert status == 0 and out.splitlines()[1:] == []

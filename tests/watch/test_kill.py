@@ -13,8 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from asset_client.store import SnapshotStatus, SnapshotStore
-from asset_client.watch import Outbox
-from asset_client.watch.derive import _events
+from asset_client.watch import Outbox, events_between
 from tests.watch._watch_helpers import Receiver, need, receiving
 from tests.watch._watch_proc import RULES, main
 
@@ -24,7 +23,27 @@ RUNS = 20
 
 async def _run_and_kill(db: Path, url: str, rng: random.Random) -> bool:
     """One watch process killed at a random moment; whether it was still running."""
-    proc = await asyncio.create_subprocess_exec(
+    err = db.with_suffix(".err")
+    with err.open("ab") as stderr:
+        proc = await _start(db, url, stderr.fileno())
+    assert proc.stdout is not None
+    try:
+        assert await asyncio.wait_for(proc.stdout.readline(), 60) == b"ready\n"
+        for _ in range(rng.randint(0, 1)):  # let some runs finish a cycle: the data moves on
+            assert await asyncio.wait_for(proc.stdout.readline(), 60) == b"cycle\n"
+    except AssertionError:
+        await proc.wait()
+        raise AssertionError(f"the watch process ended: {err.read_text()[-3000:]}") from None
+    # Not synchronization: a random point in the cycle (sync, derive, delivery) to kill at.
+    await asyncio.sleep(rng.uniform(0.0, 0.8))
+    alive = proc.returncode is None
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    return alive
+
+
+async def _start(db: Path, url: str, stderr: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.watch._watch_proc",
@@ -32,18 +51,9 @@ async def _run_and_kill(db: Path, url: str, rng: random.Random) -> bool:
         url,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    assert proc.stdout is not None
-    assert await asyncio.wait_for(proc.stdout.readline(), 60) == b"ready\n"
-    for _ in range(rng.randint(0, 1)):  # let some runs finish a cycle: the data moves on
-        assert await asyncio.wait_for(proc.stdout.readline(), 60) == b"cycle\n"
-    # Not synchronization: a random point in the cycle (sync, derive, delivery) to kill at.
-    await asyncio.sleep(rng.uniform(0.0, 0.8))
-    alive = proc.returncode is None
-    proc.send_signal(signal.SIGKILL)
-    await proc.wait()
-    return alive
 
 
 async def _implied(db: Path) -> set[str]:
@@ -58,7 +68,8 @@ async def _implied(db: Path) -> set[str]:
                 continue
             base, _ = await store.resolve(until=target.id, dataset=target.series.dataset)  # type: ignore[arg-type]
             if base is not None:
-                implied |= {e.id for e in await _events(store, outbox, base, target, RULES)}
+                found = await events_between(store, base, target, RULES, outbox=outbox)
+                implied |= {e.id for e in found}
     return implied
 
 

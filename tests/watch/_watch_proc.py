@@ -21,7 +21,7 @@ RULES = EventRules(volume_milestone=Decimal(1000), volume_days=7)
 
 async def main(db: Path, url: str, *, once: bool = False) -> None:
     """Watch ``db`` forever (or ``once``), delivering to ``url``."""
-    target = small_target(150)
+    target = small_target(100)
     settings = WatchSettings(every=0.01, once=once, rules=RULES, backoff=Backoff(first=0.01))
     async with await SnapshotStore.open(db, busy_timeout=30) as store, await Outbox.open(db) as box:
         print("ready", flush=True)

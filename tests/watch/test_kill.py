@@ -12,6 +12,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from asset_client.store import SnapshotStatus, SnapshotStore
 from asset_client.watch import Outbox, events_between
 from tests.watch._watch_helpers import Receiver, need, receiving
@@ -73,6 +75,8 @@ async def _implied(db: Path) -> set[str]:
     return implied
 
 
+# 20 process starts (each imports apprise and the client): longer than the default limit.
+@pytest.mark.timeout(480)
 async def test_sigkill_at_random_points_loses_no_event(tmp_path: Path) -> None:
     need("apprise")
     rng = random.Random(int(os.environ.get("WATCH_KILL_SEED", "18")))

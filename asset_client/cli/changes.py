@@ -14,15 +14,34 @@ from asset_client.cli.exits import EXIT_OK
 from asset_client.cli.rows import Writer, cell, key_columns, output, output_format, value_columns
 from asset_client.cli.runner import ReadJob, Work, run_job
 from asset_client.export.console import Console, plural
-from asset_client.store import Change, Snapshot, SnapshotStore
+from asset_client.store import Change, ChangeKind, Snapshot, SnapshotStore
+from asset_client.store.events import EventKind, EventRules, events_of
 
 __all__ = ["COMMAND"]
+
+#: What --kind takes: the change kinds, and the event kinds a change alone implies (a
+#: volume milestone needs a threshold: ``watch --volume-milestone``, then ``events``).
+KINDS = tuple(
+    dict.fromkeys(
+        [
+            *(k.value for k in ChangeKind),
+            *(k.value for k in EventKind if k is not EventKind.VOLUME_MILESTONE),
+        ]
+    )
+)
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=values.since, metavar="SNAPSHOT_ID|DATE")
     parser.add_argument(
         "--until", type=values.uid, metavar="SNAPSHOT_ID", help="default: the newest"
+    )
+    parser.add_argument(
+        "--kind",
+        action="append",
+        choices=KINDS,
+        default=[],
+        help="only these (repeatable): new, gone, changed, or an event kind",
     )
     options.add_quote_option(parser, "newest snapshot of this quote")
     options.add_history_options(parser, "changes")
@@ -43,9 +62,10 @@ class _ChangeRows:
         self._none = (None,) * len(value_columns(dataset))
         self.counts = {"new": 0, "changed": 0, "gone": 0}
 
-    def write(self, change: Change) -> None:
-        kind = change.kind.value
-        self.counts[kind] += 1
+    def write(self, change: Change, kind: str | None = None) -> None:
+        """One row; ``kind`` (an event kind) replaces the change's own in the row."""
+        self.counts[change.kind.value] += 1
+        kind = kind or change.kind.value
         key = tuple(cell(getattr(change, name)) for name in self._keys)
         if self._writer.is_csv:
             before = change.before_values or self._none
@@ -68,6 +88,20 @@ class _ChangeRows:
         )
 
 
+def _kinds(
+    change: Change, base: Snapshot | None, target: Snapshot, wanted: list[str]
+) -> list[str | None]:
+    """The rows one change makes: itself (None) unless ``--kind`` narrows, then one per
+    wanted kind it is (its change kind, or an event kind it implies)."""
+    if not wanted:
+        return [None]
+    found: list[str] = [change.kind.value] if change.kind.value in wanted else []
+    if set(wanted) - set(found):
+        events = events_of(change, base, target, EventRules())
+        found += [e.kind.value for e in events if e.kind.value in wanted]
+    return list(dict.fromkeys(found))
+
+
 def _work(args: argparse.Namespace, console: Console) -> Work:
     fmt = output_format(args)
     columns = value_columns(args.dataset)
@@ -86,7 +120,8 @@ def _work(args: argparse.Namespace, console: Console) -> Work:
             with output(args.out, args.file_mode) as stream:
                 rows = _ChangeRows(Writer(stream, fmt, header), args.dataset)
                 async for change in store.changes_between(base, target):
-                    rows.write(change)
+                    for kind in _kinds(change, base, target, args.kind):
+                        rows.write(change, kind)
         console.emit(
             "summary",
             f"{PROG}: {rows.summary()} of {target.series.describe()} "

@@ -14,7 +14,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from asset_client.cli import changes, export, history, report, sandbox, snapshots, sync
+from asset_client.cli import (
+    changes,
+    events,
+    export,
+    history,
+    report,
+    sandbox,
+    snapshots,
+    sync,
+    watch,
+)
 from asset_client.cli.base import PROG, Command, Parser, UsageError
 from asset_client.cli.credentials import load_credentials_file
 from asset_client.cli.exits import EXIT_CODES, EXIT_OK, EXIT_USAGE, exit_code_for
@@ -41,6 +51,8 @@ COMMANDS: dict[str, Command] = {
         changes.COMMAND,
         history.COMMAND,
         snapshots.COMMAND,
+        watch.COMMAND,
+        events.COMMAND,
         sandbox.COMMAND,
     )
 }

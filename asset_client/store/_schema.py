@@ -19,6 +19,7 @@ __all__ = [
     "APPLICATION_ID",
     "LEGACY_NAMES",
     "MIGRATIONS",
+    "OUTBOX_DDL",
     "SCHEMA_V1",
     "SCHEMA_VERSION",
     "legacy_views",
@@ -225,3 +226,31 @@ def statements(script: str) -> list[str]:
     """Split a script on ';' at line ends (our DDL has no ';' inside statements)."""
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+#: The watch's outbox (made by the first `watch`, beside the history; no version bump:
+#: like a dataset's table, it exists once needed and older readers never look at it).
+#: ``outbox`` holds each event once (by its stable id) until delivery marks it sent;
+#: ``outbox_derived`` names the snapshots whose events are in it (or were skipped:
+#: ``silent``), so a kill between a sync and its events is caught up on the next start.
+OUTBOX_DDL: Final = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, -- delivery order
+    id TEXT NOT NULL UNIQUE,               -- the event's stable id
+    kind TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    snapshot_id INTEGER NOT NULL,          -- the snapshot that produced it
+    observed_at TEXT NOT NULL,             -- ISO 8601, server time
+    event TEXT NOT NULL,                   -- the event as JSON
+    sent_at TEXT,                          -- NULL: pending
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL,                  -- epoch seconds; NULL: due now
+    last_error TEXT                        -- never a notification URL
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
+CREATE TABLE IF NOT EXISTS outbox_derived (
+    snapshot_id INTEGER PRIMARY KEY,
+    events INTEGER NOT NULL,
+    silent INTEGER NOT NULL
+);
+"""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import attrs
@@ -24,7 +24,16 @@ from attrs import frozen
 
 from asset_client.errors import AssetClientError
 
-__all__ = ["PRECISION", "SCALE", "Column", "DecimalRangeError", "Kind", "check_decimal", "columns"]
+__all__ = [
+    "PRECISION",
+    "SCALE",
+    "Column",
+    "DecimalRangeError",
+    "Kind",
+    "check_decimal",
+    "columns",
+    "plain_row",
+]
 
 #: Digits in all, and after the point, of every amount column.
 PRECISION = 38
@@ -60,9 +69,19 @@ class Column:
     nullable: bool
 
 
+_COLUMNS: dict[type, tuple[Column, ...]] = {}
+
+
 def columns(record_type: type) -> tuple[Column, ...]:
     """The columns of an attrs record class, in field order (`TypeError` for a field type
     with no column)."""
+    known = _COLUMNS.get(record_type)
+    if known is None:
+        known = _COLUMNS[record_type] = _columns(record_type)
+    return known
+
+
+def _columns(record_type: type) -> tuple[Column, ...]:
     if not attrs.has(record_type):
         raise TypeError(f"not an attrs record class: {record_type!r}")
     hints = typing.get_type_hints(record_type)
@@ -99,3 +118,19 @@ def check_decimal(value: Decimal, field: str) -> Decimal:
             f"decimal({PRECISION}, {SCALE}) cannot hold it"
         )
     return value
+
+
+def plain_row(record: object) -> dict[str, object]:
+    """``record`` as a plain dict in field order: amounts checked to fit decimal(38, 18),
+    aware times in UTC (the instant kept), the rest as is."""
+    row: dict[str, object] = {}
+    for column in columns(type(record)):
+        value = getattr(record, column.name)
+        if value is not None and column.kind is Kind.DECIMAL:
+            value = check_decimal(value, column.name)
+        elif value is not None and column.kind is Kind.TIMESTAMP:
+            if value.tzinfo is None:
+                raise ValueError(f"{column.name}: naive time {value!r}; records hold aware times")
+            value = value.astimezone(UTC)
+        row[column.name] = value
+    return row

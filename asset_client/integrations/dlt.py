@@ -12,7 +12,7 @@ revise); the merges on the primary keys make the re-read rows replace, never dup
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +33,9 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
     ) from exc
 
 __all__ = ["coinw_partner_source"]
+
+#: Opens a client for one resource's walk (closed when the walk ends).
+Connect = Callable[[], SyncAssetClient]
 
 _DLT_TYPES = {
     Kind.INT: "bigint",
@@ -87,6 +90,14 @@ def coinw_partner_source(
     def client() -> SyncAssetClient:
         return SyncAssetClient(api_key, secret_key, **options)
 
+    return (
+        _invitees(client, registration_overlap),
+        _daily_volume(client, zone, volume_days, volume_lag_days),
+        _invitee_assets(client, quote),
+    )
+
+
+def _invitees(client: Connect, overlap: int) -> DltResource:
     @dlt.resource(
         name="invitees",
         primary_key="uid",
@@ -95,13 +106,17 @@ def coinw_partner_source(
     )
     def invitees(
         registered: incremental[datetime] = incremental(  # noqa: B008 - dlt's idiom
-            "register_time", lag=float(registration_overlap)
+            "register_time", lag=float(overlap)
         ),
     ) -> Iterator[dict[str, object]]:
         since = registered.start_value  # None on the first run: every invitee ever
         with client() as api, api.iter_invitees(start_time=since) as walk:
             yield from (plain_row(invitee) for invitee in walk)
 
+    return invitees
+
+
+def _daily_volume(client: Connect, zone: ZoneInfo, days: int, lag_days: int) -> DltResource:
     @dlt.resource(
         name="daily_volume",
         primary_key=("uid", "day"),
@@ -109,16 +124,18 @@ def coinw_partner_source(
         columns=_hints(DailyVolume),
     )
     def daily_volume(
-        day: incremental[date] = incremental(  # noqa: B008 - dlt's idiom
-            "day", lag=float(volume_lag_days)
-        ),
+        day: incremental[date] = incremental("day", lag=float(lag_days)),  # noqa: B008
     ) -> Iterator[dict[str, object]]:
         today = datetime.now(zone).date()
-        first = today - timedelta(days=volume_days - 1)
+        first = today - timedelta(days=days - 1)
         start = first if day.start_value is None else max(day.start_value, first)
         with client() as api, api.iter_trading_volume(start_date=start, end_date=today) as walk:
             yield from (plain_row(volume) for volume in walk)
 
+    return daily_volume
+
+
+def _invitee_assets(client: Connect, quote: Quote) -> DltResource:
     @dlt.resource(
         name="invitee_assets",
         primary_key="uid",
@@ -129,4 +146,4 @@ def coinw_partner_source(
         with client() as api, api.iter_invitee_assets(quote=quote) as walk:
             yield from (plain_row(asset) for asset in walk)
 
-    return (invitees, daily_volume, invitee_assets)
+    return invitee_assets

@@ -172,7 +172,7 @@ def _format(args: argparse.Namespace, target: OutTarget) -> OutputFormat:
     guessed = OutputFormat.from_path(args.out)
     if guessed is None:
         raise ExportError(
-            f"cannot tell the format from {args.out!r}: pass --format csv, jsonl or parquet"
+            f"cannot tell the format from {args.out!r}: pass --format csv or --format jsonl"
         )
     return guessed
 

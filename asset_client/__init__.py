@@ -3,6 +3,7 @@ invitee assets, the invited user list and their daily trading volume."""
 
 from importlib.metadata import PackageNotFoundError, version
 
+from asset_client.client.blocking import SyncAssetClient, SyncWalk
 from asset_client.client.client import DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, AssetClient, ClientStats
 from asset_client.client.hooks import (
     AnswerReceived,
@@ -97,6 +98,8 @@ __all__ = [
     "RetryPolicy",
     "RetryScheduled",
     "ServerError",
+    "SyncAssetClient",
+    "SyncWalk",
     "TransportError",
     "VolumePage",
     "WalkDone",

@@ -36,10 +36,14 @@ LAYERS: Final = (
     ("endpoints",),
     ("limit",),
     ("client",),
+    # optional (pyarrow): records as Arrow/pandas; the Parquet export's columns
+    ("frames",),
     ("export",),
     ("store",),
     ("watch",),
     ("cli",),
+    # optional (dlt): a face over the client for data pipelines; nothing imports it
+    ("integrations",),
 )
 #: What the sandbox (a leaf beside the layers) may import from the package.
 SANDBOX_MAY_IMPORT: Final = (

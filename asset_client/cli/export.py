@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+from pathlib import Path
 from typing import Any
 
 from asset_client.cli import options, values
@@ -25,6 +26,7 @@ from asset_client.errors import AssetClientError, relabel_for_lookup
 from asset_client.export.console import Console
 from asset_client.export.files import OutputFormat
 from asset_client.export.outpath import OutTarget, OutTargetError, checked_out
+from asset_client.export.parquet import RESUME_REFUSED, STREAM_REFUSED
 from asset_client.export.run import ExportError, ExportSettings, run_export, summary_line
 
 __all__ = ["COMMAND", "export_settings", "out_target", "output_format"]
@@ -59,7 +61,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=[f.value for f in OutputFormat],
-        help="default: from the extension (.csv, .jsonl, .ndjson); csv for stdout",
+        help="default: from the extension (.csv, .jsonl, .ndjson, .parquet); csv for stdout",
     )
     parser.add_argument(
         "--dataset",
@@ -150,8 +152,21 @@ def out_target(text: str, *, resume: bool = False) -> OutTarget:
 
 
 def output_format(args: argparse.Namespace, target: OutTarget) -> OutputFormat:
+    fmt = _format(args, target)
+    if fmt is OutputFormat.PARQUET:
+        # Refused here, before any file or request (a FIFO would block its open).
+        if target.file is None:
+            raise ExportError(STREAM_REFUSED)
+        if getattr(args, "resume", False):
+            raise ExportError(RESUME_REFUSED)
+    return fmt
+
+
+def _format(args: argparse.Namespace, target: OutTarget) -> OutputFormat:
     if args.format is not None:
         return OutputFormat(args.format)
+    if Path(args.out).suffix.lower() == ".parquet" and target.file is not None:
+        return OutputFormat.PARQUET
     if target.file is None:
         # stdout, a device or a pipe: csv unless the name says otherwise
         return OutputFormat.from_path(args.out) or OutputFormat.CSV

@@ -184,7 +184,8 @@ def add_history_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
     parser.add_argument(
         "--format",
-        choices=[f.value for f in OutputFormat],
+        # Rows of a history are lines: no Parquet here (export --format parquet has it).
+        choices=[f.value for f in OutputFormat if f is not OutputFormat.PARQUET],
         help="default: from the --out extension (.csv, .jsonl, .ndjson), else csv",
     )
     add_logging_options(parser)

@@ -18,13 +18,19 @@ from asset_client.core.list_query import validate_invitee_query
 from asset_client.export.console import Console
 from asset_client.export.outpath import OutTargetError, checked_out
 from asset_client.export.report_run import ReportSettings, report_summary, run_report
+from asset_client.export.rows import OutputFormat
 from asset_client.export.run import ExportError
 
 __all__ = ["COMMAND", "report_settings"]
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    parser.add_argument(
+        "--format",
+        choices=[OutputFormat.CSV.value, OutputFormat.PARQUET.value],
+        help="csv or parquet (default: parquet for a .parquet --out, else csv)",
+    )
     parser.add_argument(
         "--start",
         type=values.time,
@@ -73,7 +79,15 @@ def report_settings(args: argparse.Namespace) -> ReportSettings:
         max_retries=args.max_retries,
         proxy=options.proxy_for(args),
         limiter=options.checked_limiter(args.limiter),
+        fmt=_format(args),
     )
+
+
+def _format(args: argparse.Namespace) -> OutputFormat:
+    if args.format is not None:
+        return OutputFormat(args.format)
+    parquet = Path(args.out).suffix.lower() == ".parquet"
+    return OutputFormat.PARQUET if parquet else OutputFormat.CSV
 
 
 class _Report(OutputJob):
@@ -100,10 +114,10 @@ COMMAND = Command(
     help="one row per invitee: registration, deposits, balance and recent trading volume",
     description=(
         "Walk the whole partner API at once: the invitees' assets, the invited user list\n"
-        "and their trading volume (each on its own rate budget), and write one CSV row per\n"
+        "and their trading volume (each on its own rate budget), and write one row per\n"
         "invitee: uid, register_time, total_deposit, total_withdrawal, current_balance,\n"
         "first_deposit_time, volume (summed over the last --volume-days days). An endpoint\n"
-        "with nothing on a user leaves their cells empty.\n"
+        "with nothing on a user leaves their cells empty. CSV, or Parquet (--format parquet).\n"
         "Try it: asset-client report --sandbox --out r.csv"
     ),
     add_options=_add_options,

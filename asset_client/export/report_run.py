@@ -24,7 +24,9 @@ from asset_client.endpoints import ASSETS, INVITEES, VOLUME
 from asset_client.export.connect import Credentials, open_client
 from asset_client.export.files import DEFAULT_FILE_MODE
 from asset_client.export.outpath import OutTarget, write_whole
-from asset_client.export.report import ReportBuilder, encode_report_rows, report_sums
+from asset_client.export.parquet import parquet_bytes
+from asset_client.export.report import ReportBuilder, ReportRow, encode_report_rows, report_sums
+from asset_client.export.rows import OutputFormat
 from asset_client.export.state import ExportState
 from asset_client.limit.limiter import RateLimit
 
@@ -50,6 +52,7 @@ class ReportSettings:
     proxy: str | None = None  #: None: HTTPS_PROXY / HTTP_PROXY from the environment
     #: --limiter: None leaves it to ASSET_CLIENT_LIMITER, then the host-wide default
     limiter: str | None = None
+    fmt: OutputFormat = OutputFormat.CSV  #: CSV or PARQUET (written whole either way)
 
 
 @frozen(kw_only=True)
@@ -126,7 +129,10 @@ async def run_report(
         times = await _walk_all(client, settings, builder, since, until)
         rows = list(builder.rows())
         target = settings.target or OutTarget(file=settings.out)
-        data = encode_report_rows(rows, header=True)
+        if settings.fmt is OutputFormat.PARQUET:
+            data = parquet_bytes(rows, ReportRow)
+        else:
+            data = encode_report_rows(rows, header=True)
         # A FIFO blocks until a reader comes: not on the event loop.
         await asyncio.to_thread(write_whole, target, data, settings.file_mode)
         if state is not None:

@@ -48,6 +48,8 @@ Cell = str | int | None
 class OutputFormat(enum.StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
+    #: Not lines: written by `asset_client.export.parquet` (pyarrow), never by `Rows`.
+    PARQUET = "parquet"
 
     @classmethod
     def from_path(cls, path: str) -> OutputFormat | None:

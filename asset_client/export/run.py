@@ -32,6 +32,7 @@ from asset_client.export.errors import ExportError
 from asset_client.export.files import DEFAULT_FILE_MODE
 from asset_client.export.filters import filters_for, frozen_window
 from asset_client.export.outpath import OutTargetError, open_stream
+from asset_client.export.parquet import STREAM_REFUSED, ParquetSink
 from asset_client.export.progress import Progress, make_progress
 from asset_client.export.rows import OutputFormat
 from asset_client.export.sinks import FileSink, StreamSink
@@ -154,7 +155,7 @@ async def _open_stream(path: Path) -> BinaryIO:
 
 async def _pump(
     walk: WalkIterator[Any],
-    sink: FileSink | StreamSink,
+    sink: FileSink | StreamSink | ParquetSink,
     dataset: Dataset,
     progress: Progress,
     flush_every: int,
@@ -245,7 +246,13 @@ def _sink(
     state: ExportState,
     console: Console,
     stream: BinaryIO,
-) -> FileSink | StreamSink:
+) -> FileSink | StreamSink | ParquetSink:
+    if settings.fmt is OutputFormat.PARQUET:
+        if settings.out is None:
+            raise ExportError(STREAM_REFUSED)
+        return ParquetSink(
+            settings.out, dataset, resume=settings.resume, state=state, mode=settings.file_mode
+        )
     if settings.out is None:
         return StreamSink(stream, dataset, state)
     return FileSink(

@@ -26,6 +26,7 @@ from asset_client.errors import (
     AssetClientError,
     AuthenticationError,
     InvalidParameterError,
+    LimiterBusyError,
     PaginationError,
     ParameterRejectedError,
     PermissionDeniedError,
@@ -44,6 +45,7 @@ from asset_client.limit import (
     RedisLimiter,
 )
 from asset_client.limit.limiter import RateLimit
+from asset_client.limit.state import LaneState, LimiterState
 from asset_client.records import (
     AssetPage,
     DailyVolume,
@@ -77,8 +79,11 @@ __all__ = [
     "Invitee",
     "InviteeAsset",
     "InviteePage",
+    "LaneState",
     "LimiterBackend",
+    "LimiterBusyError",
     "LimiterRegistry",
+    "LimiterState",
     "LimiterUnavailableError",
     "PageYielded",
     "PaginationError",

@@ -42,7 +42,7 @@ from attrs import field, frozen
 
 from asset_client.core.penalty import Penalty, slow_interval
 from asset_client.core.validators import bounded_int, bounded_seconds
-from asset_client.errors import ApiError, AssetClientError
+from asset_client.errors import ApiError, AssetClientError, LimiterBusyError
 from asset_client.limit.base import Lane, LimiterBackend
 from asset_client.limit.permit import LoopLine, Permit, Sleep, SlotLost, Ticket
 from asset_client.limit.process import ProcessLimiter
@@ -109,6 +109,11 @@ class KeyPenalty:
     def slowed(self, now: float) -> bool:
         with self._lock:
             return self._penalty.slowed(now)
+
+    def slow_left(self, now: float) -> float:
+        """Seconds of the half-rate period left at ``now`` (0: not slowed)."""
+        with self._lock:
+            return max(0.0, self._penalty.slow_until - now)
 
     def reject(self, now: float) -> tuple[int, bool]:
         """Record a rejection: the streak it makes, and whether the slow period begins."""
@@ -236,12 +241,64 @@ class KeyLimiter:
         return verdict.wait if verdict.pause_end is not None else 0.0
 
     async def acquire(
-        self, ticket: Ticket | None = None, page: int = 0, sleep: Sleep = asyncio.sleep
+        self,
+        ticket: Ticket | None = None,
+        page: int = 0,
+        sleep: Sleep = asyncio.sleep,
+        *,
+        max_wait: float | None = None,
     ) -> Permit:
         """Wait in line and until the clock is ready; the permit holds the line until
-        `Permit.commit` (or `Permit.release`)."""
+        `Permit.commit` (or `Permit.release`).
+
+        With ``max_wait``, a caller who would wait longer for the slot gets
+        `LimiterBusyError` instead: at once when the line ahead and the clock already say
+        so, else when ``max_wait`` runs out.  Either way nothing is claimed and its place
+        in line is given back.
+        """
         ticket = ticket or self.ticket()
         self.check(ticket)
-        permit = Permit(self, self._here(), ticket, page, sleep)
-        await permit.enter()
+        local = self._here()
+        if max_wait is None:
+            permit = Permit(self, local, ticket, page, sleep)
+            await permit.enter()
+            return permit
+        order = (ticket.number, page)
+        expected = await self.expected_wait(local, order)
+        if expected > max_wait:
+            raise self._busy(expected, max_wait)
+        permit = Permit(self, local, ticket, page, sleep, patience=max_wait)
+        try:
+            async with asyncio.timeout(max_wait):
+                await permit.enter()  # leaves the line itself when cut short
+        except TimeoutError:
+            expected = await self.expected_wait(local, order)
+            raise self._busy(max(expected, self.lanes_now()[0].interval), max_wait) from None
         return permit
+
+    async def expected_wait(self, local: LoopLine, order: tuple[int, int]) -> float:
+        """Seconds until a new caller of ``order`` could send: the clock's wait (or the
+        pause), then one interval for each caller ahead of it in this process.  A lower
+        bound when other processes share the key."""
+        lanes = self.lanes_now()
+        verdict = await self.backend.peek(self.key, lanes, None)
+        interval = max(lane.interval for lane in lanes)
+        return verdict.wait + local.gate.ahead(order) * interval
+
+    def _busy(self, expected: float, max_wait: float) -> LimiterBusyError:
+        return LimiterBusyError(
+            f"{self.bucket}: no send slot within max_wait={max_wait:g}s (the next one in "
+            f"about {expected:.2f}s); nothing was sent",
+            retry_after=round(expected, 3),
+            endpoint=self.bucket,
+        )
+
+    def slow_left(self) -> float:
+        """Seconds left of the key's half-rate penalty phase (0: not in force)."""
+        return self.penalty.slow_left(self._now())
+
+    def waiting(self) -> int:
+        """Callers in line for this lane, in every event loop of this process."""
+        with self._lock:
+            lines = list(self._loops.values())
+        return sum(line.gate.waiting for line in lines)

@@ -69,6 +69,7 @@ class Permit:
     __slots__ = (
         "_local",
         "_page",
+        "_patience",
         "_released",
         "_served",
         "_sleep",
@@ -80,9 +81,17 @@ class Permit:
     )
 
     def __init__(
-        self, limiter: Line, local: LoopLine, ticket: Ticket, page: int, sleep: Sleep
+        self,
+        limiter: Line,
+        local: LoopLine,
+        ticket: Ticket,
+        page: int,
+        sleep: Sleep,
+        patience: float = COMMIT_PATIENCE,
     ) -> None:
         self.limiter = limiter
+        # A caller's max_wait shortens how long a commit may wait (then SlotLost).
+        self._patience = min(patience, COMMIT_PATIENCE)
         self.ticket = ticket
         self._page = page
         self._local = local
@@ -154,7 +163,7 @@ class Permit:
                 if verdict.claimed:
                     self.committed = True
                     break
-                if verdict.wait > COMMIT_PATIENCE:
+                if verdict.wait > self._patience:
                     raise SlotLost
                 await self._nap(verdict)
         finally:

@@ -31,6 +31,7 @@ from asset_client.client.hooks import (
     RequestSent,
     RetryScheduled,
 )
+from asset_client.client.log import counted
 from asset_client.client.session import SessionSource
 from asset_client.client.stats import Stats
 from asset_client.client.transport import (
@@ -306,13 +307,12 @@ class RequestLoop:
                 call.endpoint.name, call.page_no, call.uid, attempt, code, elapsed, error
             )
             self.hooks.emit("answer_received", event, *call.counters)
-        what = f"{call.endpoint.name} page {call.page_no} attempt {attempt}"
+        what = f"{call.endpoint.name} {call.label} attempt {attempt}"
         if isinstance(outcome, AssetClientError):
             logger.debug("%s: %s after %.3fs: %s", what, status, elapsed, outcome)
             return
-        logger.debug(
-            "%s: HTTP %s, %d records after %.3fs", what, status, len(outcome.items), elapsed
-        )
+        records = counted(len(outcome.items), "record")
+        logger.debug("%s: HTTP %s, %s after %.3fs", what, status, records, elapsed)
         for stats in call.counters:
             stats.pages += 1
 

@@ -185,7 +185,8 @@ class _Run(Generic[Q, R]):
         elif isinstance(action, Cancel):
             await self._cancel([self._by_ticket.pop(t) for t in action.tickets])
         elif isinstance(action, Notice):
-            logger.log(_NOTICE_LEVELS[action.kind], "%s", action.message)
+            # Named by endpoint: "page 3" alone says nothing when several walks run at once.
+            logger.log(_NOTICE_LEVELS[action.kind], "%s: %s", self._endpoint.name, action.message)
         elif not isinstance(action, Emit | Finish):
             raise action.error
 
@@ -259,10 +260,10 @@ class _Run(Generic[Q, R]):
         self._runner.stats.arrived_during_walk += arrived
         self.stats.arrived_during_walk += arrived
         logger.warning(
-            "%s: %d record(s) were added before the walk's position while it ran; "
-            "they are not in this walk (walk again to get them)",
+            "%s: %s added before the walk's position while it ran; "
+            "not in this walk (walk again to get them)",
             self._endpoint.name,
-            arrived,
+            "1 record was" if arrived == 1 else f"{arrived} records were",
         )
 
     async def _cancel(self, stopping: list[asyncio.Task[Any]]) -> None:

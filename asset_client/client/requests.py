@@ -213,9 +213,7 @@ class RequestLoop:
     async def _attempt(self, call: _Call[P], attempt: int) -> P:
         """One attempt: wait in line, sign, send, read the answer."""
         while True:
-            permit = await call.lane.acquire(
-                call.ticket, call.page_no, self._sleep, max_wait=call.max_wait
-            )
+            permit = await self._acquire(call)
             headers = self.signer.headers(call.request)  # after the wait: never stale
             started = time.monotonic()
             status: int | str = "-"
@@ -229,6 +227,20 @@ class RequestLoop:
                 raise
             self._told(call, attempt, status, started, page)
             return page
+
+    async def _acquire(self, call: _Call[P]) -> Permit:
+        """Wait in line and for the clock, that span counted in wall-clock time."""
+        began = time.monotonic()
+        for stats in call.counters:
+            stats.wait_began(began)
+        try:
+            return await call.lane.acquire(
+                call.ticket, call.page_no, self._sleep, max_wait=call.max_wait
+            )
+        finally:
+            ended = time.monotonic()
+            for stats in call.counters:
+                stats.wait_ended(ended)
 
     async def _send(
         self, call: _Call[P], permit: Permit, headers: dict[str, str], attempt: int

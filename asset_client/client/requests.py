@@ -268,6 +268,10 @@ class RequestLoop:
                 self._count_attempt(call, sent)  # an attempt, answered or not
                 raise
             self._count_attempt(call, sent)
+            if permit.committed and permit.claimed_at is not None:
+                # Claim to answer: the round trip the adaptive margin learns from.
+                round_trip = time.monotonic() - permit.claimed_at
+                call.lane.observe((call.endpoint.name, call.page_size), round_trip)
             if not permit.committed:
                 # Sent without the connection signal (a mocking or custom connector):
                 # record the send late rather than never.

@@ -36,14 +36,15 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
 from asset_client.core.penalty import Penalty, slow_interval
 from asset_client.core.validators import bounded_int, bounded_seconds
 from asset_client.errors import ApiError, AssetClientError, LimiterBusyError
 from asset_client.limit.base import Lane, LimiterBackend
+from asset_client.limit.margin import MarginEstimator
 from asset_client.limit.permit import LoopLine, Permit, Sleep, SlotLost, Ticket
 from asset_client.limit.process import ProcessLimiter
 
@@ -60,18 +61,26 @@ __all__ = [
 logger = logging.getLogger("asset_client")
 
 
+DEFAULT_MARGIN = 0.065
+
+
 @frozen(kw_only=True)
 class RateLimit:
     """At most ``requests`` sends in any sliding ``period`` seconds, ``margin`` to spare.
 
     The default margin (65 ms per second) absorbs ±30 ms of one-way network jitter: two
-    arrivals can move 60 ms closer than their sends.
+    arrivals can move 60 ms closer than their sends.  With ``adaptive`` (the default when
+    the margin is left at its default) it is where the margin starts: it then follows the
+    spread of the round trips the client observes (`asset_client.limit.margin`).
     """
 
     #: Checked like every setting: ``5/inf`` would never send again, ``nan`` never compares.
     requests: int = field(default=5, validator=bounded_int(1, 1_000_000))
     period: float = field(default=1.0, validator=bounded_seconds(0, 3600, low_inclusive=False))
-    margin: float = field(default=0.065, validator=bounded_seconds(0, 3600))
+    margin: float = field(default=DEFAULT_MARGIN, validator=bounded_seconds(0, 3600))
+    adaptive: bool = field(
+        default=Factory(lambda rate: rate.margin == DEFAULT_MARGIN, takes_self=True)
+    )
 
     @property
     def interval(self) -> float:
@@ -149,12 +158,10 @@ class KeyLimiter:
         rates = [(bucket, rate)]
         if global_rate is not None:  # an account-wide limit across endpoints, if CoinW's is known
             rates.append(("global", global_rate))
-        self.lanes = tuple(Lane(name, limit.interval) for name, limit in rates)
-        #: The lanes while the key is penalised: half the rate in each.
-        self.slow_lanes = tuple(
-            Lane(name, slow_interval(limit.requests, limit.period, limit.margin))
-            for name, limit in rates
-        )
+        self._rates = tuple(rates)
+        #: The margin learnt from the link (None: the rate's margin, fixed).
+        self.margins = MarginEstimator(initial=rate.margin) if rate.adaptive else None
+        self._lanes_for(rate.margin)
         self._now = now
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLine] = (
             weakref.WeakKeyDictionary()
@@ -210,6 +217,37 @@ class KeyLimiter:
 
         self._each_loop(fail)
 
+    def _lanes_for(self, margin: float) -> None:
+        """The lanes (and the penalty phase's half-rate lanes) at ``margin``; a fixed
+        rate (not adaptive) keeps its own margin."""
+        self._margin = margin
+
+        def used(limit: RateLimit) -> float:
+            return margin if limit.adaptive else limit.margin
+
+        self.lanes = tuple(
+            Lane(name, (limit.period + used(limit)) / limit.requests) for name, limit in self._rates
+        )
+        #: The lanes while the key is penalised: half the rate in each.
+        self.slow_lanes = tuple(
+            Lane(name, slow_interval(limit.requests, limit.period, used(limit)))
+            for name, limit in self._rates
+        )
+
+    @property
+    def margin(self) -> float:
+        """The margin the lanes are spaced by now (learnt, if the rate is adaptive)."""
+        return self._margin
+
+    def observe(self, kind: Hashable, round_trip: float) -> None:
+        """A round trip of ``kind`` (claim to answer) observed: the margin may follow it."""
+        if self.margins is None:
+            return
+        with self._lock:
+            margin = self.margins.observe(kind, round_trip)
+            if margin != self._margin:
+                self._lanes_for(margin)
+
     def lanes_now(self) -> tuple[Lane, ...]:
         """The lanes a claim draws on now: `slow_lanes` during the key's penalty phase."""
         return self.slow_lanes if self.penalty.slowed(self._now()) else self.lanes
@@ -220,6 +258,9 @@ class KeyLimiter:
         `asset_client.core.retry.decide`).  Entering the half-rate period is logged once
         at WARNING."""
         streak, entering = self.penalty.reject(self._now())
+        if self.margins is not None:
+            with self._lock:
+                self._lanes_for(self.margins.rejected())  # widen at once
         if entering:
             logger.warning(
                 "slowing down: after a rate-limit rejection this API key sends at half rate "

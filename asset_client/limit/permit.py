@@ -74,6 +74,7 @@ class Permit:
         "_served",
         "_sleep",
         "_started",
+        "claimed_at",
         "committed",
         "limiter",
         "ticket",
@@ -100,6 +101,7 @@ class Permit:
         self._served: float | None = None
         self._released = False
         self.committed = False
+        self.claimed_at: float | None = None  #: when the slot was claimed (monotonic)
         self.waited = 0.0
 
     def __deepcopy__(self, memo: dict[int, object]) -> Permit:
@@ -162,6 +164,7 @@ class Permit:
                 )
                 if verdict.claimed:
                     self.committed = True
+                    self.claimed_at = time.monotonic()
                     break
                 if verdict.wait > self._patience:
                     raise SlotLost

@@ -33,7 +33,7 @@ class MarginEstimator:
     initial: float = 0.065  #: where it starts, and the least it returns to after a rejection
     floor: float = 0.02  #: never below (covers what a loopback round trip cannot show)
     ceiling: float = 1.0  #: never above (the period itself would be doubled)
-    factor: float = 2.0  #: the margin needed is ``factor`` times the widest spread seen
+    factor: float = 1.5  #: the margin needed is ``factor`` times the widest spread seen
     window: int = 32  #: round trips of each kind remembered
     evidence: int = 6  #: round trips of one kind before the margin may shrink
     shrink: float = 0.5  #: the share of the way to the needed margin it shrinks per sample

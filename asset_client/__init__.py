@@ -27,6 +27,7 @@ from asset_client.errors import (
     AssetClientError,
     AuthenticationError,
     InvalidParameterError,
+    LimiterBusyError,
     PaginationError,
     ParameterRejectedError,
     PermissionDeniedError,
@@ -45,6 +46,7 @@ from asset_client.limit import (
     RedisLimiter,
 )
 from asset_client.limit.limiter import RateLimit
+from asset_client.limit.state import LaneState, LimiterState
 from asset_client.records import (
     AssetPage,
     DailyVolume,
@@ -78,8 +80,11 @@ __all__ = [
     "Invitee",
     "InviteeAsset",
     "InviteePage",
+    "LaneState",
     "LimiterBackend",
+    "LimiterBusyError",
     "LimiterRegistry",
+    "LimiterState",
     "LimiterUnavailableError",
     "PageYielded",
     "PaginationError",

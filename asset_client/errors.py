@@ -18,6 +18,7 @@ __all__ = [
     "AssetClientError",
     "AuthenticationError",
     "InvalidParameterError",
+    "LimiterBusyError",
     "LimiterUnavailableError",
     "PaginationError",
     "ParameterRejectedError",
@@ -222,6 +223,20 @@ class LimiterUnavailableError(AssetClientError):
 
     def __init__(self, message: str, *, backend: str | None = None) -> None:
         self.backend = backend
+        super().__init__(message)
+
+
+class LimiterBusyError(AssetClientError):
+    """The send slot could not be had within the caller's ``max_wait``: nothing was sent.
+
+    The caller's place in line was given back (no slot taken from the others).
+    ``retry_after`` is the client's estimate, in seconds, of when a slot could be had
+    (a lower bound when other processes share the key).  Never retried by the client.
+    """
+
+    def __init__(self, message: str, *, retry_after: float, endpoint: str | None = None) -> None:
+        self.retry_after = retry_after
+        self.endpoint = endpoint
         super().__init__(message)
 
 

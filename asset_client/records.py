@@ -7,11 +7,14 @@ precision only), so it is a `date`, never a midnight `datetime`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from attrs import field, frozen
+
+R_co = TypeVar("R_co", covariant=True)
 
 __all__ = ["AssetPage", "DailyVolume", "Invitee", "InviteeAsset", "InviteePage", "VolumePage"]
 
@@ -34,12 +37,26 @@ class InviteeAsset:
     first_deposit_time: datetime | None = None
 
 
+class _Records(Generic[R_co]):
+    """What makes a page a sized, iterable collection of its records (``items``):
+    ``for r in page``, ``len(page)``; like any empty collection, an empty page is falsy."""
+
+    __slots__ = ()
+    items: tuple[R_co, ...]
+
+    def __iter__(self) -> Iterator[R_co]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 def _as_tuple(items: Iterable[InviteeAsset]) -> tuple[InviteeAsset, ...]:
     return tuple(items)
 
 
 @frozen
-class AssetPage:
+class AssetPage(_Records[InviteeAsset]):
     """One page as the server sent it."""
 
     page_no: int
@@ -74,7 +91,7 @@ def _volumes(items: Iterable[DailyVolume]) -> tuple[DailyVolume, ...]:
 
 
 @frozen
-class InviteePage:
+class InviteePage(_Records[Invitee]):
     """One page of the invitee list as the server sent it (newest registration first)."""
 
     page_no: int
@@ -84,7 +101,7 @@ class InviteePage:
 
 
 @frozen
-class VolumePage:
+class VolumePage(_Records[DailyVolume]):
     """One page of daily volumes as the server sent it (newest day first)."""
 
     page_no: int

@@ -33,6 +33,7 @@ from asset_client.client.settings import (
     check_type,
     checked_base_url,
     checked_concurrency,
+    checked_max_wait,
     checked_policy,
     checked_registry,
     masked_key,
@@ -49,10 +50,12 @@ from asset_client.client.walks import WalkRunner
 from asset_client.core.query import validate_page_no
 from asset_client.core.retry import RetryPolicy
 from asset_client.core.walk import Resume
+from asset_client.endpoints import ENDPOINTS
 from asset_client.endpoints.base import Endpoint, PageOf
 from asset_client.errors import InvalidParameterError
 from asset_client.limit import LimiterBackend, LimiterRegistry
 from asset_client.limit.limiter import RateLimit
+from asset_client.limit.state import LimiterState, limiter_state
 
 __all__ = ["DEFAULT_BASE_URL", "EndpointClient"]
 
@@ -92,13 +95,13 @@ class EndpointClient:
         wall_clock: Callable[[], float] = time.time,
         proxy: str | None = None,
         hooks: Sequence[Hooks] = (),
+        max_wait: float | None = None,
     ) -> None:
         check_credential(api_key, "api_key")
         check_credential(secret_key, "secret_key")
         client_created(api_key, secret_key)  # redaction, ASSET_CLIENT_LOG
-        check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
-        check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
-        check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
+        _check_types(server_timezone, rate_limit, global_rate_limit)
+        self.max_wait = max_wait  # checked by the setter
         limits = AnswerLimits(
             timeout=timeout, page_timeout=page_timeout, max_body_size=max_body_size
         )
@@ -156,6 +159,18 @@ class EndpointClient:
     def max_concurrency(self, value: int) -> None:
         self._walks.window = checked_concurrency(value)
 
+    @property
+    def max_wait(self) -> float | None:
+        """The longest a call waits for its send slot, else `LimiterBusyError` (nothing
+        sent); None: as long as it takes.  Read at each call: a copy of the client (e.g.
+        ``with_options``) that sets its own changes only its own calls.  A walk applies
+        it to its first page only (once it has started, it waits its turn)."""
+        return self._max_wait
+
+    @max_wait.setter
+    def max_wait(self, value: float | None) -> None:
+        self._max_wait = checked_max_wait(value)
+
     # -- life ------------------------------------------------------------------------------
 
     @classmethod
@@ -190,6 +205,15 @@ class EndpointClient:
         await self._sessions.close()
         self._release()
 
+    async def limiter_state(self) -> LimiterState:
+        """A read-only snapshot of the key's lanes (one per endpoint, `LaneState`): the
+        next free slot in seconds, callers of this process waiting, the pause or the
+        penalty phase in force and until when.  Asks the backend (a file read for
+        ``host``, a round trip for ``redis``); it claims nothing."""
+        lanes = self._requests.lanes(ENDPOINTS.values())
+        backend = lanes[0].backend.name if lanes else "process"
+        return await limiter_state(lanes, backend, time.time())
+
     def reset_stats(self) -> None:
         """Set the client-wide counters (``stats``) back to zero."""
         self.stats.reset()
@@ -213,17 +237,20 @@ class EndpointClient:
         *,
         page_no: int = 1,
         page_size: int | None = None,
+        max_wait: float | None = None,
         **filters: Any,
     ) -> P:
         """One page of ``endpoint`` exactly as asked (no fallback, no re-planning).
 
         ``filters`` are the endpoint's own, checked now; ``page_size=None`` asks for the
-        endpoint's single-page size (``endpoint.limits.single``).
+        endpoint's single-page size (``endpoint.limits.single``).  ``max_wait`` (seconds)
+        overrides the client's `max_wait` for this call.
         """
         validate_page_no(page_no)
         size = endpoint.limits.check(endpoint.limits.single if page_size is None else page_size)
+        wait = self.max_wait if max_wait is None else checked_max_wait(max_wait)
         query = self._query(endpoint, filters)
-        return await self._requests.fetch(endpoint, query, page_no, size)
+        return await self._requests.fetch(endpoint, query, page_no, size, max_wait=wait)
 
     def walk(
         self,
@@ -251,7 +278,13 @@ class EndpointClient:
         if page_size is not None:
             endpoint.limits.check(page_size)
         check_type(resume, Resume | None, "resume", "a Resume or None")
-        return self._walks.walk(endpoint, query, page_size, resume)
+        return self._walks.walk(endpoint, query, page_size, resume, self.max_wait)
+
+
+def _check_types(server_timezone: object, rate_limit: object, global_rate_limit: object) -> None:
+    check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
+    check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
+    check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
 
 
 def _check_filter_names(endpoint: Endpoint[Any, Any, Any], filters: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "RedactingFilter",
     "client_created",
     "configure_from_env",
+    "counted",
     "get_logger",
     "mark_configured",
     "redact",
@@ -38,6 +39,13 @@ __all__ = [
 ]
 
 LOGGER_NAME = "asset_client"
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun`` agreeing in number: "1 record", "2 records"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 ENV_LOG = "ASSET_CLIENT_LOG"
 REDACTED = "[REDACTED]"
 _MIN_SECRET = 4  # shorter values would mask ordinary words; no real key is that short

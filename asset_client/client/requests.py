@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import tzinfo
 from typing import Any, Generic, TypeVar
 
@@ -31,6 +31,7 @@ from asset_client.client.hooks import (
     RequestSent,
     RetryScheduled,
 )
+from asset_client.client.log import counted
 from asset_client.client.session import SessionSource
 from asset_client.client.stats import Stats
 from asset_client.client.transport import (
@@ -44,7 +45,7 @@ from asset_client.client.version import USER_AGENT
 from asset_client.core.classify import classify_response
 from asset_client.core.retry import Decision, RetryPolicy, decide, is_rejection
 from asset_client.endpoints.base import Endpoint, PageOf, WireRequest
-from asset_client.errors import AssetClientError
+from asset_client.errors import AssetClientError, LimiterBusyError
 from asset_client.limit.limiter import KeyLimiter, Permit, RateLimit, SlotLost, Ticket
 from asset_client.limit.registry import KeyHold
 
@@ -74,6 +75,7 @@ class _Call(Generic[P]):
     on_connection: bool  #: the session claims the slot once its connection is in hand
     budget: PageBudget  #: all attempts at this page share one time budget
     counters: tuple[Stats, ...]  #: the client's stats, and a walk's own
+    max_wait: float | None  #: the longest wait for a send slot (else LimiterBusyError)
 
     @property
     def label(self) -> str:
@@ -144,6 +146,10 @@ class RequestLoop:
         """The endpoint's own lane of the key's budget."""
         return self._hold.lane(endpoint.limit_bucket)
 
+    def lanes(self, endpoints: Iterable[Endpoint[Any, Any, Any]]) -> list[KeyLimiter]:
+        """The lanes of ``endpoints`` and every other lane of the key in use."""
+        return self._hold.lanes(endpoint.limit_bucket for endpoint in endpoints)
+
     async def fetch(
         self,
         endpoint: Endpoint[Q, Any, P],
@@ -153,17 +159,23 @@ class RequestLoop:
         *,
         ticket: Ticket | None = None,
         walk: Stats | None = None,
+        max_wait: float | None = None,
     ) -> P:
         """One page, retried as the policy allows.
 
         ``ticket`` is the caller's place in the limiter's line (a walk passes its own);
         the page is counted in the client's stats and, for a walk, in its ``walk`` stats.
+        ``max_wait``: each attempt waits at most this long for its send slot, else
+        `LimiterBusyError` (nothing sent by that attempt, never retried).
         """
-        call = self._call(endpoint, query, page_no, page_size, ticket, walk)
+        call = self._call(endpoint, query, page_no, page_size, ticket, walk, max_wait)
         attempt = 1
         while True:
             try:
                 return await self._attempt(call, attempt)
+            except LimiterBusyError as exc:
+                logger.debug("%s %s: %s", endpoint.name, call.label, exc)
+                raise
             except AssetClientError as exc:
                 if await self._after_failure(call, attempt, exc):
                     raise
@@ -177,6 +189,7 @@ class RequestLoop:
         page_size: int,
         ticket: Ticket | None,
         walk: Stats | None,
+        max_wait: float | None,
     ) -> _Call[P]:
         request = endpoint.build(query, page_no, page_size)
         lane = self.lane(endpoint)
@@ -194,12 +207,13 @@ class RequestLoop:
             on_connection=claims_on_connection(session),
             budget=self._limits.budget(),
             counters=(self.stats,) if walk is None else (self.stats, walk),
+            max_wait=max_wait,
         )
 
     async def _attempt(self, call: _Call[P], attempt: int) -> P:
         """One attempt: wait in line, sign, send, read the answer."""
         while True:
-            permit = await call.lane.acquire(call.ticket, call.page_no, self._sleep)
+            permit = await self._acquire(call)
             headers = self.signer.headers(call.request)  # after the wait: never stale
             started = time.monotonic()
             status: int | str = "-"
@@ -213,6 +227,20 @@ class RequestLoop:
                 raise
             self._told(call, attempt, status, started, page)
             return page
+
+    async def _acquire(self, call: _Call[P]) -> Permit:
+        """Wait in line and for the clock, that span counted in wall-clock time."""
+        began = time.monotonic()
+        for stats in call.counters:
+            stats.wait_began(began)
+        try:
+            return await call.lane.acquire(
+                call.ticket, call.page_no, self._sleep, max_wait=call.max_wait
+            )
+        finally:
+            ended = time.monotonic()
+            for stats in call.counters:
+                stats.wait_ended(ended)
 
     async def _send(
         self, call: _Call[P], permit: Permit, headers: dict[str, str], attempt: int
@@ -240,6 +268,10 @@ class RequestLoop:
                 self._count_attempt(call, sent)  # an attempt, answered or not
                 raise
             self._count_attempt(call, sent)
+            if permit.committed and permit.claimed_at is not None:
+                # Claim to answer: the round trip the adaptive margin learns from.
+                round_trip = time.monotonic() - permit.claimed_at
+                call.lane.observe((call.endpoint.name, call.page_size), round_trip)
             if not permit.committed:
                 # Sent without the connection signal (a mocking or custom connector):
                 # record the send late rather than never.
@@ -291,13 +323,12 @@ class RequestLoop:
                 call.endpoint.name, call.page_no, call.uid, attempt, code, elapsed, error
             )
             self.hooks.emit("answer_received", event, *call.counters)
-        what = f"{call.endpoint.name} page {call.page_no} attempt {attempt}"
+        what = f"{call.endpoint.name} {call.label} attempt {attempt}"
         if isinstance(outcome, AssetClientError):
             logger.debug("%s: %s after %.3fs: %s", what, status, elapsed, outcome)
             return
-        logger.debug(
-            "%s: HTTP %s, %d records after %.3fs", what, status, len(outcome.items), elapsed
-        )
+        records = counted(len(outcome.items), "record")
+        logger.debug("%s: HTTP %s, %s after %.3fs", what, status, records, elapsed)
         for stats in call.counters:
             stats.pages += 1
 

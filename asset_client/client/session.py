@@ -15,6 +15,8 @@ for a connection, unless it was built with ``trace_configs=[slot_trace_config()]
 
 from __future__ import annotations
 
+import logging
+import weakref
 from typing import Any
 
 import aiohttp
@@ -26,6 +28,11 @@ from asset_client.client.transport import slot_trace_config
 from asset_client.errors import AssetClientError, InvalidParameterError
 
 __all__ = ["SessionSource", "is_session_safe", "make_session_safe", "metered_session"]
+
+logger = logging.getLogger("asset_client")
+
+#: Sessions already warned about (one WARNING per session, however many clients use it).
+_WARNED: weakref.WeakSet[aiohttp.ClientSession] = weakref.WeakSet()
 
 # aiohttp keeps the switch in a private attribute (aiohttp >= 3.9.4); older versions
 # did not resend on a new connection, so they are safe as they are.
@@ -68,6 +75,19 @@ def metered_session(**options: Any) -> aiohttp.ClientSession:
     return make_session_safe(aiohttp.ClientSession(trace_configs=traces, **options))
 
 
+def warn_if_unsafe(session: aiohttp.ClientSession) -> None:
+    """One WARNING per session that would resend by itself (a plain ``ClientSession()``)."""
+    if is_session_safe(session) or session in _WARNED:
+        return
+    _WARNED.add(session)
+    logger.warning(
+        "the session passed as session= resends a request by itself after a dropped "
+        "connection, past the rate limiter (CoinW may count one request too many); "
+        "create it with asset_client.metered_session() or pass it through "
+        "asset_client.make_session_safe(session) first"
+    )
+
+
 class SessionSource:
     """The session a client sends through: the caller's (never closed here), or its own,
     opened on first use and closed with the client.
@@ -93,6 +113,8 @@ class SessionSource:
         self._session = session
         self._owned = session is None
         self._closed = False
+        if session is not None:
+            warn_if_unsafe(session)
 
     def get(self) -> aiohttp.ClientSession:
         """The session to send through (opened now if it is the client's own)."""

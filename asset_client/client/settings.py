@@ -7,6 +7,7 @@ pasted in the wrong place), and neither is a base URL that holds a password.
 from __future__ import annotations
 
 import ipaddress
+import math
 from typing import Any
 
 from attrs import evolve
@@ -23,6 +24,7 @@ __all__ = [
     "check_type",
     "checked_base_url",
     "checked_concurrency",
+    "checked_max_wait",
     "checked_policy",
     "checked_registry",
     "is_loopback",
@@ -114,6 +116,24 @@ def checked_registry(registry: LimiterRegistry | None) -> LimiterRegistry:
 def checked_concurrency(value: object) -> int:
     """How many pages a walk may have in flight: an integer from 1 to `MAX_CONCURRENCY`."""
     return check_int(value, "max_concurrency", 1, MAX_CONCURRENCY)
+
+
+def checked_max_wait(value: object, field: str = "max_wait") -> float | None:
+    """None (wait as long as it takes) or a finite number of seconds >= 0."""
+    if value is None:
+        return None
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and 0 <= value <= 86_400
+    )
+    if not ok:
+        raise InvalidParameterError(
+            f"{field} must be None or a finite number of seconds in [0, 86400], got {value!r}",
+            field=field,
+        )
+    return float(value)  # type: ignore[arg-type]
 
 
 def masked_key(value: str) -> str:

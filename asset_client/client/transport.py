@@ -196,7 +196,7 @@ async def http_request(
             auto_decompress=False,
             trace_request_ctx=claim,
         ) as response:
-            answer = await _read_body(response, limits.max_body_size)
+            answer = await _read_body(response, limits.max_body_size, tuple(headers.values()))
             return response.status, response.headers, answer
     except TimeoutError as exc:
         if attempt_timeout < limits.timeout:
@@ -220,12 +220,15 @@ def _budget_spent(limits: AnswerLimits) -> TransportError:
     )
 
 
-async def _read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
+async def _read_body(
+    response: aiohttp.ClientResponse, limit: int, secrets: tuple[str, ...] = ()
+) -> bytes:
     status = response.status
     length = response.content_length
     if length is not None and length > limit:
         raise _too_large(limit, status, f"Content-Length {length}")
-    inflater = _Inflater.for_encoding(response.headers.get("Content-Encoding", ""), status)
+    encoding = response.headers.get("Content-Encoding", "")
+    inflater = _Inflater.for_encoding(encoding, status, secrets)
     body = bytearray()
     wire = 0
     async for chunk in response.content.iter_chunked(_CHUNK):
@@ -265,12 +268,15 @@ class _Inflater:
         self._obj: zlib._Decompress | None = None
 
     @classmethod
-    def for_encoding(cls, header: str, status: int) -> _Inflater | None:
+    def for_encoding(
+        cls, header: str, status: int, secrets: tuple[str, ...] = ()
+    ) -> _Inflater | None:
         encoding = header.strip().lower()
         if encoding in ("", "identity"):
             return None
         if encoding in ("gzip", "x-gzip", "deflate"):
             return cls(encoding, status)
+        header = redact(header, secrets)  # before the cut: an echo may hold the sign header
         raise ResponseDecodeError(
             f"HTTP {status}: the body is in Content-Encoding {header[:40]!r}, "
             f"which was not asked for (Accept-Encoding: {ACCEPT_ENCODING})",

@@ -77,6 +77,7 @@ class WalkRunner:
         query: Q,
         page_size: int | None,
         resume: Resume | None,
+        max_wait: float | None = None,
     ) -> WalkIterator[R]:
         """Every record of ``query`` once, in the server's order; ``page_size=None``: the
         endpoint's default (or the fallback it fell back to) and, if refused, its fallback."""
@@ -92,7 +93,7 @@ class WalkRunner:
             fail_on_arrivals=not endpoint.order.descending,
         )
         stats = WalkStats()
-        run = _Run(self, endpoint, query, walk, stats)
+        run = _Run(self, endpoint, query, walk, stats, max_wait)
 
         def done(event: WalkDone) -> None:
             if self.hooks:
@@ -138,8 +139,12 @@ class _Run(Generic[Q, R]):
         query: Q,
         walk: Walk[R],
         stats: WalkStats,
+        max_wait: float | None = None,
     ) -> None:
         self._runner = runner
+        # Bounds the wait of the walk's first request only: once begun, a walk waits
+        # its turn rather than fail with pages already fetched.
+        self._max_wait = max_wait
         self._endpoint = endpoint
         self._query = query
         self._walk = walk
@@ -180,14 +185,22 @@ class _Run(Generic[Q, R]):
         elif isinstance(action, Cancel):
             await self._cancel([self._by_ticket.pop(t) for t in action.tickets])
         elif isinstance(action, Notice):
-            logger.log(_NOTICE_LEVELS[action.kind], "%s", action.message)
+            # Named by endpoint: "page 3" alone says nothing when several walks run at once.
+            logger.log(_NOTICE_LEVELS[action.kind], "%s: %s", self._endpoint.name, action.message)
         elif not isinstance(action, Emit | Finish):
             raise action.error
 
     async def _fetch(self, page_no: int, page_size: int) -> PageOf[R]:
         requests = self._runner.requests
+        max_wait, self._max_wait = self._max_wait, None
         return await requests.fetch(
-            self._endpoint, self._query, page_no, page_size, ticket=self._place, walk=self.stats
+            self._endpoint,
+            self._query,
+            page_no,
+            page_size,
+            ticket=self._place,
+            walk=self.stats,
+            max_wait=max_wait,
         )
 
     def _yielding(self, records: tuple[R, ...]) -> None:
@@ -247,10 +260,10 @@ class _Run(Generic[Q, R]):
         self._runner.stats.arrived_during_walk += arrived
         self.stats.arrived_during_walk += arrived
         logger.warning(
-            "%s: %d record(s) were added before the walk's position while it ran; "
-            "they are not in this walk (walk again to get them)",
+            "%s: %s added before the walk's position while it ran; "
+            "not in this walk (walk again to get them)",
             self._endpoint.name,
-            arrived,
+            "1 record was" if arrived == 1 else f"{arrived} records were",
         )
 
     async def _cancel(self, stopping: list[asyncio.Task[Any]]) -> None:

@@ -77,14 +77,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
-def _code_text(code: object) -> str | None:
+def _code_text(code: object, secrets: Sequence[str]) -> str | None:
+    """The server's code as text, redacted *before* it is cut (a code that echoes the sign
+    header must not leave 40 of its characters behind)."""
     if code is None or isinstance(code, bool):
         return None
     text = None
     if isinstance(code, int | Decimal):
         text = str(code)
     elif isinstance(code, str) and code.strip():
-        text = code.strip()
+        text = redact(code.strip(), secrets)
     if text is not None and len(text) > _MAX_CODE:
         # No real code is this long; keep the message short and the code unmatched.
         text = f"{text[:_MAX_CODE]}…"
@@ -119,12 +121,10 @@ def classify_response(
         _raise_unreadable(status, body, page_no, wrong or "", retryable, secrets)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    code = _code_text(payload.get("code"))
-    if code is not None:
-        # A server that echoes the request may put the key into the code itself.
-        code = redact(code, secrets)
+    # A server that echoes the request may put the key into the code itself.
+    code = _code_text(payload.get("code"), secrets)
     raw_message = payload.get("msg") or payload.get("message") or ""
-    text = raw_message if isinstance(raw_message, str) else shown(raw_message)
+    text = raw_message if isinstance(raw_message, str) else shown(raw_message, secrets)
     message = excerpt(text, _MESSAGE_LIMIT, secrets) if text else ""
     seen = excerpt(body, secrets=secrets)
     if code is None:

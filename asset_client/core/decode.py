@@ -24,7 +24,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from asset_client.core.query import JAVA_LONG_MAX
-from asset_client.core.redact import redact, shown
+from asset_client.core.redact import redact, redacting, shown
 from asset_client.errors import ResponseDecodeError
 from asset_client.records import AssetPage, InviteeAsset
 
@@ -50,7 +50,12 @@ class _FieldValueError(ValueError):
 
     def __init__(self, value: object, expected: str) -> None:
         self.value = value
-        super().__init__(f"expected {expected}, got {shown(value)}")
+        self.expected = expected
+        super().__init__(expected)
+
+    def __str__(self) -> str:
+        # Shown when read, not when raised: the reader redacts (`redacting`) before the cut.
+        return f"expected {self.expected}, got {shown(self.value)}"
 
 
 def _to_decimal(value: object) -> Decimal:
@@ -270,10 +275,11 @@ def decode_list(
         try:
             item = structure(raw, record_type)
         except Exception as exc:  # cattrs wraps every hook failure in an exception group
-            field, value, reason = _first_field_error(exc, renames)
+            with redacting(secrets):  # the failing value was shown (and cut) by a hook
+                field, value, reason = _first_field_error(exc, renames)
             raise ResponseDecodeError(
                 redact(
-                    f"data.list[{index}].{field} (uid {shown(raw.get('uid'))}): {reason}",
+                    f"data.list[{index}].{field} (uid {shown(raw.get('uid'), secrets)}): {reason}",
                     secrets,
                 ),
                 page_no=page_no,

@@ -3,18 +3,24 @@
 A server (or a gateway in front of it) may echo the request back in an error body:
 the ``api_key`` and ``sign`` headers, or even the secret.  Every message built from
 server text goes through `redact` first.  The sharp edge: an echo may be escaped
-(JSON ``\\/``, percent-encoding), so each secret is removed in those spellings too,
-and before any truncation, so a cut can never leave half a key behind.
+(JSON ``\\/`` or ``\\u00XX``, percent-encoding of any of its characters, some and not
+others), so each secret is matched character by character in any of those spellings;
+and always before any truncation, so a cut can never leave part of a key behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import json
+import re
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from urllib.parse import quote
 
-__all__ = ["REDACTED", "excerpt", "redact", "shown", "spellings"]
+__all__ = ["REDACTED", "excerpt", "redact", "redacting", "shown", "spellings"]
 
 REDACTED = "[REDACTED]"
 
@@ -35,13 +41,28 @@ def spellings(secret: str) -> set[str]:
     return {form for form in forms if form}
 
 
+def _char(c: str) -> str:
+    """Every way one character of a secret may be spelled in an echo."""
+    forms = [re.escape(c), re.escape(json.dumps(c)[1:-1])]
+    if ord(c) < 128:
+        forms += [f"%(?i:{ord(c):02x})", f"\\\\u(?i:{ord(c):04x})"]
+    if c == "/":
+        forms.append(r"\\/")
+    return "(?:" + "|".join(dict.fromkeys(forms)) + ")"
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(secret: str) -> re.Pattern[str]:
+    """``secret`` in any mix of its spellings (each character plain, JSON-escaped or
+    percent-encoded, independently of the others)."""
+    return re.compile("".join(_char(c) for c in secret))
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every spelling of every secret replaced by ``[REDACTED]``."""
-    forms = sorted({form for secret in secrets for form in spellings(secret)}, key=len)
-    # Longest first: a percent-encoded form contains fragments of the plain one.
-    for form in reversed(forms):
-        if form in text:
-            text = text.replace(form, REDACTED)
+    # Longest first: a shorter secret may be part of a longer one.
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = _pattern(secret).sub(REDACTED, text)
     return text
 
 
@@ -73,10 +94,46 @@ _SHOWN.maxlong = 60
 _SHOWN.maxdict = _SHOWN.maxlist = 6
 
 
+#: Secrets `shown` redacts besides those it is given: for values shown deep inside a
+#: decoder's hooks, which cannot be handed the secrets (see `redacting`).
+_AMBIENT: ContextVar[tuple[str, ...]] = ContextVar("asset_client_redacting", default=())
+
+
+@contextlib.contextmanager
+def redacting(secrets: Iterable[str]) -> Iterator[None]:
+    """Within the block, `shown` also redacts ``secrets`` (before it cuts anything)."""
+    token = _AMBIENT.set(tuple(s for s in secrets if s))
+    try:
+        yield
+    finally:
+        _AMBIENT.reset(token)
+
+
+def _scrubbed(value: object, secrets: tuple[str, ...], depth: int) -> object:
+    """``value`` with its strings redacted, as deep and as wide as `shown` shows it, so a
+    string cut by the repr can no longer hold part of a secret."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if depth <= 0:
+        return value
+    if isinstance(value, dict):
+        pairs = itertools.islice(value.items(), _SHOWN.maxdict + 1)
+        return {
+            _scrubbed(k, secrets, depth - 1): _scrubbed(v, secrets, depth - 1) for k, v in pairs
+        }
+    if isinstance(value, list | tuple):
+        items = [_scrubbed(v, secrets, depth - 1) for v in value[: _SHOWN.maxlist + 1]]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
 def shown(value: object, secrets: Iterable[str] = ()) -> str:
     """A value from an answer as it may appear in a message: bounded in length and
     depth (JSON nested 1000 deep cannot blow the stack), credentials redacted."""
+    secrets = tuple(s for s in secrets if s) + _AMBIENT.get()
     try:
+        if secrets:
+            value = _scrubbed(value, secrets, _SHOWN.maxlevel + 1)
         text = _SHOWN.repr(value)
     except (ValueError, RecursionError, MemoryError):  # e.g. int too long to print
         text = f"<{type(value).__name__} that cannot be shown>"

@@ -42,6 +42,17 @@ class Gate:
                 self.leave()  # handed the gate just as we were cancelled: pass it on
             raise
 
+    def ahead(self, order: Order) -> int:
+        """How many pass the gate before a new waiter of ``order``: the holder and the
+        waiters ordered before it."""
+        queued = sum(1 for entry in self._waiters if entry[0] < order and not entry[3].done())
+        return int(self._busy) + queued
+
+    @property
+    def waiting(self) -> int:
+        """Callers in line: the holder (waiting for the clock or sending) and the queue."""
+        return int(self._busy) + sum(1 for entry in self._waiters if not entry[3].done())
+
     def leave(self) -> None:
         while self._waiters:
             _, _, _, future = heapq.heappop(self._waiters)

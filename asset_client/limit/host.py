@@ -8,7 +8,9 @@ and a bot and a nightly export that saw different directories would each spend t
 budget.  It is locked with ``flock``, which
 the kernel releases when its holder dies, so a killed process never leaves it locked.
 The lock is only ever tried (never waited for on the event loop): another holder keeps
-it for microseconds, and the loop stays free meanwhile.
+it for microseconds, and the loop stays free meanwhile.  A holder that keeps it (stopped,
+hung) is tried again with backoff, up to `_LOCK_RETRY_MAX` apart, and the wait is said
+once at INFO, naming the file.
 
 Sharp edges: the clock is ``CLOCK_MONOTONIC``, shared by every process of one boot (the
 file records the boot, and a file from an earlier boot is ignored); processes in other
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import logging
 import os
 import stat
 import tempfile
@@ -43,7 +46,12 @@ __all__ = ["AVAILABLE", "RUNTIME_DIR_ENV", "HostLimiter", "clock_file", "default
 AVAILABLE = fcntl is not None
 
 _RECORD_SIZE = 1024  # the file is rewritten in place, padded: never a torn tail
-_LOCK_RETRY = 0.0005  # seconds between tries of a lock another process holds
+_LOCK_RETRY = 0.0005  # seconds before the first retry of a lock another process holds
+_LOCK_RETRY_MAX = 0.05  # ... doubling up to this: a stuck holder costs no busy loop
+#: A wait for the lock this long is said once at INFO (a holder that never lets go).
+LOCK_NOTICE_AFTER = 1.0
+
+logger = logging.getLogger("asset_client")
 
 
 #: Names the directory of the clock files explicitly (containers sharing a volume, tests).
@@ -83,8 +91,11 @@ class HostLimiter:
         self,
         directory: str | os.PathLike[str] | None = None,
         now: Callable[[], float] = time.monotonic,
+        *,
+        notice_after: float = LOCK_NOTICE_AFTER,
     ) -> None:
         self._directory = Path(directory) if directory is not None else None
+        self._notice_after = notice_after
         self._now = now
         self._boot = _boot_id()
         self._lock = threading.Lock()  # flock is per open file: threads need their own lock
@@ -190,11 +201,20 @@ class HostLimiter:
     async def _locked(
         self, key: str, step: Callable[[clock.State, float], Verdict | None]
     ) -> Verdict | None:
+        delay, started, told = _LOCK_RETRY, time.monotonic(), False
         while True:
             done, verdict = self._try_locked(key, step)
             if done:
                 return verdict
-            await asyncio.sleep(_LOCK_RETRY)
+            if not told and time.monotonic() - started >= self._notice_after:
+                told = True
+                logger.info(
+                    "host limiter: waiting for the lock on this key's clock file %s, held "
+                    "by another process (a stopped or hung asset-client run?)",
+                    clock_file(self.directory, key),
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LOCK_RETRY_MAX)
 
     async def peek(self, key: str, lanes: tuple[Lane, ...], served: float | None) -> Verdict:
         verdict = await self._locked(key, lambda s, now: clock.peek(s, lanes, now, served))

@@ -36,14 +36,15 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
 from asset_client.core.penalty import Penalty, slow_interval
 from asset_client.core.validators import bounded_int, bounded_seconds
-from asset_client.errors import ApiError, AssetClientError
+from asset_client.errors import ApiError, AssetClientError, LimiterBusyError
 from asset_client.limit.base import Lane, LimiterBackend
+from asset_client.limit.margin import MarginEstimator
 from asset_client.limit.permit import LoopLine, Permit, Sleep, SlotLost, Ticket
 from asset_client.limit.process import ProcessLimiter
 
@@ -60,18 +61,26 @@ __all__ = [
 logger = logging.getLogger("asset_client")
 
 
+DEFAULT_MARGIN = 0.065
+
+
 @frozen(kw_only=True)
 class RateLimit:
     """At most ``requests`` sends in any sliding ``period`` seconds, ``margin`` to spare.
 
     The default margin (65 ms per second) absorbs ±30 ms of one-way network jitter: two
-    arrivals can move 60 ms closer than their sends.
+    arrivals can move 60 ms closer than their sends.  With ``adaptive`` (the default when
+    the margin is left at its default) it is where the margin starts: it then follows the
+    spread of the round trips the client observes (`asset_client.limit.margin`).
     """
 
     #: Checked like every setting: ``5/inf`` would never send again, ``nan`` never compares.
     requests: int = field(default=5, validator=bounded_int(1, 1_000_000))
     period: float = field(default=1.0, validator=bounded_seconds(0, 3600, low_inclusive=False))
-    margin: float = field(default=0.065, validator=bounded_seconds(0, 3600))
+    margin: float = field(default=DEFAULT_MARGIN, validator=bounded_seconds(0, 3600))
+    adaptive: bool = field(
+        default=Factory(lambda rate: rate.margin == DEFAULT_MARGIN, takes_self=True)
+    )
 
     @property
     def interval(self) -> float:
@@ -110,6 +119,11 @@ class KeyPenalty:
         with self._lock:
             return self._penalty.slowed(now)
 
+    def slow_left(self, now: float) -> float:
+        """Seconds of the half-rate period left at ``now`` (0: not slowed)."""
+        with self._lock:
+            return max(0.0, self._penalty.slow_until - now)
+
     def reject(self, now: float) -> tuple[int, bool]:
         """Record a rejection: the streak it makes, and whether the slow period begins."""
         with self._lock:
@@ -144,12 +158,10 @@ class KeyLimiter:
         rates = [(bucket, rate)]
         if global_rate is not None:  # an account-wide limit across endpoints, if CoinW's is known
             rates.append(("global", global_rate))
-        self.lanes = tuple(Lane(name, limit.interval) for name, limit in rates)
-        #: The lanes while the key is penalised: half the rate in each.
-        self.slow_lanes = tuple(
-            Lane(name, slow_interval(limit.requests, limit.period, limit.margin))
-            for name, limit in rates
-        )
+        self._rates = tuple(rates)
+        #: The margin learnt from the link (None: the rate's margin, fixed).
+        self.margins = MarginEstimator(initial=rate.margin) if rate.adaptive else None
+        self._lanes_for(rate.margin)
         self._now = now
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLine] = (
             weakref.WeakKeyDictionary()
@@ -205,6 +217,37 @@ class KeyLimiter:
 
         self._each_loop(fail)
 
+    def _lanes_for(self, margin: float) -> None:
+        """The lanes (and the penalty phase's half-rate lanes) at ``margin``; a fixed
+        rate (not adaptive) keeps its own margin."""
+        self._margin = margin
+
+        def used(limit: RateLimit) -> float:
+            return margin if limit.adaptive else limit.margin
+
+        self.lanes = tuple(
+            Lane(name, (limit.period + used(limit)) / limit.requests) for name, limit in self._rates
+        )
+        #: The lanes while the key is penalised: half the rate in each.
+        self.slow_lanes = tuple(
+            Lane(name, slow_interval(limit.requests, limit.period, used(limit)))
+            for name, limit in self._rates
+        )
+
+    @property
+    def margin(self) -> float:
+        """The margin the lanes are spaced by now (learnt, if the rate is adaptive)."""
+        return self._margin
+
+    def observe(self, kind: Hashable, round_trip: float) -> None:
+        """A round trip of ``kind`` (claim to answer) observed: the margin may follow it."""
+        if self.margins is None:
+            return
+        with self._lock:
+            margin = self.margins.observe(kind, round_trip)
+            if margin != self._margin:
+                self._lanes_for(margin)
+
     def lanes_now(self) -> tuple[Lane, ...]:
         """The lanes a claim draws on now: `slow_lanes` during the key's penalty phase."""
         return self.slow_lanes if self.penalty.slowed(self._now()) else self.lanes
@@ -215,6 +258,9 @@ class KeyLimiter:
         `asset_client.core.retry.decide`).  Entering the half-rate period is logged once
         at WARNING."""
         streak, entering = self.penalty.reject(self._now())
+        if self.margins is not None:
+            with self._lock:
+                self._lanes_for(self.margins.rejected())  # widen at once
         if entering:
             logger.warning(
                 "slowing down: after a rate-limit rejection this API key sends at half rate "
@@ -236,12 +282,64 @@ class KeyLimiter:
         return verdict.wait if verdict.pause_end is not None else 0.0
 
     async def acquire(
-        self, ticket: Ticket | None = None, page: int = 0, sleep: Sleep = asyncio.sleep
+        self,
+        ticket: Ticket | None = None,
+        page: int = 0,
+        sleep: Sleep = asyncio.sleep,
+        *,
+        max_wait: float | None = None,
     ) -> Permit:
         """Wait in line and until the clock is ready; the permit holds the line until
-        `Permit.commit` (or `Permit.release`)."""
+        `Permit.commit` (or `Permit.release`).
+
+        With ``max_wait``, a caller who would wait longer for the slot gets
+        `LimiterBusyError` instead: at once when the line ahead and the clock already say
+        so, else when ``max_wait`` runs out.  Either way nothing is claimed and its place
+        in line is given back.
+        """
         ticket = ticket or self.ticket()
         self.check(ticket)
-        permit = Permit(self, self._here(), ticket, page, sleep)
-        await permit.enter()
+        local = self._here()
+        if max_wait is None:
+            permit = Permit(self, local, ticket, page, sleep)
+            await permit.enter()
+            return permit
+        order = (ticket.number, page)
+        expected = await self.expected_wait(local, order)
+        if expected > max_wait:
+            raise self._busy(expected, max_wait)
+        permit = Permit(self, local, ticket, page, sleep, patience=max_wait)
+        try:
+            async with asyncio.timeout(max_wait):
+                await permit.enter()  # leaves the line itself when cut short
+        except TimeoutError:
+            expected = await self.expected_wait(local, order)
+            raise self._busy(max(expected, self.lanes_now()[0].interval), max_wait) from None
         return permit
+
+    async def expected_wait(self, local: LoopLine, order: tuple[int, int]) -> float:
+        """Seconds until a new caller of ``order`` could send: the clock's wait (or the
+        pause), then one interval for each caller ahead of it in this process.  A lower
+        bound when other processes share the key."""
+        lanes = self.lanes_now()
+        verdict = await self.backend.peek(self.key, lanes, None)
+        interval = max(lane.interval for lane in lanes)
+        return verdict.wait + local.gate.ahead(order) * interval
+
+    def _busy(self, expected: float, max_wait: float) -> LimiterBusyError:
+        return LimiterBusyError(
+            f"{self.bucket}: no send slot within max_wait={max_wait:g}s (the next one in "
+            f"about {expected:.2f}s); nothing was sent",
+            retry_after=round(expected, 3),
+            endpoint=self.bucket,
+        )
+
+    def slow_left(self) -> float:
+        """Seconds left of the key's half-rate penalty phase (0: not in force)."""
+        return self.penalty.slow_left(self._now())
+
+    def waiting(self) -> int:
+        """Callers in line for this lane, in every event loop of this process."""
+        with self._lock:
+            lines = list(self._loops.values())
+        return sum(line.gate.waiting for line in lines)

@@ -69,10 +69,12 @@ class Permit:
     __slots__ = (
         "_local",
         "_page",
+        "_patience",
         "_released",
         "_served",
         "_sleep",
         "_started",
+        "claimed_at",
         "committed",
         "limiter",
         "ticket",
@@ -80,9 +82,17 @@ class Permit:
     )
 
     def __init__(
-        self, limiter: Line, local: LoopLine, ticket: Ticket, page: int, sleep: Sleep
+        self,
+        limiter: Line,
+        local: LoopLine,
+        ticket: Ticket,
+        page: int,
+        sleep: Sleep,
+        patience: float = COMMIT_PATIENCE,
     ) -> None:
         self.limiter = limiter
+        # A caller's max_wait shortens how long a commit may wait (then SlotLost).
+        self._patience = min(patience, COMMIT_PATIENCE)
         self.ticket = ticket
         self._page = page
         self._local = local
@@ -91,6 +101,7 @@ class Permit:
         self._served: float | None = None
         self._released = False
         self.committed = False
+        self.claimed_at: float | None = None  #: when the slot was claimed (monotonic)
         self.waited = 0.0
 
     def __deepcopy__(self, memo: dict[int, object]) -> Permit:
@@ -153,8 +164,9 @@ class Permit:
                 )
                 if verdict.claimed:
                     self.committed = True
+                    self.claimed_at = time.monotonic()
                     break
-                if verdict.wait > COMMIT_PATIENCE:
+                if verdict.wait > self._patience:
                     raise SlotLost
                 await self._nap(verdict)
         finally:

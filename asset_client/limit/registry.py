@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 
 from asset_client.errors import AssetClientError, InvalidParameterError
@@ -193,6 +193,14 @@ class KeyHold:
         if self._released:
             raise AssetClientError("this AssetClient is closed (its limiters are released)")
         return self._registry._lane(self._entry, bucket)
+
+    def lanes(self, buckets: Iterable[str] = ()) -> list[KeyLimiter]:
+        """The key's lanes: those of ``buckets`` (created if new) and every other one in
+        use, ordered by name."""
+        for bucket in buckets:
+            self.lane(bucket)
+        lanes = {limiter.bucket: limiter for limiter in self._registry._lanes_of(self._entry)}
+        return [lanes[name] for name in sorted(lanes)]
 
     def refuse(self, error: AssetClientError) -> None:
         """The server refused the key: fail the calls queued for it on every lane (the

@@ -3,6 +3,8 @@ through its limiter, never resent by aiohttp on its own."""
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 import pytest
 
@@ -84,3 +86,23 @@ def test_only_sessions_can_be_made_safe() -> None:
     with pytest.raises(InvalidParameterError) as caught:
         make_session_safe("not a session")  # type: ignore[arg-type]
     assert caught.value.field == "session"
+
+
+async def test_a_plain_session_passed_in_is_warned_about_once_naming_the_remedies(
+    api_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = "http://127.0.0.1:9"
+    async with aiohttp.ClientSession() as plain, metered_session() as metered:
+        with caplog.at_level(logging.WARNING, logger="asset_client"):
+            for _ in range(2):  # two clients on one session: one warning
+                async with AssetClient(api_key, "secret", base_url=base, session=plain):
+                    pass
+            async with AssetClient(api_key, "secret", base_url=base, session=metered):
+                pass
+            async with AssetClient(
+                api_key, "secret", base_url=base, session=make_session_safe(plain)
+            ):
+                pass
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "metered_session()" in warnings[0] and "make_session_safe(session)" in warnings[0]

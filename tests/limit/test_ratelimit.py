@@ -278,3 +278,25 @@ async def test_a_cancelled_waiter_does_not_block_the_others() -> None:
     doomed.cancel()
     await asyncio.gather(first, last)
     assert doomed.cancelled() and order == [1, 3]
+
+
+def test_nothing_at_run_time_imports_aiolimiter() -> None:
+    # It is a test dependency only (the burst above); the package must not need it.
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib, pkgutil, sys, asset_client\n"
+        "for m in pkgutil.walk_packages(asset_client.__path__, 'asset_client.'):\n"
+        "    if m.name.endswith('__main__'):\n"
+        "        continue  # runs the CLI\n"
+        "    try:\n"
+        "        importlib.import_module(m.name)\n"
+        "    except ImportError:\n"
+        "        pass  # an optional extra that is not installed\n"
+        "print('aiolimiter' in sys.modules)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"

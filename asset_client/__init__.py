@@ -50,6 +50,7 @@ from asset_client.records import (
     Invitee,
     InviteeAsset,
     InviteePage,
+    Qualification,
     VolumePage,
 )
 
@@ -85,6 +86,7 @@ __all__ = [
     "ParameterRejectedError",
     "PermissionDeniedError",
     "ProcessLimiter",
+    "Qualification",
     "Quote",
     "RateLimit",
     "RateLimitError",

@@ -39,7 +39,7 @@ async def test_a_view_shares_the_session_and_the_limiter_and_closing_it_keeps_th
         assert sb.stats.rejected == 0 and sb.stats.max_in_window() <= 5
         await view.close()
         assert await client.get_invitee_asset(uids[0]) is not None
-        assert sb.stats.connections == 1  # one session, shared
+        assert view._sessions.get() is client._sessions.get()  # one session, shared
 
 
 async def test_views_with_the_same_options_share_lookups_in_flight() -> None:

@@ -53,6 +53,7 @@ from asset_client.records import (
     Invitee,
     InviteeAsset,
     InviteePage,
+    Qualification,
     VolumePage,
 )
 
@@ -91,6 +92,7 @@ __all__ = [
     "ParameterRejectedError",
     "PermissionDeniedError",
     "ProcessLimiter",
+    "Qualification",
     "Quote",
     "RateLimit",
     "RateLimitError",

@@ -16,7 +16,15 @@ from attrs import field, frozen
 
 R_co = TypeVar("R_co", covariant=True)
 
-__all__ = ["AssetPage", "DailyVolume", "Invitee", "InviteeAsset", "InviteePage", "VolumePage"]
+__all__ = [
+    "AssetPage",
+    "DailyVolume",
+    "Invitee",
+    "InviteeAsset",
+    "InviteePage",
+    "Qualification",
+    "VolumePage",
+]
 
 
 @frozen
@@ -108,3 +116,30 @@ class VolumePage(_Records[DailyVolume]):
     page_size: int
     total: int
     items: tuple[DailyVolume, ...] = field(converter=_volumes)
+
+
+@frozen
+class Qualification:
+    """The answer to "is this uid my direct invitee, and did it qualify?" (`AssetClient.qualify`).
+
+    ``reasons`` holds one plain sentence per unmet condition (empty when ``qualified``).
+    Money is in ``quote``; ``total_deposit``/``current_balance`` are None when the uid is
+    not an invitee, ``volume`` is None when it was not asked for (no ``min_volume``) or
+    the uid is not an invitee.  ``volume_start``..``volume_end`` is the window of the
+    last ``days`` server days, today included, both ends inclusive.
+    """
+
+    uid: int
+    is_invitee: bool
+    qualified: bool
+    registered_at: datetime | None
+    total_deposit: Decimal | None
+    current_balance: Decimal | None
+    volume: Decimal | None
+    volume_start: date
+    volume_end: date
+    reasons: tuple[str, ...]
+    quote: str = "usdt"
+    days: int = 30
+    min_deposit: Decimal | None = None
+    min_volume: Decimal | None = None

@@ -17,6 +17,7 @@ EXPECTED = {
     "chat_bot.py": "1 is not one of your direct invitees.",
     "cron_export.py": "status ok (exit 0)",
     "history_bot.py": "invitees traded since the last sync",
+    "telegram_verify_bot.py": "30 users asked at once: 1 distinct reply, 1 request",
     "prometheus_metrics.py": 'asset_client_walks_total{endpoint="assets",outcome="finished"} 1.0',
 }
 

@@ -37,6 +37,7 @@ __all__ = [
     "EXIT_FAILURE",
     "EXIT_GAVE_UP",
     "EXIT_INTERRUPTED",
+    "EXIT_NOT_QUALIFIED",
     "EXIT_OK",
     "EXIT_UNTRUSTED",
     "EXIT_USAGE",
@@ -51,6 +52,8 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_GAVE_UP = 4
 EXIT_UNTRUSTED = 5
+#: ``verify``: the question was answered, and some uid did not qualify.
+EXIT_NOT_QUALIFIED = 6
 EXIT_INTERRUPTED = 130
 #: A reader closed the pipe (``... --out - | head``): what a shell reports for a
 #: command killed by SIGPIPE (128 + 13), quietly, as other tools do.
@@ -68,6 +71,7 @@ exit statuses:
        shared limiter (Redis) unreachable (try again later with --resume)
   {EXIT_UNTRUSTED}    the server sent data that cannot be trusted (unreadable answers,
        inconsistent pages); retrying will probably not help
+  {EXIT_NOT_QUALIFIED}    verify: answered, and at least one UID did not qualify
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); continue with --resume
   {EXIT_BROKEN_PIPE}  the reader of --out - closed the pipe (e.g. | head): no message
 """

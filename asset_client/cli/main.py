@@ -23,6 +23,7 @@ from asset_client.cli import (
     sandbox,
     snapshots,
     sync,
+    verify,
     watch,
 )
 from asset_client.cli.base import PROG, Command, Parser, UsageError
@@ -54,6 +55,7 @@ COMMANDS: dict[str, Command] = {
         watch.COMMAND,
         events.COMMAND,
         sandbox.COMMAND,
+        verify.COMMAND,
     )
 }
 

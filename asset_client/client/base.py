@@ -26,6 +26,7 @@ import aiohttp
 from asset_client.client.env import client_from_env
 from asset_client.client.hooks import HookRunner, Hooks
 from asset_client.client.log import client_created
+from asset_client.client.lookups import Lookups
 from asset_client.client.requests import RequestLoop, Signer
 from asset_client.client.session import SessionSource
 from asset_client.client.settings import (
@@ -55,6 +56,7 @@ from asset_client.endpoints.base import Endpoint, PageOf
 from asset_client.errors import InvalidParameterError
 from asset_client.limit import LimiterBackend, LimiterRegistry
 from asset_client.limit.limiter import RateLimit
+from asset_client.limit.registry import KeyHold
 from asset_client.limit.state import LimiterState, limiter_state
 
 __all__ = ["DEFAULT_BASE_URL", "EndpointClient"]
@@ -71,6 +73,9 @@ Sleep = Callable[[float], Awaitable[object]]
 class EndpointClient:
     """The client of any partner `Endpoint`: `get_page` and `walk` (see `AssetClient`
     for what it is made with, and for the named calls of CoinW's endpoints)."""
+
+    _view_of: EndpointClient | None = None  # set on a `with_options` view
+    _lookup_scope: tuple[object, ...] = ()  # a view's request options (in lookup keys)
 
     def __init__(
         self,
@@ -96,6 +101,7 @@ class EndpointClient:
         proxy: str | None = None,
         hooks: Sequence[Hooks] = (),
         max_wait: float | None = None,
+        lookup_cache_ttl: float = 0.0,
     ) -> None:
         check_credential(api_key, "api_key")
         check_credential(secret_key, "secret_key")
@@ -109,11 +115,8 @@ class EndpointClient:
         policy = checked_policy(retry_policy, max_retries)
         base_url = checked_base_url(base_url)
         self._sessions = SessionSource(session, base_url=base_url, proxy=proxy)
-        registry = checked_registry(limiter_registry)
-        # Held by the key, not the URL, until the client closes (or is collected).
         rate = rate_limit or RateLimit()
-        backend = registry.backend(limiter)
-        hold = registry.hold(api_key, rate, backend, global_rate=global_rate_limit)
+        hold = _key_hold(api_key, rate, limiter, limiter_registry, global_rate_limit)
         self._release = weakref.finalize(self, hold.release)
         self.stats = ClientStats()
         self._requests = RequestLoop(
@@ -131,6 +134,7 @@ class EndpointClient:
             stats=self.stats,
         )
         self._walks = WalkRunner(self._requests, window)
+        self.lookups = Lookups(lookup_cache_ttl)  # identical lookups share one request
 
     # -- settings, read back -------------------------------------------------------------
 
@@ -200,8 +204,12 @@ class EndpointClient:
     async def close(self) -> None:
         """Cancel pages still in flight, close the session if the client opened it, and
         let go of the key's limiters (a key no client uses any more may get a new rate)."""
+        if self._view_of is not None:  # a view owns only its walks
+            await self._walks.close()
+            return
         self._sessions.refuse_new()  # no call starts while the pages in flight stop
         await self._walks.close()
+        await self.lookups.close()
         await self._sessions.close()
         self._release()
 
@@ -223,13 +231,18 @@ class EndpointClient:
     def _query(self, endpoint: Endpoint[Q, Any, Any], filters: dict[str, Any]) -> Q:
         """``filters`` checked (before any request) and rendered in the server's zone, then
         resolved as the endpoint sends them (e.g. the invitee window frozen *now*)."""
-        zone = self.server_timezone
+        return self._prepared(endpoint, self._validated(endpoint, filters))
+
+    def _validated(self, endpoint: Endpoint[Q, Any, Any], filters: dict[str, Any]) -> Q:
         _check_filter_names(endpoint, filters)
-        query = endpoint.validate(**filters, server_tz=zone)
-        if endpoint.prepare is not None:
-            now = datetime.fromtimestamp(self._requests.signer.clock(), zone)
-            query = endpoint.prepare(query, now, zone)
-        return query
+        return endpoint.validate(**filters, server_tz=self.server_timezone)
+
+    def _prepared(self, endpoint: Endpoint[Q, Any, Any], query: Q) -> Q:
+        if endpoint.prepare is None:
+            return query
+        zone = self.server_timezone
+        now = datetime.fromtimestamp(self._requests.signer.clock(), zone)
+        return endpoint.prepare(query, now, zone)
 
     async def get_page(
         self,
@@ -249,8 +262,19 @@ class EndpointClient:
         validate_page_no(page_no)
         size = endpoint.limits.check(endpoint.limits.single if page_size is None else page_size)
         wait = self.max_wait if max_wait is None else checked_max_wait(max_wait)
-        query = self._query(endpoint, filters)
-        return await self._requests.fetch(endpoint, query, page_no, size, max_wait=wait)
+        query = self._validated(endpoint, filters)
+        # Keyed by the query as asked (an open window not yet frozen), so identical
+        # calls share one request (and, for one uid, the cache) whenever they come; a
+        # caller with another max_wait does not wait on someone else's queued request.
+        key = (endpoint.name, endpoint.path, query, page_no, size, self._lookup_scope, wait)
+        single = getattr(query, "uid", None) is not None
+
+        async def send() -> P:
+            return await self._requests.fetch(
+                endpoint, self._prepared(endpoint, query), page_no, size, max_wait=wait
+            )
+
+        return await self.lookups.share(key, send, cacheable=single)
 
     def walk(
         self,
@@ -285,6 +309,19 @@ def _check_types(server_timezone: object, rate_limit: object, global_rate_limit:
     check_type(server_timezone, tzinfo, "server_timezone", "a tzinfo such as ZoneInfo('UTC')")
     check_type(rate_limit, RateLimit | None, "rate_limit", "a RateLimit or None")
     check_type(global_rate_limit, RateLimit | None, "global_rate_limit", "a RateLimit or None")
+
+
+def _key_hold(
+    api_key: str,
+    rate: RateLimit,
+    limiter: str | LimiterBackend | None,
+    registry: LimiterRegistry | None,
+    global_rate: RateLimit | None,
+) -> KeyHold:
+    """The key's limiters, held by the key (not the URL) until the client closes (or
+    is collected)."""
+    held = checked_registry(registry)
+    return held.hold(api_key, rate, held.backend(limiter), global_rate=global_rate)
 
 
 def _check_filter_names(endpoint: Endpoint[Any, Any, Any], filters: dict[str, Any]) -> None:

@@ -10,9 +10,12 @@ errors name the uid rather than "page 1"); everything else is the generic path.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any, Self, TypeVar
 
 from asset_client.client.base import DEFAULT_BASE_URL, EndpointClient
+from asset_client.client.options import UNSET, view_with
+from asset_client.client.qualify import qualify as _qualify
 from asset_client.client.settings import checked_base_url
 from asset_client.client.stats import ClientStats
 from asset_client.client.walk_iter import WalkIterator
@@ -31,6 +34,7 @@ from asset_client.records import (
     Invitee,
     InviteeAsset,
     InviteePage,
+    Qualification,
     VolumePage,
 )
 
@@ -85,7 +89,52 @@ class AssetClient(EndpointClient):
       ignored).
     - ``stats`` adds up the client's whole life (``stats.reset()`` zeroes it); each
       walk's own ``stats`` count that walk alone.
+    - Identical lookups in flight (same endpoint, filters and page) share one request;
+      ``lookup_cache_ttl`` (seconds, default 0: off) keeps single-uid answers that long
+      (``client.lookups``: counters, ``clear()``).
     """
+
+    # -- one question, and per-call options -------------------------------------------------
+
+    async def qualify(
+        self,
+        uid: int,
+        *,
+        min_deposit: Decimal | int | str | None = None,
+        min_volume: Decimal | int | str | None = None,
+        days: int = 30,
+        quote: Quote = "usdt",
+    ) -> Qualification:
+        """Is ``uid`` a direct invitee, and did it deposit at least ``min_deposit`` and
+        trade at least ``min_volume`` over the last ``days`` days of server time (today
+        included)?  No thresholds: qualified means "is an invitee".
+
+        Sends the fewest requests that answer it: one assets lookup (nothing more for a
+        uid that is not an invitee), then the uid's registration from the invitee list
+        and, only with ``min_volume``, its volumes.  Bad arguments raise
+        `InvalidParameterError` before any request.  See docs/verify.md.
+        """
+        clock = self._requests.signer.clock
+        return await _qualify(
+            self, clock, uid, min_deposit=min_deposit, min_volume=min_volume, days=days, quote=quote
+        )
+
+    def with_options(
+        self,
+        *,
+        timeout: float = UNSET,
+        max_retries: int = UNSET,
+        max_wait: float | None = UNSET,
+    ) -> Self:
+        """A view of this client with other per-call options; it shares the session,
+        the limiters, the hooks, the stats and the in-flight lookups, and the client is
+        unchanged::
+
+            page = await client.with_options(max_wait=2).get_invitee_asset(uid)
+
+        Values are checked now.  Closing a view stops only its own walks.
+        """
+        return view_with(self, timeout=timeout, max_retries=max_retries, max_wait=max_wait)
 
     # -- invitee assets --------------------------------------------------------------------
 

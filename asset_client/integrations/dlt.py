@@ -25,6 +25,7 @@ from asset_client.records import DailyVolume, Invitee, InviteeAsset
 
 try:
     import dlt
+    from dlt.common.schema.typing import TColumnSchema, TDataType
     from dlt.extract.resource import DltResource
     from dlt.sources import incremental
 except ImportError as exc:  # pragma: no cover - the extra is missing
@@ -37,7 +38,7 @@ __all__ = ["coinw_partner_source"]
 #: Opens a client for one resource's walk (closed when the walk ends).
 Connect = Callable[[], SyncAssetClient]
 
-_DLT_TYPES = {
+_DLT_TYPES: dict[Kind, TDataType] = {
     Kind.INT: "bigint",
     Kind.STR: "text",
     Kind.DECIMAL: "decimal",
@@ -46,13 +47,14 @@ _DLT_TYPES = {
 }
 
 
-def _hints(record_type: type) -> dict[str, dict[str, Any]]:
+def _hints(record_type: type) -> dict[str, TColumnSchema]:
     """dlt column hints of a record class: exact decimals, nullability from the class."""
-    hints: dict[str, dict[str, Any]] = {}
+    hints: dict[str, TColumnSchema] = {}
     for column in columns(record_type):
-        hint: dict[str, Any] = {"data_type": _DLT_TYPES[column.kind], "nullable": column.nullable}
+        hint: TColumnSchema = {"data_type": _DLT_TYPES[column.kind], "nullable": column.nullable}
         if column.kind is Kind.DECIMAL:
-            hint.update(precision=PRECISION, scale=SCALE)
+            hint["precision"] = PRECISION
+            hint["scale"] = SCALE
         hints[column.name] = hint
     return hints
 

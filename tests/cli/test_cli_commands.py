@@ -20,7 +20,7 @@ from asset_client.cli.main import COMMANDS, build_parser, main
 from asset_client.endpoints import ENDPOINTS
 from tests.cli.test_cli_store import FAST, cli
 
-SENDING = ("export", "report", "sync")
+SENDING = ("export", "report", "sync", "verify")
 READING = ("changes", "history", "snapshots")
 CLI_DIR = Path(options.__file__).parent
 

@@ -84,7 +84,8 @@ async def test_a_walk_is_not_stuck_behind_lookups_that_came_after_it() -> None:
             done.append("walk")
 
         async def lookup(n: int) -> None:  # a bot's /balance calls, arriving after it
-            await client.get_invitee_assets_page(page_no=1, page_size=1)
+            # Distinct pages: identical lookups in flight would share one request.
+            await client.get_invitee_assets_page(page_no=n + 1, page_size=1)
             done.append(f"lookup{n}")
 
         walking = asyncio.ensure_future(walk())

@@ -162,10 +162,11 @@ async def test_a_wrong_shaped_answer_is_a_typed_error() -> None:
 
 async def test_each_endpoint_draws_on_its_own_budget() -> None:
     async with connected() as (sandbox, client):
+        # Distinct pages: identical calls in flight would share one request.
         await asyncio.gather(
-            *(client.get_invitee_assets_page() for _ in range(8)),
-            *(client.get_invitees_page() for _ in range(8)),
-            *(client.get_trading_volume_page() for _ in range(8)),
+            *(client.get_invitee_assets_page(page_no=n) for n in range(1, 9)),
+            *(client.get_invitees_page(page_no=n) for n in range(1, 9)),
+            *(client.get_trading_volume_page(page_no=n) for n in range(1, 9)),
         )
         stats = sandbox.stats
         assert stats.rejected == 0
@@ -179,8 +180,8 @@ async def test_a_global_limit_caps_all_endpoints_together() -> None:
     glob = RateLimit(requests=5, period=WINDOW, margin=0.02)
     async with connected(client={"global_rate_limit": glob}) as (sandbox, client):
         await asyncio.gather(
-            *(client.get_invitees_page() for _ in range(8)),
-            *(client.get_trading_volume_page() for _ in range(8)),
+            *(client.get_invitees_page(page_no=n) for n in range(1, 9)),
+            *(client.get_trading_volume_page(page_no=n) for n in range(1, 9)),
         )
         # The global lane is claimed with each endpoint's own, in one step: never over.
         assert sandbox.stats.max_in_window() <= 5

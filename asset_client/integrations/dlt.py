@@ -25,7 +25,8 @@ from asset_client.records import DailyVolume, Invitee, InviteeAsset
 
 try:
     import dlt
-    from dlt.common.schema.typing import TColumnSchema, TDataType
+    from dlt.common.data_types.typing import TDataType
+    from dlt.common.schema.typing import TColumnSchema
     from dlt.extract.resource import DltResource
     from dlt.sources import incremental
 except ImportError as exc:  # pragma: no cover - the extra is missing

@@ -38,6 +38,7 @@ LAYERS: Final = (
     ("client",),
     ("export",),
     ("store",),
+    ("dashboard",),
     ("cli",),
 )
 #: What the sandbox (a leaf beside the layers) may import from the package.
@@ -48,7 +49,7 @@ SANDBOX_MAY_IMPORT: Final = (
 )
 #: Who may import the sandbox (a leaf test server, not a layer): what can start it for
 #: ``--sandbox`` (the export run's connection, the store's demo days, the commands).
-SANDBOX_IMPORTED_BY: Final = ("export", "store", "cli")
+SANDBOX_IMPORTED_BY: Final = ("export", "store", "dashboard", "cli")
 #: The package's faces: they may import anything, and nothing inside may import them.
 FACES: Final = ("asset_client", "asset_client.__main__")
 TOP_LEVEL_FILES: Final = frozenset(

@@ -14,7 +14,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from asset_client.cli import changes, export, history, report, sandbox, snapshots, sync
+from asset_client.cli import (
+    changes,
+    dashboard,
+    export,
+    history,
+    report,
+    sandbox,
+    snapshots,
+    sync,
+)
 from asset_client.cli.base import PROG, Command, Parser, UsageError
 from asset_client.cli.credentials import load_credentials_file
 from asset_client.cli.exits import EXIT_CODES, EXIT_OK, EXIT_USAGE, exit_code_for
@@ -42,6 +51,7 @@ COMMANDS: dict[str, Command] = {
         history.COMMAND,
         snapshots.COMMAND,
         sandbox.COMMAND,
+        dashboard.COMMAND,
     )
 }
 

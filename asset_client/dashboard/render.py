@@ -8,13 +8,13 @@ how to install them instead of an ImportError deep in a command.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from asset_client.core.kpis import TTFD_BUCKETS
 from asset_client.dashboard.aggregate import Dashboard, aggregate
-from asset_client.dashboard.fmt import amount, count, moment
+from asset_client.dashboard.fmt import amount, count, esc, moment
 from asset_client.dashboard.load import load_history
 from asset_client.dashboard.page import Chart, render_page, table
 
@@ -29,7 +29,12 @@ class MissingExtraError(RuntimeError):
 
 def require_extra() -> None:
     """Raise `MissingExtraError` (with the pip line) unless altair and vl-convert import."""
-    missing = [m for m in ("altair", "vl_convert") if importlib.util.find_spec(m) is None]
+    missing = []
+    for module in ("altair", "vl_convert"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
     if missing:
         raise MissingExtraError(f"the dashboard needs {' and '.join(missing)}: {INSTALL_HINT}")
 
@@ -68,7 +73,11 @@ def _arrivals(d: Dashboard) -> Chart:
     data = table(
         [d.period.capitalize(), "New invitees", "First deposits"],
         [
-            [p, count(f"arrivals.{p}.new", new), count(f"arrivals.{p}.first", first)]
+            [
+                f'<time datetime="{p}">{p}</time>',
+                count(f"arrivals.{p}.new", new),
+                count(f"arrivals.{p}.first", first),
+            ]
             for p, new, first in d.arrivals
         ],
     )
@@ -133,8 +142,7 @@ def _ttfd(d: Dashboard) -> Chart:
     rows = [{"bucket": label, "invitees": hist[label]} for label, _ in TTFD_BUCKETS]
     title = "Time from registration to first deposit"
     body = [
-        [esc_label, count(f"ttfd.{i}", hist[esc_label])]
-        for i, (esc_label, _) in enumerate(TTFD_BUCKETS)
+        [esc(label), count(f"ttfd.{i}", hist[label])] for i, (label, _) in enumerate(TTFD_BUCKETS)
     ]
     inconsistent = count("ttfd.inconsistent", d.kpis.ttfd_inconsistent)
     body.append(["deposit dated before registration (left out)", inconsistent])

@@ -10,11 +10,14 @@ left out of the timing, never clamped to zero.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any, Literal, Protocol
 
 from attrs import frozen
@@ -50,6 +53,7 @@ TTFD_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
     ("30 - 90 days", timedelta(days=90)),
     ("> 90 days", None),
 )
+_TTFD_BOUNDS = [b.total_seconds() for _, b in TTFD_BUCKETS if b is not None]
 
 
 class InviteeFacts(Protocol):
@@ -98,6 +102,12 @@ def period_key(moment: datetime | date, period: Period, zone: tzinfo) -> str:
     """The bucket of ``moment`` (a datetime is read in ``zone``): ``2026-07-03``,
     ``2026-W27`` (ISO week) or ``2026-07``."""
     day = moment.astimezone(zone).date() if isinstance(moment, datetime) else moment
+    return _day_key(day, period)
+
+
+@functools.cache
+def _day_key(day: date, period: Period) -> str:
+    # Cached per day: 250k registrations fall on a few thousand days.
     if period == "day":
         return day.isoformat()
     if period == "week":
@@ -122,22 +132,17 @@ def ttfd_seconds(row: InviteeFacts) -> int | None:
 
 def ttfd_histogram(seconds: Iterable[int]) -> dict[str, int]:
     """Non-negative times to first deposit counted into `TTFD_BUCKETS` (every label)."""
-    counts = dict.fromkeys((label for label, _ in TTFD_BUCKETS), 0)
-    for value in seconds:
-        for label, bound in TTFD_BUCKETS:
-            if bound is None or value < bound.total_seconds():
-                counts[label] += 1
-                break
-    return counts
+    labels = [label for label, _ in TTFD_BUCKETS]
+    found = Counter(bisect.bisect_right(_TTFD_BOUNDS, value) for value in seconds)
+    return {label: found.get(index, 0) for index, label in enumerate(labels)}
 
 
 def top_by(
     rows: Iterable[InviteeFacts], field: Literal["volume", "total_deposit"], n: int = 20
 ) -> list[tuple[int, Decimal]]:
     """The ``n`` largest positive ``field`` values as (uid, amount); ties by uid."""
-    pairs = [(row.uid, getattr(row, field)) for row in rows]
-    ranked = sorted(((uid, v) for uid, v in pairs if v is not None and v > 0), key=_rank)
-    return ranked[:n]
+    pairs = ((row.uid, getattr(row, field)) for row in rows)
+    return heapq.nsmallest(n, ((u, v) for u, v in pairs if v is not None and v > 0), key=_rank)
 
 
 def _rank(pair: tuple[int, Decimal]) -> tuple[Decimal, int]:
@@ -242,15 +247,23 @@ def _cohorts(rows: Sequence[InviteeFacts], zone: tzinfo) -> tuple[tuple[Cohort, 
     sums: dict[str, _CohortSums] = {}
     unregistered = 0
     for row in rows:
-        if row.register_time is None:
+        registered = row.register_time
+        if registered is None:
             unregistered += 1
             continue
-        month = period_key(row.register_time, "month", zone)
-        slot = sums.get(month) or sums.setdefault(month, _CohortSums())
+        month = _day_key(registered.astimezone(zone).date(), "month")
+        slot = sums.get(month)
+        if slot is None:
+            slot = sums[month] = _CohortSums()
         slot.invitees += 1
-        slot.deposited += deposited(row)
-        slot.traded += traded(row)
-        slot.deposits = _EXACT.add(slot.deposits, row.total_deposit or _ZERO)
+        deposit = row.total_deposit
+        if row.first_deposit_time is not None or (deposit is not None and deposit > 0):
+            slot.deposited += 1
+        if deposit is not None:
+            slot.deposits = _EXACT.add(slot.deposits, deposit)
+        volume = row.volume
+        if volume is not None and volume > 0:
+            slot.traded += 1
     cohorts = tuple(
         Cohort(
             month=m,
@@ -265,11 +278,8 @@ def _cohorts(rows: Sequence[InviteeFacts], zone: tzinfo) -> tuple[tuple[Cohort, 
 
 
 def _sum(values: Iterable[Decimal | None]) -> Decimal:
-    total = _ZERO
-    for value in values:
-        if value is not None:
-            total = _EXACT.add(total, value)
-    return total
+    with localcontext(_EXACT):
+        return sum((v for v in values if v is not None), _ZERO)
 
 
 def compute_kpis(

@@ -4,7 +4,7 @@ each dataset, joined per invitee, its daily volume totals, and every snapshot's 
 I/O only (read-only SQLite; the file is never created or written).  The sharp edge: the
 three datasets are read at *their own* latest complete snapshot of one source (the source
 of the newest assets snapshot in ``quote``), so they may be minutes apart; per-day
-volumes are summed here as they stream, so memory is O(invitees + days), never O(rows).
+volumes are summed by SQLite's grouping, so memory is O(invitees + days), never O(rows).
 """
 
 # ruff: noqa: S608 - SQL text from constants only
@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Context, Decimal
+from decimal import Context, Decimal, localcontext
 from pathlib import Path
 
 from attrs import frozen
 
 from asset_client.endpoints import ASSETS, INVITEES, VOLUME
-from asset_client.export.report import ReportBuilder, ReportRow
-from asset_client.records import DailyVolume, Invitee, InviteeAsset
 from asset_client.store import SCHEMA_VERSION, StoreError
 
-__all__ = ["HistoryData", "SnapshotPoint", "load_history"]
+__all__ = ["HistoryData", "Row", "SnapshotPoint", "load_history"]
 
 _EXACT = Context(prec=1000)
 
@@ -48,7 +45,7 @@ class HistoryData:
     source: str
     quote: str
     server_timezone: str
-    rows: list[ReportRow]
+    rows: list[Row]  #: uid ascending
     daily_volume: dict[date, Decimal]
     volume_window: tuple[date, date] | None
     points: list[SnapshotPoint]  #: oldest first, every dataset
@@ -67,7 +64,9 @@ SELECT s.id, s.series_id, s.taken_at, s.records, s.sums, s.window_start, s.windo
 FROM snapshots s JOIN series se ON se.id = s.series_id
 WHERE s.status = 'complete' ORDER BY s.id
 """
-_VALID = "series_id = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
+#: The rows of a series' newest complete snapshot: those no later snapshot ended (the
+#: dashboard only ever reads the newest one; this form reads the primary key in order).
+_VALID = "series_id = ? AND valid_to IS NULL"
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -87,46 +86,76 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+class Row:
+    """One invitee's joined facts (`InviteeFacts`); slim, as there may be 250k of them."""
+
+    __slots__ = (
+        "current_balance",
+        "first_deposit_time",
+        "register_time",
+        "total_deposit",
+        "total_withdrawal",
+        "uid",
+        "volume",
+    )
+
+    def __init__(self, uid: int) -> None:
+        self.uid = uid
+        self.register_time: datetime | None = None
+        self.total_deposit: Decimal | None = None
+        self.total_withdrawal: Decimal | None = None
+        self.current_balance: Decimal | None = None
+        self.first_deposit_time: datetime | None = None
+        self.volume: Decimal | None = None
 
 
-def _money(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
+def _row(rows: dict[int, Row], uid: int) -> Row:
+    row = rows.get(uid)
+    if row is None:
+        row = rows[uid] = Row(uid)
+    return row
 
 
-def _assets(db: sqlite3.Connection, series: int, snap: int) -> Iterator[InviteeAsset]:
+def _assets(db: sqlite3.Connection, series: int, snap: int, rows: dict[int, Row]) -> None:
     sql = (
         "SELECT uid, total_deposit, total_withdrawal, current_balance, first_deposit_time "
         f"FROM {ASSETS.name} WHERE {_VALID}"
     )
-    for uid, dep, wd, bal, first in db.execute(sql, (series, snap, snap)):
-        yield InviteeAsset(
-            uid=uid,
-            total_deposit=Decimal(dep),
-            total_withdrawal=Decimal(wd),
-            current_balance=Decimal(bal),
-            first_deposit_time=_time(first),
-        )
+    parse = datetime.fromisoformat
+    for uid, dep, wd, bal, first in db.execute(sql, (series,)):
+        row = _row(rows, uid)
+        row.total_deposit, row.total_withdrawal = Decimal(dep), Decimal(wd)
+        row.current_balance = Decimal(bal)
+        row.first_deposit_time = None if first is None else parse(first)
 
 
-def _invitees(db: sqlite3.Connection, series: int, snap: int) -> Iterator[Invitee]:
+def _invitees(db: sqlite3.Connection, series: int, snap: int, rows: dict[int, Row]) -> None:
     sql = f"SELECT uid, register_time FROM {INVITEES.name} WHERE {_VALID}"
-    for uid, registered in db.execute(sql, (series, snap, snap)):
-        yield Invitee(uid=uid, register_time=datetime.fromisoformat(registered))
+    parse = datetime.fromisoformat
+    for uid, registered in db.execute(sql, (series,)):
+        _row(rows, uid).register_time = parse(registered)
+
+
+def _exact_sum(texts: str) -> Decimal:
+    with localcontext(_EXACT):
+        return sum(map(Decimal, texts.split(",")), Decimal(0))
 
 
 def _volumes(
-    db: sqlite3.Connection, series: int, snap: int, builder: ReportBuilder
+    db: sqlite3.Connection, series: int, snap: int, rows: dict[int, Row]
 ) -> dict[date, Decimal]:
-    """Feeds each (uid, day) to ``builder`` and returns the per-day totals."""
-    sql = f"SELECT uid, day, volume FROM {VOLUME.name} WHERE {_VALID}"
-    days: dict[date, Decimal] = {}
-    for uid, day_text, volume_text in db.execute(sql, (series, snap, snap)):
-        day, volume = date.fromisoformat(day_text), Decimal(volume_text)
-        builder.add_volume(DailyVolume(uid=uid, day=day, volume=volume))
-        days[day] = _EXACT.add(days.get(day, Decimal(0)), volume)
-    return dict(sorted(days.items()))
+    """Each uid's volume over the window into ``rows``; the per-day totals returned.
+
+    SQLite groups (the rows are stored in (uid, day) order) and hands over one string per
+    group, so Python parses each amount once and builds no object per (uid, day)."""
+    where = f"FROM {VOLUME.name} WHERE {_VALID}"
+    by_uid = f"SELECT uid, group_concat(volume) {where} GROUP BY uid"
+    for uid, texts in db.execute(by_uid, (series,)):
+        _row(rows, uid).volume = _exact_sum(texts)
+    by_day = f"SELECT day, group_concat(volume) {where} GROUP BY day ORDER BY day"
+    return {
+        date.fromisoformat(day): _exact_sum(texts) for day, texts in db.execute(by_day, (series,))
+    }
 
 
 def _latest(
@@ -187,19 +216,17 @@ def _read(
     quote: str,
     zone: str,
 ) -> HistoryData:
-    builder = ReportBuilder()
     ids = {
         name: (int(str(snaps[i][1])), int(str(snaps[i][0]))) for name, i in chosen.items() if i >= 0
     }
-    for asset in _assets(db, *ids[ASSETS.name]):
-        builder.add_asset(asset)
+    rows: dict[int, Row] = {}
+    _assets(db, *ids[ASSETS.name], rows)
     if INVITEES.name in ids:
-        for invitee in _invitees(db, *ids[INVITEES.name]):
-            builder.add_invitee(invitee)
+        _invitees(db, *ids[INVITEES.name], rows)
     daily: dict[date, Decimal] = {}
     window = None
     if VOLUME.name in ids:
-        daily = _volumes(db, *ids[VOLUME.name], builder)
+        daily = _volumes(db, *ids[VOLUME.name], rows)
         row = snaps[chosen[VOLUME.name]]
         if row[5] is not None and row[6] is not None:
             window = (date.fromisoformat(str(row[5])), date.fromisoformat(str(row[6])))
@@ -209,7 +236,7 @@ def _read(
         source=source,
         quote=quote,
         server_timezone=zone,
-        rows=list(builder.rows()),
+        rows=[rows[uid] for uid in sorted(rows)],
         daily_volume=daily,
         volume_window=window,
         points=[_point(r) for r in snaps if int(str(r[1])) in series_ids],

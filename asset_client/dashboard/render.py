@@ -9,6 +9,7 @@ how to install them instead of an ImportError deep in a command.
 from __future__ import annotations
 
 import importlib
+import threading
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -164,12 +165,25 @@ def charts_of(d: Dashboard) -> list[Chart]:
     ]
 
 
+def _warm_up() -> None:
+    """Import the charting libraries and start vl-convert's engine (seconds, once per
+    process), so that it overlaps reading the history instead of following it."""
+    import vl_convert
+
+    from asset_client.dashboard import charts  # noqa: F401 - imports altair
+
+    vl_convert.vegalite_to_svg(vl_spec={"mark": "point", "data": {"values": []}})
+
+
 def build_dashboard(
     db: Path, *, zone: tzinfo, zone_name: str, quote: str = "usdt", now: datetime
 ) -> str:
     """The dashboard page of the history at ``db`` (raises `MissingExtraError`,
     `StoreError`)."""
     require_extra()
+    warm = threading.Thread(target=_warm_up, name="dashboard-warm-up", daemon=True)
+    warm.start()
     data = load_history(db, quote=quote)
     dashboard = aggregate(data, zone=zone, zone_name=zone_name)
+    warm.join()
     return render_page(dashboard, charts_of(dashboard), generated=now.astimezone(zone))

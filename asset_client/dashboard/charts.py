@@ -86,7 +86,7 @@ def line_chart(
     """A line with points of ``y`` over time ``x`` (one per ``color`` if given)."""
     chart = (
         alt.Chart({"values": list(rows)})
-        .mark_line(point=True, color=_PALETTE[0])
+        .mark_line(point=len(rows) <= 60, color=_PALETTE[0])
         .encode(
             x=alt.X(f"{x}:T", title=None),
             y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format="~s", tickCount=5)),

@@ -37,7 +37,7 @@ h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.1rem;margin:0 0 .6em}
 .tile,section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px}
 .tile .label{color:var(--muted);font-size:.8rem}.tile .value{font-size:1.25rem;font-weight:600}
 section{margin-top:14px}
-.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:14px;
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:14px;
 margin-top:14px}
 .grid2 section{margin-top:0}
 svg{width:100%;height:auto;display:block}

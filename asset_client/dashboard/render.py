@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from asset_client.core.kpis import TTFD_BUCKETS
@@ -62,11 +62,19 @@ def _funnel(d: Dashboard) -> Chart:
     return ("funnel", title, svg_of(chart.properties(height=120), title), data)
 
 
+def _period_start(key: str) -> str:
+    """The first day of a period key (``2026-07-03``, ``2026-W27``, ``2026-07``)."""
+    if "-W" in key:
+        year, week = key.split("-W")
+        return date.fromisocalendar(int(year), int(week), 1).isoformat()
+    return key if key.count("-") == 2 else f"{key}-01"
+
+
 def _arrivals(d: Dashboard) -> Chart:
-    from asset_client.dashboard.charts import bar_chart, svg_of
+    from asset_client.dashboard.charts import line_chart, svg_of
 
     rows = [
-        {"period": p, "what": what, "n": n}
+        {"start": _period_start(p), "what": what, "n": n}
         for p, new, first in d.arrivals
         for what, n in (("new invitees", new), ("first deposits", first))
     ]
@@ -82,7 +90,8 @@ def _arrivals(d: Dashboard) -> Chart:
             for p, new, first in d.arrivals
         ],
     )
-    chart = bar_chart(rows, x="period", y="n", color="what", y_title="invitees")
+    # Years of months: a line over time reads; a hundred grouped bars would not.
+    chart = line_chart(rows, x="start", y="n", color="what", y_title="invitees")
     return ("arrivals", title, svg_of(chart, title) if rows else None, data)
 
 

@@ -100,7 +100,8 @@ COMMAND = Command(
     help="one HTML file of KPIs, funnel, cohorts, trends and top invitees",
     description=(
         "Draw the history as one self-contained HTML file (no network needed to view it):\n"
-        "KPI tiles, the funnel registered -> deposited -> traded, monthly cohorts, trends\n"
+        "KPI tiles of your invitees' deposits, balances and trading volume, the funnel\n"
+        "registered -> deposited -> traded, monthly cohorts, trends\n"
         "over the snapshots, daily volume, top 20 invitees and time to first deposit.\n"
         "Needs the dashboard extra: pip install 'asset-client[dashboard]'."
     ),

@@ -18,6 +18,7 @@ from asset_client.client.session import is_session_safe, make_session_safe, mete
 from asset_client.client.stats import WalkStats
 from asset_client.client.transport import slot_trace_config
 from asset_client.client.walk_iter import WalkIterator
+from asset_client.core.kpis import Kpis, compute_kpis
 from asset_client.core.query import Quote
 from asset_client.core.retry import RetryPolicy
 from asset_client.core.walk import Resume
@@ -81,6 +82,7 @@ __all__ = [
     "Invitee",
     "InviteeAsset",
     "InviteePage",
+    "Kpis",
     "LaneState",
     "LimiterBackend",
     "LimiterBusyError",
@@ -113,6 +115,7 @@ __all__ = [
     "WalkIterator",
     "WalkStats",
     "__version__",
+    "compute_kpis",
     "is_session_safe",
     "make_session_safe",
     "metered_session",

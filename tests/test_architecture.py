@@ -40,7 +40,7 @@ LAYERS: Final = (
     ("frames",),
     ("export",),
     ("store",),
-    ("watch",),
+    ("watch", "dashboard"),
     ("cli",),
     # optional (dlt): a face over the client for data pipelines; nothing imports it
     ("integrations",),
@@ -53,7 +53,7 @@ SANDBOX_MAY_IMPORT: Final = (
 )
 #: Who may import the sandbox (a leaf test server, not a layer): what can start it for
 #: ``--sandbox`` (the export run's connection, the store's demo days, the commands).
-SANDBOX_IMPORTED_BY: Final = ("export", "store", "watch", "cli")
+SANDBOX_IMPORTED_BY: Final = ("export", "store", "watch", "dashboard", "cli")
 #: The package's faces: they may import anything, and nothing inside may import them.
 FACES: Final = ("asset_client", "asset_client.__main__")
 TOP_LEVEL_FILES: Final = frozenset(

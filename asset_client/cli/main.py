@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from asset_client.cli import (
     changes,
+    dashboard,
     events,
     export,
     history,
@@ -56,6 +57,7 @@ COMMANDS: dict[str, Command] = {
         events.COMMAND,
         sandbox.COMMAND,
         verify.COMMAND,
+        dashboard.COMMAND,
     )
 }
 

@@ -19,6 +19,7 @@ from typing import TextIO
 from attrs import frozen
 
 from asset_client.client.client import AssetClient
+from asset_client.core.kpis import compute_kpis
 from asset_client.core.list_query import volume_window
 from asset_client.endpoints import ASSETS, INVITEES, VOLUME
 from asset_client.export.connect import Credentials, open_client
@@ -137,6 +138,8 @@ async def run_report(
         await asyncio.to_thread(write_whole, target, data, settings.file_mode)
         if state is not None:
             state.sums = report_sums(rows)  # --summary-json: the rows and their sums
+            kpis = compute_kpis(rows, zone=zone, volume_days=settings.volume_days)
+            state.kpis = kpis.as_json()
             state.completed = True
         return ReportResult(
             rows=len(rows),

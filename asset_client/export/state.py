@@ -7,6 +7,8 @@ one-line error and ``--summary-json`` report: it is read after the run, whatever
 
 from __future__ import annotations
 
+from typing import Any
+
 from attrs import define
 
 from asset_client.client.stats import ClientStats
@@ -30,3 +32,5 @@ class ExportState:
     sums: Sums | None = None
     #: the dataset exported ("assets", "invitees", "volume"); None for a report
     dataset: str | None = None
+    #: a report's KPIs (`Kpis.as_json`), for --summary-json; None for an export
+    kpis: dict[str, Any] | None = None

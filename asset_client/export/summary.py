@@ -6,7 +6,8 @@ total_withdrawal, current_balance), a volume export's volume, none for the invit
 (a count), a report's deposits, withdrawals, balances and volume of its rows; never a
 field that does not apply.  Sharp edge: sums are exact decimal *strings* (a JSON number
 would be read as a float) and cover the records the output holds, which after a failure is
-what the checkpoint covers; ``records`` counts those too.
+what the checkpoint covers; ``records`` counts those too.  A complete report adds
+``kpis`` (`asset_client.core.kpis`: funnel, money, timing, cohorts over its rows).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def summary_document(
     sums = state.sums if state.sums is not None else Sums()
     stats = state.stats
     dataset = {} if state.dataset is None else {"dataset": state.dataset}
+    kpis = {} if state.kpis is None else {"kpis": state.kpis}
     return {
         "summary_version": SUMMARY_VERSION,
         "asset_client": VERSION,
@@ -54,6 +56,7 @@ def summary_document(
         "output": destination if destination is not None else "stdout",
         "records": sums.records,
         "sums": sums.text(),
+        **kpis,
         "requests": stats.requests if stats is not None else 0,
         "retries": stats.retries if stats is not None else 0,
         "rate_limit_waits": stats.rate_limit_waits if stats is not None else 0,

@@ -1,0 +1,198 @@
+"""Builds the dashboard file: read the history, aggregate, draw each chart, write the page.
+
+The one entry point is `build_dashboard`; `charts_of` turns a `Dashboard` into its six
+charts with their data tables.  The sharp edge: Altair and vl-convert are an extra
+(``asset-client[dashboard]``); they are imported here only, so `MissingExtraError` says
+how to install them instead of an ImportError deep in a command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+
+from asset_client.core.kpis import TTFD_BUCKETS
+from asset_client.dashboard.aggregate import Dashboard, aggregate
+from asset_client.dashboard.fmt import amount, count, esc, moment
+from asset_client.dashboard.load import load_history
+from asset_client.dashboard.page import Chart, render_page, table
+
+__all__ = ["INSTALL_HINT", "MissingExtraError", "build_dashboard", "charts_of", "require_extra"]
+
+INSTALL_HINT = "pip install 'asset-client[dashboard]'"
+
+
+class MissingExtraError(RuntimeError):
+    """The charting libraries (the ``dashboard`` extra) are not installed."""
+
+
+def require_extra() -> None:
+    """Raise `MissingExtraError` (with the pip line) unless altair and vl-convert import."""
+    missing = []
+    for module in ("altair", "vl_convert"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise MissingExtraError(f"the dashboard needs {' and '.join(missing)}: {INSTALL_HINT}")
+
+
+def _naive(moment_: datetime) -> str:
+    # Already in the chosen zone: a naive time is drawn as is, whatever the renderer's zone.
+    return moment_.replace(tzinfo=None).isoformat()
+
+
+def _funnel(d: Dashboard) -> Chart:
+    from asset_client.dashboard.charts import bar_chart, svg_of
+
+    k = d.kpis
+    stages = [("Registered", k.invitees), ("Deposited", k.deposited), ("Traded", k.traded)]
+    rows = [{"stage": s, "invitees": n} for s, n in stages]
+    chart = bar_chart(
+        rows, x="stage", y="invitees", x_title="", y_title="invitees", horizontal=True
+    )
+    data = table(
+        ["Stage", "Invitees"],
+        [[s, count(f"funnel.{s.lower()}", n)] for s, n in stages],
+    )
+    title = "Funnel: registered → deposited → traded"
+    return ("funnel", title, svg_of(chart.properties(height=120), title), data)
+
+
+def _period_start(key: str) -> str:
+    """The first day of a period key (``2026-07-03``, ``2026-W27``, ``2026-07``)."""
+    if "-W" in key:
+        year, week = key.split("-W")
+        return date.fromisocalendar(int(year), int(week), 1).isoformat()
+    return key if key.count("-") == 2 else f"{key}-01"
+
+
+def _arrivals(d: Dashboard) -> Chart:
+    from asset_client.dashboard.charts import line_chart, svg_of
+
+    rows = [
+        {"start": _period_start(p), "what": what, "n": n}
+        for p, new, first in d.arrivals
+        for what, n in (("new invitees", new), ("first deposits", first))
+    ]
+    title = f"New invitees and first deposits per {d.period}"
+    data = table(
+        [d.period.capitalize(), "New invitees", "First deposits"],
+        [
+            [
+                f'<time datetime="{p}">{p}</time>',
+                count(f"arrivals.{p}.new", new),
+                count(f"arrivals.{p}.first", first),
+            ]
+            for p, new, first in d.arrivals
+        ],
+    )
+    # Years of months: a line over time reads; a hundred grouped bars would not.
+    chart = line_chart(rows, x="start", y="n", color="what", y_title="invitees")
+    return ("arrivals", title, svg_of(chart, title) if rows else None, data)
+
+
+def _trend_invitees(d: Dashboard) -> Chart:
+    from asset_client.dashboard.charts import line_chart, svg_of
+
+    rows = [{"t": _naive(t), "invitees": n} for t, n in d.trend_invitees]
+    title = "Invitees over the snapshots"
+    data = table(
+        [f"Snapshot ({d.zone_name})", "Invitees"],
+        [[moment(t), count(f"trend.{t.isoformat()}.invitees", n)] for t, n in d.trend_invitees],
+    )
+    chart = line_chart(rows, x="t", y="invitees", y_title="invitees")
+    return ("trend_invitees", title, svg_of(chart, title) if rows else None, data)
+
+
+def _trend_money(d: Dashboard) -> Chart:
+    from asset_client.dashboard.charts import line_chart, svg_of
+
+    rows = [
+        {"t": _naive(t), "what": what, "amount": float(v)}
+        for t, dep, bal in d.trend_money
+        for what, v in (("total deposits", dep), ("current balances", bal))
+    ]
+    title = f"Deposits and balances over the snapshots ({d.unit})"
+    data = table(
+        [f"Snapshot ({d.zone_name})", "Total deposits", "Current balances"],
+        [
+            [
+                moment(t),
+                amount(f"trend.{t.isoformat()}.total_deposit", dep, d.unit),
+                amount(f"trend.{t.isoformat()}.current_balance", bal, d.unit),
+            ]
+            for t, dep, bal in d.trend_money
+        ],
+    )
+    chart = line_chart(rows, x="t", y="amount", color="what", y_title=d.unit)
+    return ("trend_money", title, svg_of(chart, title) if rows else None, data)
+
+
+def _daily_volume(d: Dashboard) -> Chart:
+    from asset_client.dashboard.charts import bar_chart, svg_of
+
+    rows = [{"day": day.isoformat(), "volume": float(v)} for day, v in d.daily_volume]
+    title = f"Daily trading volume ({d.unit}, server days)"
+    data = table(
+        ["Day", "Volume"],
+        [[moment(day), amount(f"daily.{day}", v, d.unit)] for day, v in d.daily_volume],
+    )
+    chart = bar_chart(rows, x="day", y="volume", x_type="temporal", y_title=d.unit)
+    return ("daily_volume", title, svg_of(chart, title) if rows else None, data)
+
+
+def _ttfd(d: Dashboard) -> Chart:
+    from asset_client.dashboard.charts import bar_chart, svg_of
+
+    hist = d.kpis.ttfd_histogram
+    rows = [{"bucket": label, "invitees": hist[label]} for label, _ in TTFD_BUCKETS]
+    title = "Time from registration to first deposit"
+    body = [
+        [esc(label), count(f"ttfd.{i}", hist[label])] for i, (label, _) in enumerate(TTFD_BUCKETS)
+    ]
+    inconsistent = count("ttfd.inconsistent", d.kpis.ttfd_inconsistent)
+    body.append(["deposit dated before registration (left out)", inconsistent])
+    data = table(["Time to first deposit", "Invitees"], body)
+    chart = bar_chart(rows, x="bucket", y="invitees", y_title="invitees")
+    drawn = svg_of(chart, title) if sum(hist.values()) else None
+    return ("ttfd", title, drawn, data)
+
+
+def charts_of(d: Dashboard) -> list[Chart]:
+    """The six charts, funnel first."""
+    return [
+        _funnel(d),
+        _arrivals(d),
+        _trend_invitees(d),
+        _trend_money(d),
+        _daily_volume(d),
+        _ttfd(d),
+    ]
+
+
+def _warm_up() -> None:
+    """Import the charting libraries and start vl-convert's engine (seconds, once per
+    process), so that it overlaps reading the history instead of following it."""
+    import vl_convert
+
+    from asset_client.dashboard import charts  # noqa: F401 - imports altair
+
+    vl_convert.vegalite_to_svg(vl_spec={"mark": "point", "data": {"values": []}})
+
+
+def build_dashboard(
+    db: Path, *, zone: tzinfo, zone_name: str, quote: str = "usdt", now: datetime
+) -> str:
+    """The dashboard page of the history at ``db`` (raises `MissingExtraError`,
+    `StoreError`)."""
+    require_extra()
+    warm = threading.Thread(target=_warm_up, name="dashboard-warm-up", daemon=True)
+    warm.start()
+    data = load_history(db, quote=quote)
+    dashboard = aggregate(data, zone=zone, zone_name=zone_name)
+    warm.join()
+    return render_page(dashboard, charts_of(dashboard), generated=now.astimezone(zone))

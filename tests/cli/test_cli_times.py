@@ -77,8 +77,8 @@ def _export(tmp_path: Path, name: str, *window: str) -> list[str]:
 def test_an_iso_window_exports_what_the_servers_window_does(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], dataset: str
 ) -> None:
-    # a start that cuts the list (the sandbox's registrations lead up to now)
-    cut = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    # a start that cuts the list (the sandbox's registrations span 2026-01 to 2026-06)
+    cut = datetime(2026, 4, 1, 12, 30, tzinfo=UTC)
     server_cut = (cut + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     server = ["--dataset", dataset, "--start", server_cut, "--end", "2099-01-01 08:00:00"]
     iso_cut = cut.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -105,26 +105,29 @@ async def test_deposits_but_no_volume() -> None:
 
 async def test_volume_only_outside_the_window_and_on_its_boundary_day() -> None:
     async with qualifying() as (sb, client):
-        uid = _depositor_with(sb, volume=True)
-        volumes = _volumes(sb, uid)
-        latest, earliest = max(volumes), min(volumes)
-        # The window of `days` days, today included, starts at today - (days - 1).
-        outside = (TODAY - latest).days  # starts the day after the latest volume
-        answer = await client.qualify(uid, min_volume="0.00000001", days=outside)
-        assert answer.volume_start == latest + timedelta(days=1)
+        special = sb.special_uids()
+        assert special.today == TODAY
+        # Volume only on today-45 and today-31: a 30-day window (today included) has none.
+        answer = await client.qualify(
+            special.volume_outside_window, min_volume="0.00000001", days=30
+        )
+        assert answer.volume_start == TODAY - timedelta(days=29)
         assert answer.volume_end == TODAY
         assert answer.volume == 0 and not answer.qualified
-        boundary = (TODAY - earliest).days + 1  # starts exactly on the earliest day
-        whole = sum(volumes.values(), Decimal(0))
-        answer = await client.qualify(uid, min_volume=whole, days=boundary)
-        assert answer.volume_start == earliest
-        assert answer.volume == whole and answer.qualified
-        answer = await client.qualify(uid, min_volume=whole, days=boundary - 1)
-        assert answer.volume == whole - volumes[earliest]
+        # 1000 on today-29 (the window's first day) and 500 on today-30 (just outside it).
+        uid = special.window_boundary
+        volumes = _volumes(sb, uid)
+        inside = volumes[TODAY - timedelta(days=29)]
+        answer = await client.qualify(uid, min_volume=inside, days=30)
+        assert answer.volume_start == TODAY - timedelta(days=29)
+        assert answer.volume == inside and answer.qualified
+        whole = inside + volumes[TODAY - timedelta(days=30)]
+        answer = await client.qualify(uid, min_volume=whole, days=30)
         assert answer.reasons == (
-            f"volume {(whole - volumes[earliest]).normalize():f} over {boundary - 1} days "
-            f"is below {whole.normalize():f}",
+            f"volume {inside.normalize():f} over 30 days is below {whole.normalize():f}",
         )
+        answer = await client.qualify(uid, min_volume=whole, days=31)
+        assert answer.volume == whole and answer.qualified
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the store uses only the client's public API
 
 __all__ = ["OnProgress", "Syncer"]
 
+#: A windowed dataset's days (both included); None for the others.
+Window = tuple[date, date] | None
+
 #: Runs a blocking call on the store's worker thread.
 Call = Callable[..., Awaitable[Any]]
 
@@ -113,9 +116,13 @@ class Syncer:
         """Every walk at once; the first to fail stops the others (its error raised, its
         dataset first in ``failures``); a cancel stops them all.  The snapshots' ids."""
 
-        async def one(planned: Planned, progress: Progress) -> int:
+        # Every snapshot opened (and every window read) first, so the walks start
+        # together, as a report's do, and the ids follow the plans' order.
+        days = [await self._open_snapshot(planned, today) for planned in plans]
+
+        async def one(planned: Planned, window: Window, progress: Progress) -> int:
             try:
-                return await self._walk_one(client, planned, page_size, today, report, progress)
+                return await self._walk_one(client, planned, window, page_size, report, progress)
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:
@@ -125,9 +132,9 @@ class Syncer:
         if on_dataset is not None:
             for planned in plans:
                 on_dataset(planned.table.name)
-        # Started in order, so the snapshots' ids follow the plans' order (the first call
-        # of each is its start_snapshot, queued on the one worker thread in this order).
-        tasks = [asyncio.ensure_future(one(p, w)) for p, w in zip(plans, walks, strict=True)]
+        tasks = [
+            asyncio.ensure_future(one(p, d, w)) for p, d, w in zip(plans, days, walks, strict=True)
+        ]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
@@ -139,21 +146,26 @@ class Syncer:
             raise failures[0][1]
         return [task.result() for task in tasks]
 
-    async def _walk_one(
-        self,
-        client: AssetClient,
-        planned: Planned,
-        page_size: int | None,
-        today: date,
-        report: _Report,
-        progress: Progress,
-    ) -> int:
+    async def _open_snapshot(self, planned: Planned, today: date) -> Window:
+        """``planned``'s snapshot opened; the days a windowed dataset walks."""
         table = planned.table
         await self._call(self._writer.start_snapshot, table, planned.series, VERSION)
         days = planned.recording.days
         if table.window_key is not None and days is None:
             previous = await self._call(self._writer.previous_window_end, planned.series)
             days = automatic_window(previous, today)
+        return days
+
+    async def _walk_one(
+        self,
+        client: AssetClient,
+        planned: Planned,
+        days: Window,
+        page_size: int | None,
+        report: _Report,
+        progress: Progress,
+    ) -> int:
+        table = planned.table
         walk = client.walk(
             planned.recording.endpoint, page_size=page_size, **planned.walk_filters(days)
         )

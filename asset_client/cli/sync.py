@@ -41,6 +41,7 @@ from asset_client.cli.exits import (
 from asset_client.cli.runner import Work, run_job
 from asset_client.client.client import AssetClient, ClientStats
 from asset_client.client.log import redact
+from asset_client.client.stats import WalkStats
 from asset_client.client.version import VERSION
 from asset_client.core.query import AssetQuery, validate_query
 from asset_client.export.console import Console, plural
@@ -262,26 +263,22 @@ async def _server(
 
 
 class _Progress:
-    """One progress display per walk: it names its dataset, and counts that walk's records
-    and requests (its req/s is that walk's own)."""
+    """One progress display per walk (the walks run at once): each names its dataset and
+    counts that walk's records and requests, so its req/s is that walk's own."""
 
-    def __init__(self, console: Console, client: AssetClient) -> None:
+    def __init__(self, console: Console) -> None:
         self._console = console
-        self._client = client
-        self._current: Progress = make_progress(console)
-        self._requests_before = 0  # the client's count when this walk started
+        self._walks: dict[str, Progress] = {}
 
-    def next_walk(self, dataset: str) -> None:
-        self._current.close()
-        self._requests_before = self._client.stats.requests
-        self._current = make_progress(self._console, label=dataset)
+    def start(self, dataset: str) -> None:
+        self._walks[dataset] = make_progress(self._console, label=dataset)
 
-    def update(self, records: int) -> None:
-        stats = self._client.stats
-        self._current.update(records, stats.expected_total, stats.requests - self._requests_before)
+    def update(self, dataset: str, records: int, stats: WalkStats) -> None:
+        self._walks[dataset].update(records, stats.expected_total, stats.requests)
 
     def close(self) -> None:
-        self._current.close()
+        for walk in self._walks.values():
+            walk.close()
 
 
 def _sums(snapshot: Snapshot) -> dict[str, Any]:
@@ -346,7 +343,7 @@ class _Sync:
     async def _record(
         self, store: SnapshotStore, client: AssetClient, plan: _Plan, source: str
     ) -> None:
-        progress = _Progress(self.console, client)
+        progress = _Progress(self.console)
         try:
             snapshots = await store.sync_datasets(
                 client,
@@ -359,8 +356,8 @@ class _Sync:
                 volume_days=self.args.volume_days,
                 page_size=self.args.page_size,
                 source=source,
-                on_batch=progress.update,
-                on_dataset=progress.next_walk,
+                on_dataset=progress.start,
+                on_progress=progress.update,
             )
         finally:
             progress.close()

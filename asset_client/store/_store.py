@@ -29,7 +29,7 @@ from asset_client.store._models import Change, HistoryEntry, Series, Snapshot
 from asset_client.store._open import DEFAULT_FILE_MODE
 from asset_client.store._plans import Recording, builtin_recordings, plan
 from asset_client.store._read import Reader
-from asset_client.store._sync import Syncer
+from asset_client.store._sync import OnProgress, Syncer
 from asset_client.store._window import volume_dates
 from asset_client.store._write import Writer
 
@@ -186,11 +186,16 @@ class SnapshotStore:
         source: str | None = None,
         on_batch: Callable[[int], None] | None = None,
         on_dataset: Callable[[DatasetName], None] | None = None,
+        on_progress: OnProgress | None = None,
         now: datetime | None = None,
     ) -> dict[DatasetName, Snapshot]:
-        """Walk each of ``datasets`` in turn and record one snapshot of each, all in ONE
+        """Walk all of ``datasets`` at once and record one snapshot of each, all in ONE
         transaction: either every snapshot is kept or (on any error or cancellation, in
-        any walk) none is.
+        any walk) none is; the first walk to fail stops the others.
+
+        Progress: ``on_dataset(name)`` as each walk starts (all at the start);
+        ``on_progress(name, records, walk_stats)`` after each batch of that walk, with the
+        walk's own counters; ``on_batch(records)`` counts the records of all walks.
 
         The assets walk takes ``quote``/``start_time``/``end_time``; the invitee list is
         walked whole.  The volume walk covers the server days ``start_date`` to
@@ -215,6 +220,7 @@ class SnapshotStore:
             on_batch=on_batch,
             # Called with the names asked for, and keyed by them: DatasetNames.
             on_dataset=cast(Callable[[str], None] | None, on_dataset),
+            on_progress=on_progress,
             now=now,
         )
         return cast(dict[DatasetName, Snapshot], snapshots)
@@ -228,10 +234,12 @@ class SnapshotStore:
         source: str | None = None,
         on_batch: Callable[[int], None] | None = None,
         on_dataset: Callable[[str], None] | None = None,
+        on_progress: OnProgress | None = None,
         now: datetime | None = None,
     ) -> dict[str, Snapshot]:
         """Record one snapshot of each `Recording` (or bare `Endpoint`: no filters), in
-        ONE transaction, walking each with ``client.walk``; by dataset name.
+        ONE transaction, walking them all at once with ``client.walk``; by dataset name.
+        The callbacks are `sync_datasets`'.
 
         Any endpoint can be recorded: its table is made on its first sync (see
         `DatasetTable`).  Everything is checked before the lock and any request.
@@ -261,6 +269,7 @@ class SnapshotStore:
             today=today,
             on_batch=on_batch,
             on_dataset=on_dataset,
+            on_progress=on_progress,
         )
 
     async def record(

@@ -30,14 +30,24 @@ _EXACT: Final = decimal.Context(
 
 
 class Progress:
-    """Where a sync's streaming stands: the batch in flight, the records of the current
-    walk stored so far, the dataset being walked (for the failure note)."""
+    """Where one walk's streaming stands (one per walk: a sync's walks run at once): the
+    batch in flight, the records stored so far."""
 
-    def __init__(self, taken_at: str) -> None:
-        self.taken_at = taken_at
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
         self.pending: asyncio.Future[None] | None = None
         self.done = 0
-        self.walking = ""
+
+    def settle(self) -> None:
+        """Let go of the batch in flight after a failure; the worker thread finishes it,
+        so a rollback queued behind it waits for it."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        if not pending.done():
+            pending.cancel()
+        elif not pending.cancelled():
+            pending.exception()  # retrieved: the error being raised is the one to see
 
 
 class _Sums:

@@ -1,6 +1,9 @@
 """A sync's SQL: one transaction holding one snapshot per dataset (blocking calls).
 
-Its sharp edge: a sync is one transaction, from ``BEGIN IMMEDIATE`` (the write lock: a
+Its walks run at once, so the open snapshots are keyed by dataset: each dataset has its
+own tables (and temporary tables), so their batches interleave safely on the one thread.
+
+The sharp edge: a sync is one transaction, from ``BEGIN IMMEDIATE`` (the write lock: a
 second sync waits up to the busy timeout, then fails) to ``COMMIT``.  Until the commit
 nothing of it is visible and a crash or a cancel leaves the earlier snapshots as they
 were.  Only versions that changed are written: a day with few changes costs few rows.
@@ -48,7 +51,7 @@ class Writer:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._open: _Open | None = None
+        self._open: dict[str, _Open] = {}  # by dataset: the walks run at once
 
     def begin(self) -> None:
         """Take the write lock: every snapshot until `commit` is in this one transaction."""
@@ -78,17 +81,16 @@ class Writer:
             )
         except sqlite3.Error as exc:
             raise self._db.error(exc, "writing to") from None
-        self._open = _Open(table, series_id, int(cursor.lastrowid or 0))
+        self._open[table.name] = _Open(table, series_id, int(cursor.lastrowid or 0))
 
-    def write(self, rows: Sequence[Row]) -> None:
-        """Store the versions in a batch (any order) of rendered rows that differ from the
-        current ones, and mark their keys seen.
+    def write(self, dataset: str, rows: Sequence[Row]) -> None:
+        """Store the versions in a batch (any order) of ``dataset``'s rendered rows that
+        differ from the current ones, and mark their keys seen.
 
         The comparison runs inside SQLite (the GIL is released), so the event loop keeps
         walking meanwhile; the caller renders the rows.
         """
-        state = self._open
-        assert state is not None
+        state = self._open[dataset]
         sql = table_sql(state.table)
         params = {"s": state.series_id, "snap": state.snapshot_id}
         conn = self._db.conn
@@ -128,13 +130,13 @@ class Writer:
 
     def finish_snapshot(
         self,
+        dataset: str,
         requests: int | None,
         sums: Mapping[str, Decimal],
         window: tuple[date, date] | None,
     ) -> int:
-        """Close the unseen current versions in scope (gone); the snapshot's id."""
-        state = self._open
-        assert state is not None
+        """Close ``dataset``'s unseen current versions in scope (gone); the snapshot's id."""
+        state = self._open[dataset]
         sql = table_sql(state.table)
         start, end = (d.isoformat() for d in window) if window else ("", "")
         conn = self._db.conn
@@ -165,7 +167,7 @@ class Writer:
             )
         except sqlite3.Error as exc:
             raise self._db.error(exc, "writing to") from None
-        self._open = None
+        del self._open[dataset]
         return state.snapshot_id
 
     def commit(self, snapshot_ids: Sequence[int]) -> list[Snapshot]:
@@ -178,7 +180,7 @@ class Writer:
         return [s for s in found if s is not None]
 
     def rollback(self) -> None:
-        self._open = None
+        self._open.clear()
         if self._db.conn.in_transaction:
             try:
                 self._db.conn.execute("ROLLBACK")

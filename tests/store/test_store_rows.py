@@ -46,8 +46,8 @@ def _store(db: Database, rows: list[Row], batch: int) -> tuple[int, int, int, in
     writer.begin()
     writer.start_snapshot(ASSETS, Series(source="model", quote="usdt"), "test")
     for start in range(0, len(rows), batch):
-        writer.write(rows[start : start + batch])
-    (snapshot,) = writer.commit([writer.finish_snapshot(None, {}, None)])
+        writer.write(ASSETS.name, rows[start : start + batch])
+    (snapshot,) = writer.commit([writer.finish_snapshot(ASSETS.name, None, {}, None)])
     assert snapshot.new is not None and snapshot.changed is not None
     assert snapshot.gone is not None
     return snapshot.id, snapshot.new, snapshot.changed, snapshot.gone
@@ -140,8 +140,8 @@ def _store_volume(db: Database, window: tuple[date, date], rows: list[Row], batc
     writer.begin()
     writer.start_snapshot(VOLUME, Series(dataset="volume", source="model", quote=""), "test")
     for start in range(0, len(rows), batch):
-        writer.write(rows[start : start + batch])
-    (snapshot,) = writer.commit([writer.finish_snapshot(None, {}, window)])
+        writer.write(VOLUME.name, rows[start : start + batch])
+    (snapshot,) = writer.commit([writer.finish_snapshot(VOLUME.name, None, {}, window)])
     return snapshot
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,9 @@ async def test_two_sandbox_syncs_at_once_record_two_days(tmp_path: Path) -> None
     counts = tuple(sum(1 for w in want if w[1] == k) for k in ("new", "changed", "gone"))
     assert [s[1:] for s in snapshots] == [(3000, 0, 0), counts]  # day 0, then day 1
     # ... and asking for changes since now, after the newest, shows none (#4)
-    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    # Rounded up to the next whole second: "now" truncated could fall before the newest
+    # snapshot's fractional taken_at and then (rightly) show its changes.
+    since = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
     later = await cli(
         tmp_path, "changes", "--db", "h.sqlite", "--since", since, "--format", "jsonl"
     )

@@ -92,8 +92,8 @@ async def _assert_one_budget(envs: list[dict[str, str]], limiter: str | None) ->
     assert rejected == 0 and all(r["rate_limit_waits"] == 0 for r in results)
     assert most <= 5
     assert len(arrivals) == sum(r["requests"] for r in results) >= WALKERS * INVITEES // PAGE_SIZE
-    aggregate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
-    assert aggregate >= 0.9 * 5, f"{aggregate:.2f} requests/s together"
+    # How close together the processes come to the allowance is a timing claim:
+    # `python -m benchmarks.margin` measures it (3 processes, host and Redis).
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -21,11 +21,14 @@ __all__ = ["Lane", "LimiterBackend", "LimiterUnavailableError", "Verdict"]
 
 @frozen
 class Lane:
-    """One budget a send draws from: ``name`` (an endpoint, or ``global``) and the
-    seconds that must pass between two sends in it."""
+    """One budget a send draws from: ``name`` (an endpoint, or ``global``), the seconds
+    that must pass between two sends in it, and the ``slack``: how late after its slot a
+    send may be and still keep the slot's place (see `asset_client.limit.clock`).  The
+    slack must be inside the lane's margin; 0 (the default) spaces from the send itself."""
 
     name: str
     interval: float
+    slack: float = 0.0
 
 
 @frozen

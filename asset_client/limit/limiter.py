@@ -161,7 +161,7 @@ class KeyLimiter:
         self._rates = tuple(rates)
         #: The margin learnt from the link (None: the rate's margin, fixed).
         self.margins = MarginEstimator(initial=rate.margin) if rate.adaptive else None
-        self._lanes_for(rate.margin)
+        self._lanes_for(rate.margin if self.margins is None else self.margins.margin)
         self._now = now
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLine] = (
             weakref.WeakKeyDictionary()
@@ -225,12 +225,17 @@ class KeyLimiter:
         def used(limit: RateLimit) -> float:
             return margin if limit.adaptive else limit.margin
 
+        def slack(limit: RateLimit) -> float:
+            # Only a learnt margin counts the slack in; a fixed one is kept to the letter.
+            return self.margins.slack if limit.adaptive and self.margins is not None else 0.0
+
         self.lanes = tuple(
-            Lane(name, (limit.period + used(limit)) / limit.requests) for name, limit in self._rates
+            Lane(name, (limit.period + used(limit)) / limit.requests, slack(limit))
+            for name, limit in self._rates
         )
         #: The lanes while the key is penalised: half the rate in each.
         self.slow_lanes = tuple(
-            Lane(name, slow_interval(limit.requests, limit.period, used(limit)))
+            Lane(name, slow_interval(limit.requests, limit.period, used(limit)), slack(limit))
             for name, limit in self._rates
         )
 

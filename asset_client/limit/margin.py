@@ -6,9 +6,14 @@ than ``requests`` into one sliding period.  The spread of the round trips the cl
 observes bounds that (a one-way delay varies at most as much as the round trip, when the
 way back is steady, and less when it is not), so, as TCP sizes its retransmission timeout
 from the variation of its round trips: start at the safe default (65 ms, for ±30 ms of
-one-way jitter), shrink only as evidence comes in (``evidence`` round trips of one kind,
-and then only part of the way each time), widen at once when a wider spread is seen or
-the server rejects a send, and never go below ``floor``.
+one-way jitter and the slack), shrink only as evidence comes in (``evidence`` round trips
+of one kind, and then only part of the way each time), widen at once when a wider spread
+is seen or the server rejects a send, and never go below ``floor``.
+
+The margin needed is ``factor`` times the widest spread, scaled up while the samples are
+few (the range of ``n`` samples falls short of the true spread by about ``2/(n+1)`` of
+it, so it is stretched by ``(n+1)/(n-1)``), plus the lanes' ``slack`` (a send that leaves
+a few milliseconds after its slot keeps the slot: `asset_client.limit.clock`).
 
 Sharp edge: round trips are compared within one *kind* (endpoint and page size): a page
 of 1000 records takes longer than a page of 10 for reasons that are not jitter.  A
@@ -23,7 +28,11 @@ from collections.abc import Hashable
 
 from attrs import define, field
 
-__all__ = ["MarginEstimator"]
+__all__ = ["SLACK", "MarginEstimator"]
+
+#: How late after its slot an adaptive lane's send may leave and keep the slot: the event
+#: loop's usual lateness (a few ms), which would otherwise add to every gap.
+SLACK = 0.005
 
 
 @define
@@ -31,12 +40,14 @@ class MarginEstimator:
     """The current margin (``margin``, seconds) from the round trips observed so far."""
 
     initial: float = 0.065  #: where it starts, and the least it returns to after a rejection
-    floor: float = 0.02  #: never below (covers what a loopback round trip cannot show)
+    #: Never below: the slack, and what a loopback round trip cannot show.
+    floor: float = 0.015
     ceiling: float = 1.0  #: never above (the period itself would be doubled)
     factor: float = 1.5  #: the margin needed is ``factor`` times the widest spread seen
     window: int = 32  #: round trips of each kind remembered
-    evidence: int = 6  #: round trips of one kind before the margin may shrink
-    shrink: float = 0.5  #: the share of the way to the needed margin it shrinks per sample
+    evidence: int = 5  #: round trips of one kind before the margin may shrink
+    shrink: float = 0.75  #: the share of the way to the needed margin it shrinks per sample
+    slack: float = SLACK  #: the lanes' slack, part of every margin needed
     margin: float = field(init=False)
     _kinds: dict[Hashable, deque[float]] = field(init=False, factory=dict)
 
@@ -47,10 +58,12 @@ class MarginEstimator:
         """The margin the evidence asks for, and whether there is enough of it to shrink."""
         spread, enough = 0.0, False
         for samples in self._kinds.values():
-            if len(samples) >= 2:
-                spread = max(spread, max(samples) - min(samples))
-            enough = enough or len(samples) >= self.evidence
-        return max(self.floor, self.factor * spread), enough
+            n = len(samples)
+            if n >= 2:
+                # The range of few samples understates the spread: stretch it.
+                spread = max(spread, (max(samples) - min(samples)) * (n + 1) / (n - 1))
+            enough = enough or n >= self.evidence
+        return max(self.floor, self.factor * spread + self.slack), enough
 
     def observe(self, kind: Hashable, round_trip: float) -> float:
         """One round trip of ``kind`` (seconds, claim to answer); returns the new margin."""

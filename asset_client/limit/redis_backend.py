@@ -33,7 +33,9 @@ _IDLE_TTL_MS = 120_000  # a key's state outlives its last send or pause by this 
 
 # KEYS[1]: the key's state (a hash).  ARGV: op ("peek" | "claim" | "pause"), now in µs
 # ("" = the server's TIME), served pause end in µs ("" = none), pause µs, then
-# lane name / interval µs pairs.  Returns {claimed 0|1, wait µs, pause end µs or -1}.
+# lane name / interval µs / slack µs triples.  Returns {claimed 0|1, wait µs, pause end µs
+# or -1}.  A claim records each lane's slot: the due time (last + interval) when the send is
+# at most the slack late, else now less the slack (`clock.claim`, the same rule).
 SCRIPT = """
 local now
 if ARGV[2] ~= '' then
@@ -61,14 +63,20 @@ if pause > now and (ARGV[3] == '' or pause > tonumber(ARGV[3])) then
   return {0, pause - now, pause}
 end
 local ready = now
-for i = 6, #ARGV, 2 do
+local due = {}
+for i = 6, #ARGV, 3 do
   local interval = tonumber(ARGV[i + 1])
   local last = tonumber(redis.call('HGET', key, 'last:' .. ARGV[i]) or fresh)
+  due[i] = last + interval
   if last + interval > ready then ready = last + interval end
 end
 if ready > now then return {0, ready - now, -1} end
 if op == 'claim' then
-  for i = 6, #ARGV, 2 do redis.call('HSET', key, 'last:' .. ARGV[i], now) end
+  for i = 6, #ARGV, 3 do
+    local slot = now - tonumber(ARGV[i + 2])
+    if due[i] > slot then slot = due[i] end
+    redis.call('HSET', key, 'last:' .. ARGV[i], slot)
+  end
   redis.call('PEXPIRE', key, ttl)
   return {1, 0, -1}
 end
@@ -163,7 +171,7 @@ class RedisLimiter:
             _IDLE_TTL_MS,
         ]
         for lane in lanes:
-            args += [lane.name, max(1, int(lane.interval * _MICRO))]
+            args += [lane.name, max(1, int(lane.interval * _MICRO)), int(lane.slack * _MICRO)]
         try:
             from redis.exceptions import RedisError
         except ImportError:  # pragma: no cover

@@ -232,11 +232,15 @@ async def test_redis_going_away_mid_walk_stops_the_walk_with_a_typed_error(
     assert sent < 20  # it stopped; no request went out on an unshared clock
 
 
+# Times in 64ths of a second: exact both as binary floats (the model) and as whole
+# microseconds (the script), so a step that lands exactly on a slot is the same step on both
+# sides (with milliseconds, 5000.2 - 0.2 rounds and the two could disagree by 1 µs).
+_TICK = 1 / 64
 _OPS = st.lists(
     st.tuples(
         st.sampled_from(["peek", "claim", "pause"]),
-        st.integers(min_value=0, max_value=400),  # ms since the previous step
-        st.integers(min_value=0, max_value=2000),  # pause length, ms
+        st.integers(min_value=0, max_value=26),  # ticks since the previous step
+        st.integers(min_value=0, max_value=128),  # pause length, ticks
         st.booleans(),  # pass the last pause end seen as served
     ),
     min_size=1,
@@ -252,7 +256,8 @@ _keys = itertools.count(1)
 def test_the_redis_script_and_the_local_clock_agree_step_by_step(
     redis_url: str, ops: list[tuple[str, int, int, bool]]
 ) -> None:
-    lanes = (Lane("assets", 0.2), Lane("global", 0.05))
+    # One lane with slack (a send up to a tick late keeps its slot), one without.
+    lanes = (Lane("assets", 13 * _TICK, _TICK), Lane("global", 3 * _TICK))
     now = [5_000.0]
     state = clock.new_state()
     key = key_id(f"agree-{next(_keys)}")
@@ -263,14 +268,14 @@ def test_the_redis_script_and_the_local_clock_agree_step_by_step(
         served: float | None = None
         model_served: float | None = None
         try:
-            for op, dt_ms, pause_ms, use_served in ops:
-                now[0] += dt_ms / 1000
+            for op, ticks, pause_ticks, use_served in ops:
+                now[0] += ticks * _TICK
                 if not state["last"]:
                     # Redis takes a state it does not have as a send at its first step.
                     state["last"] = {lane.name: now[0] for lane in lanes}
                 if op == "pause":
-                    await limiter.pause(key, pause_ms / 1000)
-                    clock.pause(state, now[0], pause_ms / 1000)
+                    await limiter.pause(key, pause_ticks * _TICK)
+                    clock.pause(state, now[0], pause_ticks * _TICK)
                     continue
                 if op == "peek":
                     got = await limiter.peek(key, lanes, served if use_served else None)
@@ -279,10 +284,10 @@ def test_the_redis_script_and_the_local_clock_agree_step_by_step(
                     got = await limiter.claim(key, lanes, served if use_served else None)
                     want = clock.claim(state, lanes, now[0], model_served if use_served else None)
                 assert got.claimed == want.claimed
-                assert got.wait == pytest.approx(want.wait, abs=2e-6)
+                assert got.wait == pytest.approx(want.wait, abs=1e-9)
                 assert (got.pause_end is None) == (want.pause_end is None)
                 if got.pause_end is not None and want.pause_end is not None:
-                    assert got.pause_end == pytest.approx(want.pause_end, abs=2e-6)
+                    assert got.pause_end == pytest.approx(want.pause_end, abs=1e-9)
                     served, model_served = got.pause_end, want.pause_end
         finally:
             await limiter.aclose()

@@ -91,3 +91,18 @@ def test_the_lane_follows_its_estimator_only_when_the_rate_is_adaptive() -> None
     for _ in range(200):
         fixed.observe(KIND, 0.5 if _ % 2 else 0.005)
     assert fixed.margin == 0.01 and fixed.margins is None
+
+
+def test_few_round_trips_are_stretched_and_the_slack_is_counted_in() -> None:
+    margins = MarginEstimator()
+    margins.observe(KIND, 0.300)
+    margins.observe(KIND, 0.310)  # 10 ms apart, only two samples: stretched 3 times
+    needed, enough = margins.needed()
+    assert not enough
+    assert abs(needed - (margins.factor * 0.010 * 3 + margins.slack)) < 1e-9
+    for n in range(200):
+        margins.observe(KIND, 0.300 + 0.010 * (n % 2))
+    # Many samples: the range itself, barely stretched, plus the slack.
+    needed, enough = margins.needed()
+    assert enough
+    assert abs(needed - (margins.factor * 0.010 * 33 / 31 + margins.slack)) < 1e-9

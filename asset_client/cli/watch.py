@@ -227,7 +227,7 @@ def _work(args: argparse.Namespace, console: Console) -> Work:
                 watch = Watch(
                     store=store,
                     outbox=outbox,
-                    sync=lambda s: sync_once(target, s, metrics),
+                    sync=lambda s, e: sync_once(target, s, metrics, e),
                     settings=settings,
                     notifier=notifier,
                     metrics=metrics,

@@ -7,6 +7,7 @@ series (dataset, source, quote, window, server time zone).  See `_schema` for th
 format and migrations, `_table` for how an endpoint's records are stored.
 """
 
+from asset_client.store._derive import Derived, EventOutbox
 from asset_client.store._errors import StoreBusyError, StoreError
 from asset_client.store._models import (
     Change,
@@ -27,6 +28,8 @@ __all__ = [
     "Change",
     "ChangeKind",
     "DatasetTable",
+    "Derived",
+    "EventOutbox",
     "HistoryEntry",
     "Recording",
     "Series",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +25,15 @@ from asset_client.store._open import connect
 from asset_client.store._schema import OUTBOX_DDL, statements
 from asset_client.store.events import Event
 
-__all__ = ["OutboxDb", "OutboxRow"]
+__all__ = [
+    "OutboxDb",
+    "OutboxRow",
+    "ensure_tables",
+    "exists",
+    "insert_events",
+    "underived",
+    "volume_sums",
+]
 
 
 @frozen(kw_only=True)
@@ -52,6 +60,101 @@ def _row(row: Sequence[Any]) -> OutboxRow:
     )
 
 
+def exists(conn: sqlite3.Connection) -> bool:
+    """Whether the file has an outbox."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'"
+    ).fetchone()
+    return row is not None
+
+
+def ensure_tables(conn: sqlite3.Connection, *, keep: Collection[int] = ()) -> int:
+    """In the caller's transaction: make the tables if new, every complete snapshot
+    already here (but those in ``keep``: a sync's own, not committed yet) marked derived
+    and silent; how many were marked."""
+    if exists(conn):
+        return 0
+    for statement in statements(OUTBOX_DDL):
+        conn.execute(statement)
+    return conn.execute(
+        "INSERT INTO outbox_derived (snapshot_id, events, silent) SELECT id, 0, 1 "
+        "FROM snapshots WHERE status = 'complete' "
+        "AND id NOT IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(keep)),),
+    ).rowcount
+
+
+def underived(conn: sqlite3.Connection) -> list[int]:
+    """Complete snapshots whose events are not in the outbox yet, oldest first."""
+    return [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT id FROM snapshots WHERE status = 'complete' AND id NOT IN "
+            "(SELECT snapshot_id FROM outbox_derived) ORDER BY id"
+        )
+    ]
+
+
+def insert_events(
+    conn: sqlite3.Connection, snapshot_id: int, events: Iterable[Event], *, silent: bool
+) -> int:
+    """In the caller's transaction: a snapshot's events (by stable id: none twice) and
+    its marker; how many events were new to the outbox."""
+    added = 0
+    for event in events:
+        added += conn.execute(
+            "INSERT OR IGNORE INTO outbox (id, kind, uid, snapshot_id, observed_at, "
+            "event) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                event.id,
+                event.kind.value,
+                event.uid,
+                event.snapshot,
+                event.observed_at.isoformat(),
+                json.dumps(event.as_json()),
+            ),
+        ).rowcount
+    conn.execute(
+        "INSERT OR REPLACE INTO outbox_derived (snapshot_id, events, silent) VALUES (?, ?, ?)",
+        (snapshot_id, added, int(silent)),
+    )
+    return added
+
+
+def volume_sums(
+    conn: sqlite3.Connection,
+    table: str,
+    snapshot_id: int,
+    days: tuple[date, date],
+    uids: Sequence[int],
+) -> dict[int, Decimal]:
+    """Each uid's volume summed over ``days`` (both included) as of ``snapshot_id`` (a
+    snapshot not committed yet too, on its own connection)."""
+    (series_id,) = conn.execute(
+        "SELECT series_id FROM snapshots WHERE id = ?", (snapshot_id,)
+    ).fetchone()
+    sums: dict[int, Decimal] = {}
+    for i in range(0, len(uids), 500):  # SQLite's bound-parameter limit
+        chunk = list(uids[i : i + 500])
+        rows = conn.execute(
+            f"SELECT uid, volume FROM {table} WHERE series_id = ? "  # noqa: S608 - a table name
+            "AND day BETWEEN ? AND ? AND valid_from <= ? "
+            "AND (valid_to IS NULL OR valid_to > ?) "
+            f"AND uid IN ({', '.join('?' * len(chunk))})",
+            (
+                series_id,
+                days[0].isoformat(),
+                days[1].isoformat(),
+                snapshot_id,
+                snapshot_id,
+                *chunk,
+            ),
+        )
+        for uid, volume in rows:
+            sums[uid] = sums.get(uid, Decimal(0)) + Decimal(volume)
+    return sums
+
+
 class OutboxDb:
     """The outbox tables of one history file, on a connection of their own."""
 
@@ -73,24 +176,14 @@ class OutboxDb:
             raise store_error(exc, self.path, "locking") from None
 
     def exists(self) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'"
-        ).fetchone()
-        return row is not None
+        return exists(self.conn)
 
     def prepare(self) -> int:
         """Make the tables if new (the snapshots already here marked silent); how many
         snapshots were marked so."""
         self._transaction()
         try:
-            marked = 0
-            if not self.exists():
-                for statement in statements(OUTBOX_DDL):
-                    self.conn.execute(statement)
-                marked = self.conn.execute(
-                    "INSERT INTO outbox_derived (snapshot_id, events, silent) "
-                    "SELECT id, 0, 1 FROM snapshots WHERE status = 'complete'"
-                ).rowcount
+            marked = ensure_tables(self.conn)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -99,38 +192,14 @@ class OutboxDb:
 
     def underived(self) -> list[int]:
         """Complete snapshots whose events are not in the outbox yet, oldest first."""
-        return [
-            int(r[0])
-            for r in self.conn.execute(
-                "SELECT id FROM snapshots WHERE status = 'complete' AND id NOT IN "
-                "(SELECT snapshot_id FROM outbox_derived) ORDER BY id"
-            )
-        ]
+        return underived(self.conn)
 
     def add(self, snapshot_id: int, events: Iterable[Event], *, silent: bool) -> int:
         """Store a snapshot's events and mark it derived, in one transaction; how many
         events were new to the outbox."""
         self._transaction()
         try:
-            added = 0
-            for event in events:
-                added += self.conn.execute(
-                    "INSERT OR IGNORE INTO outbox (id, kind, uid, snapshot_id, observed_at, "
-                    "event) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        event.id,
-                        event.kind.value,
-                        event.uid,
-                        event.snapshot,
-                        event.observed_at.isoformat(),
-                        json.dumps(event.as_json()),
-                    ),
-                ).rowcount
-            self.conn.execute(
-                "INSERT OR REPLACE INTO outbox_derived (snapshot_id, events, silent) "
-                "VALUES (?, ?, ?)",
-                (snapshot_id, added, int(silent)),
-            )
+            added = insert_events(self.conn, snapshot_id, events, silent=silent)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -194,26 +263,4 @@ class OutboxDb:
         uids: Sequence[int],
     ) -> dict[int, Decimal]:
         """Each uid's volume summed over ``days`` (both included) as of ``snapshot_id``."""
-        (series_id,) = self.conn.execute(
-            "SELECT series_id FROM snapshots WHERE id = ?", (snapshot_id,)
-        ).fetchone()
-        sums: dict[int, Decimal] = {}
-        for i in range(0, len(uids), 500):  # SQLite's bound-parameter limit
-            chunk = list(uids[i : i + 500])
-            rows = self.conn.execute(
-                f"SELECT uid, volume FROM {table} WHERE series_id = ? "  # noqa: S608 - a table name
-                "AND day BETWEEN ? AND ? AND valid_from <= ? "
-                "AND (valid_to IS NULL OR valid_to > ?) "
-                f"AND uid IN ({', '.join('?' * len(chunk))})",
-                (
-                    series_id,
-                    days[0].isoformat(),
-                    days[1].isoformat(),
-                    snapshot_id,
-                    snapshot_id,
-                    *chunk,
-                ),
-            )
-            for uid, volume in rows:
-                sums[uid] = sums.get(uid, Decimal(0)) + Decimal(volume)
-        return sums
+        return volume_sums(self.conn, table, snapshot_id, days, uids)

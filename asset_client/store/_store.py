@@ -24,6 +24,7 @@ from yarl import URL
 from asset_client.endpoints import Endpoint
 from asset_client.store._datasets import ALL_DATASETS, DatasetName, DatasetRef, dataset_of
 from asset_client.store._db import Database
+from asset_client.store._derive import Derived, EventOutbox
 from asset_client.store._errors import StoreError
 from asset_client.store._models import Change, HistoryEntry, Series, Snapshot
 from asset_client.store._open import DEFAULT_FILE_MODE
@@ -69,7 +70,8 @@ class SnapshotStore:
         self._db = database
         self._executor = executor
         self._reader = Reader(database)
-        self._syncer = Syncer(self._call, Writer(database))
+        self._writer = Writer(database)
+        self._syncer = Syncer(self._call, self._writer)
         self.path = database.path
 
     @classmethod
@@ -144,6 +146,7 @@ class SnapshotStore:
         source: str | None = None,
         on_batch: Callable[[int], None] | None = None,
         now: datetime | None = None,
+        events: EventOutbox | None = None,
     ) -> Snapshot:
         """Walk one dataset with ``client`` and record it as a new snapshot.
 
@@ -154,6 +157,7 @@ class SnapshotStore:
         invitee list.  ``"volume"``: the daily volumes of a window of server days (see
         `sync_datasets`).  All or nothing: on any error or cancellation nothing of it is
         kept.  ``on_batch(records_so_far)`` is called as batches are stored (progress).
+        ``events``: see `sync_datasets`.
         """
         snapshots = await self.sync_datasets(
             client,
@@ -168,6 +172,7 @@ class SnapshotStore:
             source=source,
             on_batch=on_batch,
             now=now,
+            events=events,
         )
         return snapshots[cast(DatasetName, dataset_of(dataset).name)]
 
@@ -188,6 +193,7 @@ class SnapshotStore:
         on_dataset: Callable[[DatasetName], None] | None = None,
         on_progress: OnProgress | None = None,
         now: datetime | None = None,
+        events: EventOutbox | None = None,
     ) -> dict[DatasetName, Snapshot]:
         """Walk all of ``datasets`` at once and record one snapshot of each, all in ONE
         transaction: either every snapshot is kept or (on any error or cancellation, in
@@ -204,6 +210,10 @@ class SnapshotStore:
         still open then) to today, or the last 30 days on the first sync.  A day's rows
         are final once the day is over, so a daily sync re-reads two days, not the month.
         Only (uid, day) rows inside the window can be gone.  ``now`` fixes "today".
+
+        ``events`` (an `EventOutbox`): the same transaction also puts the new snapshots'
+        events (new invitees, first deposits...) into the file's outbox; what it put
+        there is added to ``events.derived`` once committed.
         """
         today = (now or datetime.now(UTC)).astimezone(client.server_timezone).date()
         days: tuple[date, date] | None = None
@@ -222,6 +232,7 @@ class SnapshotStore:
             on_dataset=cast(Callable[[str], None] | None, on_dataset),
             on_progress=on_progress,
             now=now,
+            events=events,
         )
         return cast(dict[DatasetName, Snapshot], snapshots)
 
@@ -236,10 +247,11 @@ class SnapshotStore:
         on_dataset: Callable[[str], None] | None = None,
         on_progress: OnProgress | None = None,
         now: datetime | None = None,
+        events: EventOutbox | None = None,
     ) -> dict[str, Snapshot]:
         """Record one snapshot of each `Recording` (or bare `Endpoint`: no filters), in
         ONE transaction, walking them all at once with ``client.walk``; by dataset name.
-        The callbacks are `sync_datasets`'.
+        The callbacks and ``events`` are `sync_datasets`'.
 
         Any endpoint can be recorded: its table is made on its first sync (see
         `DatasetTable`).  Everything is checked before the lock and any request.
@@ -270,7 +282,15 @@ class SnapshotStore:
             on_batch=on_batch,
             on_dataset=on_dataset,
             on_progress=on_progress,
+            events=events,
         )
+
+    async def derive_events(self, events: EventOutbox) -> Derived:
+        """Put the events of every complete snapshot no sync put there (a plain ``sync``,
+        an older version) into the outbox, in one transaction; what was put there."""
+        done: Derived = await self._call(self._writer.catch_up, events)
+        events.derived.merge(done)
+        return done
 
     async def record(
         self,
@@ -281,6 +301,7 @@ class SnapshotStore:
         window: tuple[date, date] | None = None,
         requests: Callable[[], int] | None = None,
         on_batch: Callable[[int], None] | None = None,
+        events: EventOutbox | None = None,
     ) -> Snapshot:
         """Record a stream of records (any order, each key once) as a new snapshot of
         ``series``: what a sync does with a walk; feed it any source of records.
@@ -289,6 +310,7 @@ class SnapshotStore:
         dataset (volume) needs its ``window`` of days (both included): only rows inside
         it can be gone.  Memory stays flat: at most two batches are held.  ``on_batch``
         is called with the running record count after each batch is stored.
+        ``events``: as `sync_datasets`'.
         """
         table = dataset_of(series.dataset if dataset is None else dataset)
         if table.name != series.dataset:
@@ -297,7 +319,13 @@ class SnapshotStore:
             need = "needs its window of days" if window is None else "has no window of days"
             raise ValueError(f"a {table.name} snapshot {need}")
         return await self._syncer.record(
-            table, records, series, window=window, requests=requests, on_batch=on_batch
+            table,
+            records,
+            series,
+            window=window,
+            requests=requests,
+            on_batch=on_batch,
+            events=events,
         )
 
     async def record_keyed(

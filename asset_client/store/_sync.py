@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from asset_client.client.version import VERSION
+from asset_client.store._derive import EventOutbox
 from asset_client.store._errors import StoreBusyError, StoreError
 from asset_client.store._models import Series, Snapshot, SnapshotStatus
 from asset_client.store._plans import Planned
@@ -82,9 +83,10 @@ class Syncer:
         on_batch: Callable[[int], None] | None,
         on_dataset: Callable[[str], None] | None,
         on_progress: OnProgress | None,
+        events: EventOutbox | None = None,
     ) -> dict[str, Snapshot]:
-        """One snapshot per plan, all in one transaction, by dataset name; the walks run
-        at once (each endpoint has its own rate lane)."""
+        """One snapshot per plan, all in one transaction (with their ``events``, if
+        asked), by dataset name; the walks run at once (each endpoint its rate lane)."""
         taken_at = datetime.now(UTC).isoformat()
         walks = [Progress(p.table.name) for p in plans]
         report = _Report(walks, on_batch, on_progress)
@@ -94,11 +96,16 @@ class Syncer:
             ids = await self._walk_all(
                 client, plans, walks, page_size, today, on_dataset, report, failures
             )
+            derived = None
+            if events is not None:
+                derived = await self._call(self._writer.derive, events, ids)
             committed = await self._call(self._writer.commit, ids)
         except BaseException as exc:
             walking = failures[0][0] if failures and len(plans) > 1 else None
             await self._abandon(walks, taken_at, [p.series for p in plans], exc, walking=walking)
             raise
+        if events is not None and derived is not None:
+            events.derived.merge(derived)  # committed: now it is what the outbox holds
         by_id = {s.id: s for s in committed}
         return {p.table.name: by_id[i] for p, i in zip(plans, ids, strict=True)}
 
@@ -200,8 +207,10 @@ class Syncer:
         window: tuple[date, date] | None,
         requests: Callable[[], int] | None,
         on_batch: Callable[[int], None] | None,
+        events: EventOutbox | None = None,
     ) -> Snapshot:
-        """One snapshot of ``series`` from any stream of ``table``'s records."""
+        """One snapshot of ``series`` from any stream of ``table``'s records (with its
+        ``events``, if asked, in its transaction)."""
         taken_at = datetime.now(UTC).isoformat()
         progress = Progress(table.name)
         await self._call(self._writer.begin)
@@ -215,10 +224,15 @@ class Syncer:
                 sums,
                 window,
             )
+            derived = None
+            if events is not None:
+                derived = await self._call(self._writer.derive, events, [snapshot_id])
             (snapshot,) = await self._call(self._writer.commit, [snapshot_id])
         except BaseException as exc:
             await self._abandon([progress], taken_at, [series], exc)
             raise
+        if events is not None and derived is not None:
+            events.derived.merge(derived)
         result: Snapshot = snapshot
         return result
 

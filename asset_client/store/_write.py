@@ -22,6 +22,7 @@ from decimal import Decimal
 from attrs import define
 
 from asset_client.store._db import Database
+from asset_client.store._derive import Derived, EventOutbox, catch_up, derive
 from asset_client.store._errors import StoreError
 from asset_client.store._models import Series, Snapshot, SnapshotStatus
 from asset_client.store._sql import table_sql
@@ -169,6 +170,17 @@ class Writer:
             raise self._db.error(exc, "writing to") from None
         del self._open[dataset]
         return state.snapshot_id
+
+    def derive(self, how: EventOutbox, snapshot_ids: Sequence[int]) -> Derived:
+        """Before `commit`, in the open transaction: the events of its snapshots (and of
+        any earlier one not derived yet) into the outbox, so that they commit together."""
+        return derive(self._db, how, keep=snapshot_ids)
+
+    def catch_up(self, how: EventOutbox) -> Derived:
+        """Outside a sync: the events of snapshots no sync derived, in a transaction."""
+        if self._db.conn.in_transaction:
+            raise StoreError("a sync is already running on this store")
+        return catch_up(self._db, how)
 
     def commit(self, snapshot_ids: Sequence[int]) -> list[Snapshot]:
         """Commit the transaction: every snapshot in it becomes visible at once."""

@@ -22,7 +22,7 @@ from asset_client.core.retry import RetryPolicy
 from asset_client.endpoints import ASSETS, ENDPOINTS
 from asset_client.limit.limiter import RateLimit
 from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
-from asset_client.store import Snapshot, SnapshotStatus, SnapshotStore
+from asset_client.store import EventOutbox, Snapshot, SnapshotStatus, SnapshotStore
 from asset_client.watch.metrics import WatchMetrics, polling
 
 __all__ = ["Target", "sync_once"]
@@ -102,9 +102,13 @@ async def connected(
 
 
 async def sync_once(
-    target: Target, store: SnapshotStore, metrics: WatchMetrics | None = None
+    target: Target,
+    store: SnapshotStore,
+    metrics: WatchMetrics | None = None,
+    events: EventOutbox | None = None,
 ) -> dict[str, Snapshot]:
-    """Sync every dataset of ``target`` once (one transaction, as ``sync``)."""
+    """Sync every dataset of ``target`` once (one transaction, as ``sync``; with the new
+    snapshots' ``events`` in it, if given)."""
     hooks = () if metrics is None else (metrics,)
     async with connected(target, store, hooks) as (client, source), polling(metrics, client):
         snapshots = await store.sync_datasets(
@@ -113,5 +117,6 @@ async def sync_once(
             quote=target.quote,
             page_size=target.page_size,
             source=source,
+            events=events,
         )
     return {str(k): v for k, v in snapshots.items()}

@@ -1,10 +1,11 @@
-"""The watch loop: each cycle syncs every dataset (one transaction, as ``sync``), puts
-the new snapshots' events into the outbox, delivers what is due, and sleeps.
+"""The watch loop: each cycle syncs every dataset and puts the new snapshots' events
+into the outbox (one transaction), delivers what is due, and sleeps.
 
 The sharp edge: the steps are separately crash-safe, so a kill anywhere loses nothing —
-a sync not committed is rolled back by SQLite; a committed snapshot not yet derived is
-derived on the next start; an event not yet marked sent is sent again (same id).  A
-cancel (SIGTERM/SIGINT) is let through at once: the sync in progress rolls back.
+a sync not committed is rolled back by SQLite, its events with it; a committed snapshot
+has its events in the outbox already (one synced otherwise is derived by the catch-up
+step); an event not yet marked sent is sent again (same id).  A cancel (SIGTERM/SIGINT)
+is let through at once: the sync in progress rolls back.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from collections.abc import Awaitable, Callable
 
 from attrs import define, field, frozen
 
-from asset_client.store import Snapshot, SnapshotStore
+from asset_client.store import Derived, EventOutbox, Snapshot, SnapshotStore
 from asset_client.store.events import EventRules
 from asset_client.watch.deliver import Backoff, Delivery, deliver
-from asset_client.watch.derive import Derived, derive_pending
 from asset_client.watch.metrics import WatchMetrics
 from asset_client.watch.notify import Notifier
 from asset_client.watch.outbox import Outbox
@@ -28,8 +28,9 @@ __all__ = ["Cycle", "Watch", "WatchSettings"]
 
 log = logging.getLogger("asset_client.watch")
 
-#: Syncs every dataset once with the client it opens: the new snapshots by dataset.
-Sync = Callable[[SnapshotStore], Awaitable[dict[str, Snapshot]]]
+#: Syncs every dataset once with the client it opens, the events into the outbox in the
+#: sync's transaction (``store.sync_datasets(..., events=events)``): the new snapshots.
+Sync = Callable[[SnapshotStore, EventOutbox], Awaitable[dict[str, Snapshot]]]
 
 
 @frozen(kw_only=True)
@@ -70,16 +71,16 @@ class Watch:
         still derived and delivered."""
         started = time.monotonic()
         done = Cycle()
+        events = EventOutbox(
+            rules=self.settings.rules, announce_existing=self.settings.announce_existing
+        )
         try:
-            done.snapshots = await self.sync(self.store)
+            done.snapshots = await self.sync(self.store, events)
         except Exception as exc:
             done.error = exc
-        done.derived = await derive_pending(
-            self.store,
-            self.outbox,
-            self.settings.rules,
-            announce_existing=self.settings.announce_existing,
-        )
+        # The catch-up: snapshots synced otherwise (a plain sync, an older version).
+        await self.store.derive_events(events)
+        done.derived = events.derived
         done.delivery = await deliver(self.outbox, self.notifier, backoff=self.settings.backoff)
         done.pending = await self.outbox.call(self.outbox.db.pending_count)
         done.seconds = time.monotonic() - started

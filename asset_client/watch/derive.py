@@ -1,35 +1,22 @@
-"""Putting each new snapshot's events into the outbox (the history is read, never
-written).
+"""The events of the history's snapshots, for the watch: a catch-up of the snapshots no
+sync put in the outbox, and the events between any two snapshots (``changes --kind``).
 
-The sharp edge: a snapshot compared with nothing (the first of its series) announces
-nothing unless ``announce_existing``: a watch started on 20,000 invitees records them
-silently instead of sending 20,000 messages.  Events are derived from what is committed,
-snapshot by snapshot, so a kill between a sync's commit and this step loses nothing: the
-next start finds the snapshot underived and derives it.
+The sharp edge: a watch's own syncs put their events in the outbox in the snapshot's
+transaction (`EventOutbox`); `derive_pending` is only the catch-up for snapshots synced
+otherwise (a plain ``sync``, an older version, a sync that failed after another process
+synced), so a kill at any moment loses nothing: the next start finds them underived.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, timedelta
-from typing import Any, cast
 
-from attrs import define, field
-
-from asset_client.store import Snapshot, SnapshotStore, StoreError
+from asset_client.store import Derived, EventOutbox, Snapshot, SnapshotStore
 from asset_client.store.events import Event, EventKind, EventRules, events_of, milestones
 from asset_client.watch.outbox import Outbox
 
 __all__ = ["Derived", "derive_pending", "events_between"]
-
-
-@define
-class Derived:
-    """What one pass put into the outbox."""
-
-    events: list[Event] = field(factory=list)
-    added: int = 0  #: new to the outbox (an event derived twice counts once)
-    silent: dict[str, int] = field(factory=dict)  #: records announced to nobody, by dataset
 
 
 def _last_days(end: date | None, days: int) -> tuple[date, date] | None:
@@ -80,30 +67,8 @@ async def _events(
 
 
 async def derive_pending(
-    store: SnapshotStore, outbox: Outbox, rules: EventRules, *, announce_existing: bool = False
+    store: SnapshotStore, rules: EventRules, *, announce_existing: bool = False
 ) -> Derived:
-    """Derive every complete snapshot not derived yet, oldest first, each in one outbox
-    transaction with its marker."""
-    result = Derived()
-    pending = await outbox.call(outbox.db.underived)
-    if not pending:
-        return result
-    by_id = {s.id: s for s in await store.snapshots()}
-    for snapshot_id in pending:
-        target = by_id[snapshot_id]
-        try:
-            base, _ = await store.resolve(
-                until=snapshot_id, dataset=cast(Any, target.series.dataset)
-            )
-        except (StoreError, ValueError):  # a dataset this package cannot read: nothing to say
-            await outbox.call(outbox.db.add, snapshot_id, [], silent=True)
-            continue
-        if base is None and not announce_existing:
-            name = target.series.dataset
-            result.silent[name] = result.silent.get(name, 0) + (target.records or 0)
-            await outbox.call(outbox.db.add, snapshot_id, [], silent=True)
-            continue
-        events = await _events(store, outbox, base, target, rules)
-        result.added += await outbox.call(outbox.db.add, snapshot_id, events, silent=False)
-        result.events.extend(events)
-    return result
+    """Put the events of every complete snapshot not derived yet into the outbox, oldest
+    first, in one transaction with their markers (on the store's connection)."""
+    return await store.derive_events(EventOutbox(rules=rules, announce_existing=announce_existing))

@@ -28,7 +28,7 @@ async def main(db: Path, url: str, *, once: bool = False) -> None:
         watch = Watch(
             store=store,
             outbox=box,
-            sync=lambda s: sync_once(target, s),
+            sync=lambda s, e: sync_once(target, s, events=e),
             settings=settings,
             notifier=Notifier([url]),
             on_cycle=lambda _: print("cycle", flush=True),

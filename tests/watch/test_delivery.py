@@ -45,7 +45,7 @@ async def _watch(
         watch = Watch(
             store=store,
             outbox=outbox,
-            sync=lambda s: sync_once(target, s),
+            sync=lambda s, e: sync_once(target, s, events=e),
             settings=settings,
             notifier=notifier,
         )

@@ -29,7 +29,7 @@ async def test_the_metrics_endpoint_serves_what_the_watch_did(tmp_path: Path) ->
             watch = Watch(
                 store=store,
                 outbox=outbox,
-                sync=lambda s: sync_once(target, s, metrics),
+                sync=lambda s, e: sync_once(target, s, metrics, e),
                 settings=settings,
                 metrics=metrics,
             )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
-from datetime import date, timedelta
 
 from attrs import define, field
 
@@ -24,7 +23,7 @@ from asset_client.store._models import Snapshot
 from asset_client.store._outbox import ensure_tables, exists, insert_events, underived, volume_sums
 from asset_client.store._read import Reader
 from asset_client.store._table import DatasetTable
-from asset_client.store.events import Event, EventRules, events_of, milestones
+from asset_client.store.events import Event, EventRules, events_of, milestone_days, milestones
 
 __all__ = ["Derived", "EventOutbox", "catch_up", "derive", "events_for"]
 
@@ -55,10 +54,6 @@ class EventOutbox:
     derived: Derived = field(factory=Derived)
 
 
-def _last_days(end: date | None, days: int) -> tuple[date, date] | None:
-    return None if end is None else (end - timedelta(days=days - 1), end)
-
-
 def events_for(
     db: Database, table: DatasetTable, base: Snapshot | None, target: Snapshot, rules: EventRules
 ) -> list[Event]:
@@ -70,12 +65,10 @@ def events_for(
             events.extend(events_of(change, base, target, rules))
             if table.window_key is not None:
                 volume_uids.add(change.uid)
-    if not volume_uids or rules.volume_milestone is None or base is None:
+    days = milestone_days(base, target, rules)
+    if not volume_uids or days is None or base is None:
         return events
-    after_days = _last_days(target.window_end, rules.volume_days)
-    before_days = _last_days(base.window_end, rules.volume_days)
-    if after_days is None or before_days is None:
-        return events
+    before_days, after_days = days
     uids = sorted(volume_uids)
     after = volume_sums(db.conn, table.name, target.id, after_days, uids)
     before = volume_sums(db.conn, table.name, base.id, before_days, uids)

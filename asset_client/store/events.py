@@ -15,7 +15,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +31,7 @@ __all__ = [
     "EventRules",
     "event_id",
     "events_of",
+    "milestone_days",
     "milestones",
     "observed_at",
 ]
@@ -201,6 +202,20 @@ def _with_quote(values: Mapping[str, Any] | None, quote: str) -> dict[str, Any] 
     if values is None:
         return None
     return {**values, "quote": quote} if quote else dict(values)
+
+
+def milestone_days(
+    base: Snapshot | None, target: Snapshot, rules: EventRules
+) -> tuple[tuple[date, date], tuple[date, date]] | None:
+    """The two runs of ``rules.volume_days`` days whose volume sums a milestone compares
+    (before: ending at ``base``'s last day; after: at ``target``'s), or None when there
+    is nothing to compare (no milestone set, no base, a snapshot without a window)."""
+    if rules.volume_milestone is None or base is None:
+        return None
+    if base.window_end is None or target.window_end is None:
+        return None
+    span = timedelta(days=rules.volume_days - 1)
+    return (base.window_end - span, base.window_end), (target.window_end - span, target.window_end)
 
 
 def milestones(

@@ -10,17 +10,19 @@ synced), so a kill at any moment loses nothing: the next start finds them underi
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, timedelta
 
 from asset_client.store import Derived, EventOutbox, Snapshot, SnapshotStore
-from asset_client.store.events import Event, EventKind, EventRules, events_of, milestones
+from asset_client.store.events import (
+    Event,
+    EventKind,
+    EventRules,
+    events_of,
+    milestone_days,
+    milestones,
+)
 from asset_client.watch.outbox import Outbox
 
 __all__ = ["Derived", "derive_pending", "events_between"]
-
-
-def _last_days(end: date | None, days: int) -> tuple[date, date] | None:
-    return None if end is None else (end - timedelta(days=days - 1), end)
 
 
 async def events_between(
@@ -54,12 +56,10 @@ async def _events(
         if change.table.window_key is not None:
             volume_uids.add(change.uid)
             table = change.table
-    if table is None or rules.volume_milestone is None or base is None or outbox is None:
+    days = milestone_days(base, target, rules)
+    if table is None or days is None or base is None or outbox is None:
         return events
-    after_days = _last_days(target.window_end, rules.volume_days)
-    before_days = _last_days(base.window_end, rules.volume_days)
-    if after_days is None or before_days is None:
-        return events
+    before_days, after_days = days
     uids = sorted(volume_uids)
     after = await outbox.call(outbox.db.volume_sums, table.name, target.id, after_days, uids)
     before = await outbox.call(outbox.db.volume_sums, table.name, base.id, before_days, uids)

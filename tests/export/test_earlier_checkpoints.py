@@ -5,10 +5,8 @@ of an uninterrupted run, and a complete one is recognised."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,61 +17,25 @@ from yarl import URL
 from asset_client import ServerError
 from asset_client.export.checkpoint import key_fingerprint
 from asset_client.export.files import checkpoint_path, partial_path
-from asset_client.export.rows import OutputFormat
 from asset_client.export.run import (
-    Credentials,
     ExportResult,
-    ExportSettings,
-    ExportState,
-    run_export,
 )
-from asset_client.limit.limiter import RateLimit
-from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
-from tests.conftest import SECRET
+from asset_client.sandbox import Fault, FaultConfig, Sandbox
+from tests.export._partner import export_settings, partner_sandbox, run
 
-NOW = datetime(2026, 6, 15, 12, 0, 0)
-FAST = RateLimit(requests=50, period=0.1, margin=0.0025)
 _SETTINGS = ("page_size", "format", "source", "server_timezone", "key")
 
 
 @pytest.fixture
 async def sandbox(api_key: str) -> AsyncIterator[Sandbox]:
-    config = SandboxConfig(
-        invitees=300,
-        seed=5,
-        api_key=api_key,
-        secret_key=SECRET,
-        rate_limit=50,
-        window=0.1,
-        partner_now=lambda: NOW,
-    )
-    async with run_sandbox(config) as sb:
+    async with partner_sandbox(api_key, invitees=300, seed=5) as sb:
         yield sb
 
 
 async def export(
     sb: Sandbox, out: Path, dataset: str, **overrides: Any
 ) -> tuple[ExportResult, str]:
-    settings = ExportSettings(
-        dataset=dataset,
-        out=out,
-        fmt=OutputFormat.CSV,
-        base_url=sb.base_url,
-        server_timezone=UTC,
-        rate=FAST,
-        page_size=50,
-        **overrides,
-    )
-    err = io.StringIO()
-    result = await run_export(
-        settings,
-        Credentials(api_key=sb.api_key, secret_key=SECRET),
-        stdout=io.BytesIO(),
-        stderr=err,
-        state=ExportState(),
-        now=NOW.replace(tzinfo=UTC),
-    )
-    return result, err.getvalue()
+    return await run(sb, export_settings(sb, out, dataset=dataset, **overrides))
 
 
 def names(folder: Path) -> list[str]:

@@ -7,7 +7,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -24,59 +24,29 @@ from asset_client.export.run import (
     ExportError,
     ExportSettings,
     ExportState,
-    run_export,
 )
-from asset_client.limit.limiter import RateLimit
-from asset_client.sandbox import Fault, FaultConfig, Sandbox, SandboxConfig, run_sandbox
+from asset_client.sandbox import Fault, FaultConfig, Sandbox
 from tests._helpers import env_without_keys, start_cli
 from tests.conftest import SECRET
+from tests.export._partner import FAST, NOW, export_settings, partner_sandbox, run
 from tests.extras import require
 
 pa = require("pyarrow")
 pq = require("pyarrow.parquet")
 
-NOW = datetime(2026, 6, 15, 12, 0, 0)
-FAST = RateLimit(requests=50, period=0.1, margin=0.0025)
-
 
 @pytest.fixture
 async def sandbox(api_key: str) -> AsyncIterator[Sandbox]:
-    config = SandboxConfig(
-        invitees=400,
-        seed=3,
-        api_key=api_key,
-        secret_key=SECRET,
-        rate_limit=50,
-        window=0.1,
-        partner_now=lambda: NOW,
-    )
-    async with run_sandbox(config) as sb:
+    async with partner_sandbox(api_key, invitees=400, seed=3) as sb:
         yield sb
 
 
 def settings(sb: Sandbox, out: Path | None, **overrides: object) -> ExportSettings:
-    values: dict[str, object] = {
-        "dataset": "invitees",
-        "out": out,
-        "fmt": OutputFormat.PARQUET,
-        "base_url": sb.base_url,
-        "server_timezone": UTC,
-        "rate": FAST,
-        "page_size": 50,
-    }
-    values.update(overrides)
-    return ExportSettings(**values)  # type: ignore[arg-type]
+    return export_settings(sb, out, **{"fmt": OutputFormat.PARQUET, **overrides})
 
 
 async def export(sb: Sandbox, s: ExportSettings, state: ExportState | None = None) -> Any:
-    return await run_export(
-        s,
-        Credentials(api_key=sb.api_key, secret_key=SECRET),
-        stdout=io.BytesIO(),
-        stderr=io.StringIO(),
-        state=state or ExportState(),
-        now=NOW.replace(tzinfo=UTC),
-    )
+    return (await run(sb, s, state))[0]
 
 
 def names(folder: Path) -> list[str]:

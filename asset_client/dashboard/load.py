@@ -143,25 +143,29 @@ def _joined(
     more than everything else), C-level ``map`` converts it, and the rows are made by
     `_make_rows`."""
     count, *texts = db.execute(_COLUMNS, (series[ASSETS.name],)).fetchone()
-    uid_texts, deposits, withdrawals, balances, firsts = (_split(t, count) for t in texts)
+    # Each column converted before the next is split: one list of strings at a time.
+    uids = list(map(int, _split(texts[0], count)))
+    deposits, withdrawals, balances = (list(map(Decimal, _split(t, count))) for t in texts[1:4])
+    firsts = list(map(_time, _split(texts[4], count)))
+    del texts
     registered: dict[int, str] = {}
     if INVITEES.name in series:
         listed, uid_text, times = db.execute(_REGISTERED, (series[INVITEES.name],)).fetchone()
-        uids = map(int, _split(uid_text, listed))
-        registered = dict(zip(uids, _split(times, listed), strict=True))
-    with_assets = list(map(int, uid_texts))
+        listed_uids = map(int, _split(uid_text, listed))
+        registered = dict(zip(listed_uids, _split(times, listed), strict=True))
     rows = _make_rows(
         zip(
-            with_assets,
-            map(_time, map(registered.pop, with_assets, repeat(""))),
-            map(Decimal, deposits),
-            map(Decimal, withdrawals),
-            map(Decimal, balances),
-            map(_time, firsts),
-            map(volumes.pop, with_assets, repeat(None)),
+            uids,
+            map(_time, map(registered.pop, uids, repeat(""))),
+            deposits,
+            withdrawals,
+            balances,
+            firsts,
+            map(volumes.pop, uids, repeat(None)),
             strict=True,
         )
     )
+    del uids, deposits, withdrawals, balances, firsts
     # Invitees without assets, then uids only the volume names; then uid order (already
     # so for the first, but SQL does not promise it).
     rows += (

@@ -16,8 +16,8 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from asset_client.core.kpis import TTFD_BUCKETS
-from asset_client.dashboard.aggregate import Dashboard, aggregate
-from asset_client.dashboard.draw import Drawer
+from asset_client.dashboard.aggregate import Dashboard, aggregate, frame
+from asset_client.dashboard.draw import Drawer, Part
 from asset_client.dashboard.fmt import amount, count, esc, moment
 from asset_client.dashboard.load import load_history
 from asset_client.dashboard.page import Chart, render_page, table
@@ -161,16 +161,13 @@ def _ttfd(d: Dashboard) -> Chart:
     return ("ttfd", title, drawn, data)
 
 
-def charts_of(d: Dashboard) -> list[Chart]:
-    """The six charts, funnel first."""
-    return [
-        _funnel(d),
-        _arrivals(d),
-        _trend_invitees(d),
-        _trend_money(d),
-        _daily_volume(d),
-        _ttfd(d),
-    ]
+def charts_of(d: Dashboard, part: Part | None = None) -> list[Chart]:
+    """The six charts (funnel first), or those of one `Part` of them."""
+    of_kpis = [_funnel, _arrivals, _ttfd]
+    of_snapshots = [_trend_invitees, _trend_money, _daily_volume]
+    if part is not None:
+        return [draw(d) for draw in (of_kpis if part == "kpis" else of_snapshots)]
+    return [draw(d) for draw in of_kpis[:2] + of_snapshots + of_kpis[2:]]
 
 
 @contextmanager
@@ -198,7 +195,11 @@ def build_dashboard(
     with Drawer() as drawer:
         with _collector_paused():
             data = load_history(db, quote=quote)
+            # The snapshots' charts need no KPIs: drawn while those are computed.
+            drawer.draw("snapshots", frame(data, zone=zone, zone_name=zone_name))
             dashboard = aggregate(data, zone=zone, zone_name=zone_name)
-            del data  # the rows, before the charts are drawn
-        charts = drawer.charts(dashboard)
+            del data  # the rows, before the rest is drawn
+        drawer.draw("kpis", dashboard)
+        trend_invitees, trend_money, daily, funnel, arrivals, ttfd = drawer.charts()
+    charts = [funnel, arrivals, trend_invitees, trend_money, daily, ttfd]  # `charts_of` order
     return render_page(dashboard, charts, generated=now.astimezone(zone))

@@ -1,6 +1,7 @@
 """The dashboard's chart worker: ``python -m asset_client.dashboard.worker`` imports and
-warms up the charting libraries at once, then reads one pickled `Dashboard` on stdin and
-writes its pickled charts (`charts_of`) to stdout (started by `draw.Drawer`).
+warms up the charting libraries at once, then reads pickled (part, `Dashboard`) pairs on
+stdin and writes each one's pickled charts (`charts_of`) to stdout, until stdin closes
+(started by `draw.Drawer`).
 
 The sharp edge: pickle, so it only ever reads from the process that started it, through
 a pipe.  Not imported by the package (``-m`` would then run a second copy of it).
@@ -27,9 +28,13 @@ def main() -> int:
     from asset_client.dashboard.render import charts_of
 
     _warm_up()
-    dashboard = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent, by pipe
-    pickle.dump(charts_of(dashboard), sys.stdout.buffer)
-    return 0
+    while True:
+        try:
+            part, dashboard = pickle.load(sys.stdin.buffer)  # noqa: S301 - our parent's
+        except EOFError:
+            return 0
+        pickle.dump(charts_of(dashboard, part), sys.stdout.buffer)
+        sys.stdout.buffer.flush()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@ each dataset, joined per invitee, its daily volume totals, and every snapshot's 
 
 I/O only (read-only SQLite; the file is never created or written).  The sharp edge: the
 three datasets are read at *their own* latest complete snapshot of one source (the source
-of the newest assets snapshot in ``quote``), so they may be minutes apart; per-day
-volumes are summed by SQLite's grouping, so memory is O(invitees + days), never O(rows).
+of the newest assets snapshot in ``quote``), so they may be minutes apart.  Read column
+by column (one string per column from SQLite, converted in C-level loops): fast, but the
+volume's rows are held once as strings and amounts while they are summed (~150 MiB at
+600k rows), so that is the peak, not the joined rows.
 """
 
 # ruff: noqa: S608 - SQL text from constants only

@@ -1,9 +1,11 @@
 """Builds the dashboard file: read the history, aggregate, draw each chart, write the page.
 
 The one entry point is `build_dashboard`; `charts_of` turns a `Dashboard` into its six
-charts with their data tables.  The sharp edge: Altair and vl-convert are an extra
-(``asset-client[dashboard]``); they are imported here only, so `MissingExtraError` says
-how to install them instead of an ImportError deep in a command.
+charts with their data tables (run in the chart worker, `draw`).  The sharp edge: Altair
+and vl-convert are an extra (``asset-client[dashboard]``), imported only inside the
+chart functions (so in the worker), so `require_extra` finds them without importing
+them and `MissingExtraError` says how to install them instead of an ImportError deep in
+a command.
 """
 
 from __future__ import annotations

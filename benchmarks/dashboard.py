@@ -3,7 +3,9 @@
 A history of N generated invitees (two snapshots of assets and of the invitee list, one
 of 30 days of volume: ~30 % of invitees trade, on ~8 days each) is written with
 `SnapshotStore.record` (no server); then a fresh child process builds the dashboard
-from it, so its peak RSS (``ru_maxrss``) is the dashboard's alone, imports included.
+from it, so its peak RSS (``ru_maxrss``) is the dashboard's alone, imports included;
+the chart worker it starts is counted too (CPU apart; RSS added to the builder's peak:
+an upper bound of the two together).
 Must hold (issue 20): <= 10 s, <= 500 MiB, file < 5 MiB at 250,000 invitees.
 
 ``python -m benchmarks.dashboard [--invitees N] [--keep DIR]`` prints one markdown row.
@@ -40,9 +42,11 @@ started = time.perf_counter()
 from asset_client.dashboard import build_dashboard
 page = build_dashboard(Path(sys.argv[1]), zone=UTC, zone_name="UTC", now=datetime.now(UTC))
 Path(sys.argv[2]).write_text(page, encoding="utf-8")
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
-                  "rss_kib": usage.ru_maxrss}))
+seconds = time.perf_counter() - started
+own, worker = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+print(json.dumps({"seconds": seconds, "cpu": own.ru_utime + own.ru_stime,
+                  "worker_cpu": worker.ru_utime + worker.ru_stime,
+                  "rss_kib": own.ru_maxrss + worker.ru_maxrss, "own_kib": own.ru_maxrss}))
 """
 
 
@@ -129,13 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     ok = result["seconds"] <= 10 and mib <= 500 and size < 5
     load = os.getloadavg()[0]
     print(
-        "| invitees | history file | build wall (s) | build CPU (s) | peak RSS (MiB) "
-        "| page (MiB) | load avg | within 10 s / 500 MiB / 5 MiB |"
+        "| invitees | history file | build wall (s) | build CPU (s) | worker CPU (s) "
+        "| peak RSS (MiB) | page (MiB) | load avg | within 10 s / 500 MiB / 5 MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     print(
         f"| {args.invitees:,} | {db.stat().st_size / 1024 / 1024:.1f} MiB | "
-        f"{result['seconds']:.2f} | {result['cpu']:.2f} | {mib:.0f} | {size:.2f} | "
+        f"{result['seconds']:.2f} | {result['cpu']:.2f} | {result['worker_cpu']:.2f} | "
+        f"{mib:.0f} | {size:.2f} | "
         f"{load:.1f} | {'yes' if ok else 'NO'} |"
     )
     return 0 if ok else 1

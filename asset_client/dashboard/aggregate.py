@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from asset_client.core.kpis import Kpis, Period, compute_kpis, counts_by, top_by
 from asset_client.dashboard.load import HistoryData
 from asset_client.endpoints import INVITEES
 
-__all__ = ["Dashboard", "aggregate", "arrival_period"]
+__all__ = ["Dashboard", "aggregate", "arrival_period", "frame"]
 
 
 @frozen(kw_only=True)
@@ -56,10 +56,9 @@ def _arrivals(data: HistoryData, zone: tzinfo) -> tuple[Period, list[tuple[str, 
     return period, [(k, new.get(k, 0), first.get(k, 0)) for k in keys]
 
 
-def aggregate(data: HistoryData, *, zone: tzinfo, zone_name: str) -> Dashboard:
-    """The dashboard of ``data`` with times in ``zone`` (shown as ``zone_name``)."""
-    kpis = compute_kpis(data.rows, zone=zone, volume_days=data.volume_days)
-    period, arrivals = _arrivals(data, zone)
+def frame(data: HistoryData, *, zone: tzinfo, zone_name: str) -> Dashboard:
+    """The parts of ``data``'s dashboard that come from its snapshots alone (trends and
+    daily volume), the rest empty: what can be drawn before the rows are aggregated."""
     invitees = [p for p in data.points if p.dataset == INVITEES.name]
     assets = [p for p in data.points if "total_deposit" in p.sums]
     return Dashboard(
@@ -67,13 +66,26 @@ def aggregate(data: HistoryData, *, zone: tzinfo, zone_name: str) -> Dashboard:
         unit=data.quote.upper(),
         zone_name=zone_name,
         as_of=None if data.as_of is None else data.as_of.astimezone(zone),
-        kpis=kpis,
+        kpis=compute_kpis([], zone=zone, volume_days=data.volume_days),
         trend_invitees=[(p.taken_at.astimezone(zone), p.records) for p in invitees],
         trend_money=[
             (p.taken_at.astimezone(zone), p.sums["total_deposit"], p.sums["current_balance"])
             for p in assets
         ],
         daily_volume=sorted(data.daily_volume.items()),
+        period="day",
+        arrivals=[],
+        top_volume=[],
+        top_deposit=[],
+    )
+
+
+def aggregate(data: HistoryData, *, zone: tzinfo, zone_name: str) -> Dashboard:
+    """The dashboard of ``data`` with times in ``zone`` (shown as ``zone_name``)."""
+    period, arrivals = _arrivals(data, zone)
+    return evolve(
+        frame(data, zone=zone, zone_name=zone_name),
+        kpis=compute_kpis(data.rows, zone=zone, volume_days=data.volume_days),
         period=period,
         arrivals=arrivals,
         top_volume=top_by(data.rows, "volume"),

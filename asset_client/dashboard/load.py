@@ -3,8 +3,10 @@ each dataset, joined per invitee, its daily volume totals, and every snapshot's 
 
 I/O only (read-only SQLite; the file is never created or written).  The sharp edge: the
 three datasets are read at *their own* latest complete snapshot of one source (the source
-of the newest assets snapshot in ``quote``), so they may be minutes apart; per-day
-volumes are summed by SQLite's grouping, so memory is O(invitees + days), never O(rows).
+of the newest assets snapshot in ``quote``), so they may be minutes apart.  Read column
+by column (one string per column from SQLite, converted in C-level loops): fast, but the
+volume's rows are held once as strings and amounts while they are summed (~150 MiB at
+600k rows), so that is the peak, not the joined rows.
 """
 
 # ruff: noqa: S608 - SQL text from constants only
@@ -13,9 +15,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Context, Decimal, localcontext
+from functools import partial
+from itertools import groupby, repeat
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple, cast
 
 from attrs import frozen
 
@@ -86,76 +93,128 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-class Row:
-    """One invitee's joined facts (`InviteeFacts`); slim, as there may be 250k of them."""
+class Row(NamedTuple):
+    """One invitee's joined facts (`InviteeFacts`); a tuple, as there may be 250k of them
+    (made in C by `_make_rows`, read through C-level field getters)."""
 
-    __slots__ = (
-        "current_balance",
-        "first_deposit_time",
-        "register_time",
-        "total_deposit",
-        "total_withdrawal",
-        "uid",
-        "volume",
+    uid: int
+    register_time: datetime | None = None
+    total_deposit: Decimal | None = None
+    total_withdrawal: Decimal | None = None
+    current_balance: Decimal | None = None
+    first_deposit_time: datetime | None = None
+    volume: Decimal | None = None
+
+
+def _make_rows(fields: Iterable[tuple[object, ...]]) -> list[Row]:
+    """Rows from tuples of every field, in order (``tuple.__new__``: no Python call per
+    row)."""
+    return cast("list[Row]", list(map(partial(tuple.__new__, Row), fields)))
+
+
+_COLUMNS = f"""
+SELECT count(*), group_concat(uid), group_concat(total_deposit), group_concat(total_withdrawal),
+       group_concat(current_balance), group_concat(coalesce(first_deposit_time, ''))
+FROM {ASSETS.name} WHERE series_id = ? AND valid_to IS NULL
+"""
+_REGISTERED = f"""
+SELECT count(*), group_concat(uid), group_concat(register_time)
+FROM {INVITEES.name} WHERE series_id = ? AND valid_to IS NULL
+"""
+
+
+def _split(text: str | None, count: int) -> list[str]:
+    """One ``group_concat`` column back as its values (amounts, times and uids hold no
+    comma; NULL was made '' so every column keeps every row)."""
+    values = [] if text is None else text.split(",")
+    if len(values) != count:
+        raise StoreError(f"history column unreadable: {count} rows, {len(values)} values")
+    return values
+
+
+def _time(text: str) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _joined(
+    db: sqlite3.Connection, series: dict[str, int], volumes: dict[int, Decimal]
+) -> list[Row]:
+    """A row per invitee of the assets, the invitee list or ``volumes``, uid ascending.
+
+    Column-wise: SQLite hands over each column as one string (a tuple per row would cost
+    more than everything else), C-level ``map`` converts it, and the rows are made by
+    `_make_rows`."""
+    count, *texts = db.execute(_COLUMNS, (series[ASSETS.name],)).fetchone()
+    # Each column converted before the next is split: one list of strings at a time.
+    uids = list(map(int, _split(texts[0], count)))
+    deposits, withdrawals, balances = (list(map(Decimal, _split(t, count))) for t in texts[1:4])
+    firsts = list(map(_time, _split(texts[4], count)))
+    del texts
+    registered: dict[int, str] = {}
+    if INVITEES.name in series:
+        listed, uid_text, times = db.execute(_REGISTERED, (series[INVITEES.name],)).fetchone()
+        listed_uids = map(int, _split(uid_text, listed))
+        registered = dict(zip(listed_uids, _split(times, listed), strict=True))
+    rows = _make_rows(
+        zip(
+            uids,
+            map(_time, map(registered.pop, uids, repeat(""))),
+            deposits,
+            withdrawals,
+            balances,
+            firsts,
+            map(volumes.pop, uids, repeat(None)),
+            strict=True,
+        )
     )
-
-    def __init__(self, uid: int) -> None:
-        self.uid = uid
-        self.register_time: datetime | None = None
-        self.total_deposit: Decimal | None = None
-        self.total_withdrawal: Decimal | None = None
-        self.current_balance: Decimal | None = None
-        self.first_deposit_time: datetime | None = None
-        self.volume: Decimal | None = None
-
-
-def _row(rows: dict[int, Row], uid: int) -> Row:
-    row = rows.get(uid)
-    if row is None:
-        row = rows[uid] = Row(uid)
-    return row
-
-
-def _assets(db: sqlite3.Connection, series: int, snap: int, rows: dict[int, Row]) -> None:
-    sql = (
-        "SELECT uid, total_deposit, total_withdrawal, current_balance, first_deposit_time "
-        f"FROM {ASSETS.name} WHERE {_VALID}"
+    del uids, deposits, withdrawals, balances, firsts
+    # Invitees without assets, then uids only the volume names; then uid order (already
+    # so for the first, but SQL does not promise it).
+    rows += (
+        Row(uid, datetime.fromisoformat(text), volume=volumes.pop(uid, None))
+        for uid, text in registered.items()
     )
-    parse = datetime.fromisoformat
-    for uid, dep, wd, bal, first in db.execute(sql, (series,)):
-        row = _row(rows, uid)
-        row.total_deposit, row.total_withdrawal = Decimal(dep), Decimal(wd)
-        row.current_balance = Decimal(bal)
-        row.first_deposit_time = None if first is None else parse(first)
+    rows += (Row(uid, volume=total) for uid, total in volumes.items())
+    rows.sort(key=_uid)
+    return rows
 
 
-def _invitees(db: sqlite3.Connection, series: int, snap: int, rows: dict[int, Row]) -> None:
-    sql = f"SELECT uid, register_time FROM {INVITEES.name} WHERE {_VALID}"
-    parse = datetime.fromisoformat
-    for uid, registered in db.execute(sql, (series,)):
-        _row(rows, uid).register_time = parse(registered)
+def _uid(row: Row) -> int:
+    return row.uid
 
 
-def _exact_sum(texts: str) -> Decimal:
+_first, _second = itemgetter(0), itemgetter(1)
+
+
+_VOLUMES = f"""
+SELECT count(*), group_concat(uid), group_concat(day), group_concat(volume)
+FROM {VOLUME.name} WHERE series_id = ? AND valid_to IS NULL
+"""
+
+
+def _volumes(db: sqlite3.Connection, series: int) -> tuple[dict[int, Decimal], dict[date, Decimal]]:
+    """Each uid's volume over the window, and the per-day totals.
+
+    One pass: SQLite hands over the three columns as strings (grouping in SQL would sort
+    every row), Python parses each amount once and sums per uid (consecutive in the
+    table's (uid, day) order; checked) and per day."""
+    count, uid_text, day_text, volume_text = db.execute(_VOLUMES, (series,)).fetchone()
+    uids, days = _split(uid_text, count), _split(day_text, count)
+    zero = Decimal(0)
     with localcontext(_EXACT):
-        return sum(map(Decimal, texts.split(",")), Decimal(0))
-
-
-def _volumes(
-    db: sqlite3.Connection, series: int, snap: int, rows: dict[int, Row]
-) -> dict[date, Decimal]:
-    """Each uid's volume over the window into ``rows``; the per-day totals returned.
-
-    SQLite groups (the rows are stored in (uid, day) order) and hands over one string per
-    group, so Python parses each amount once and builds no object per (uid, day)."""
-    where = f"FROM {VOLUME.name} WHERE {_VALID}"
-    by_uid = f"SELECT uid, group_concat(volume) {where} GROUP BY uid"
-    for uid, texts in db.execute(by_uid, (series,)):
-        _row(rows, uid).volume = _exact_sum(texts)
-    by_day = f"SELECT day, group_concat(volume) {where} GROUP BY day ORDER BY day"
-    return {
-        date.fromisoformat(day): _exact_sum(texts) for day, texts in db.execute(by_day, (series,))
-    }
+        amounts = list(map(Decimal, _split(volume_text, count)))
+        by_uid = {
+            int(uid): sum(map(_second, group), zero)
+            for uid, group in groupby(zip(uids, amounts, strict=True), key=_first)
+        }
+        if len(by_uid) != len(set(uids)):  # not grouped: a uid in two runs
+            by_uid = {}
+            for uid, amount in zip(map(int, uids), amounts, strict=True):
+                by_uid[uid] = by_uid.get(uid, zero) + amount
+        daily: dict[str, Decimal] = {}
+        for day, amount in zip(days, amounts, strict=True):
+            daily[day] = daily.get(day, zero) + amount
+    return by_uid, {date.fromisoformat(day): daily[day] for day in sorted(daily)}
 
 
 def _latest(
@@ -219,14 +278,14 @@ def _read(
     ids = {
         name: (int(str(snaps[i][1])), int(str(snaps[i][0]))) for name, i in chosen.items() if i >= 0
     }
-    rows: dict[int, Row] = {}
-    _assets(db, *ids[ASSETS.name], rows)
-    if INVITEES.name in ids:
-        _invitees(db, *ids[INVITEES.name], rows)
+    series = {name: series_id for name, (series_id, _) in ids.items()}
+    volumes: dict[int, Decimal] = {}
     daily: dict[date, Decimal] = {}
+    if VOLUME.name in series:
+        volumes, daily = _volumes(db, series[VOLUME.name])
+    rows = _joined(db, series, volumes)
     window = None
     if VOLUME.name in ids:
-        daily = _volumes(db, *ids[VOLUME.name], rows)
         row = snaps[chosen[VOLUME.name]]
         if row[5] is not None and row[6] is not None:
             window = (date.fromisoformat(str(row[5])), date.fromisoformat(str(row[6])))
@@ -236,7 +295,7 @@ def _read(
         source=source,
         quote=quote,
         server_timezone=zone,
-        rows=[rows[uid] for uid in sorted(rows)],
+        rows=rows,
         daily_volume=daily,
         volume_window=window,
         points=[_point(r) for r in snaps if int(str(r[1])) in series_ids],

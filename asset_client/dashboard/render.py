@@ -1,20 +1,25 @@
 """Builds the dashboard file: read the history, aggregate, draw each chart, write the page.
 
 The one entry point is `build_dashboard`; `charts_of` turns a `Dashboard` into its six
-charts with their data tables.  The sharp edge: Altair and vl-convert are an extra
-(``asset-client[dashboard]``); they are imported here only, so `MissingExtraError` says
-how to install them instead of an ImportError deep in a command.
+charts with their data tables (run in the chart worker, `draw`).  The sharp edge: Altair
+and vl-convert are an extra (``asset-client[dashboard]``), imported only inside the
+chart functions (so in the worker), so `require_extra` finds them without importing
+them and `MissingExtraError` says how to install them instead of an ImportError deep in
+a command.
 """
 
 from __future__ import annotations
 
-import importlib
-import threading
+import gc
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from asset_client.core.kpis import TTFD_BUCKETS
-from asset_client.dashboard.aggregate import Dashboard, aggregate
+from asset_client.dashboard.aggregate import Dashboard, aggregate, frame
+from asset_client.dashboard.draw import Drawer, Part
 from asset_client.dashboard.fmt import amount, count, esc, moment
 from asset_client.dashboard.load import load_history
 from asset_client.dashboard.page import Chart, render_page, table
@@ -29,13 +34,9 @@ class MissingExtraError(RuntimeError):
 
 
 def require_extra() -> None:
-    """Raise `MissingExtraError` (with the pip line) unless altair and vl-convert import."""
-    missing = []
-    for module in ("altair", "vl_convert"):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(module)
+    """Raise `MissingExtraError` (with the pip line) unless altair and vl-convert are
+    installed (found, not imported: importing them takes a second, spent in the worker)."""
+    missing = [m for m in ("altair", "vl_convert") if importlib.util.find_spec(m) is None]
     if missing:
         raise MissingExtraError(f"the dashboard needs {' and '.join(missing)}: {INSTALL_HINT}")
 
@@ -162,37 +163,45 @@ def _ttfd(d: Dashboard) -> Chart:
     return ("ttfd", title, drawn, data)
 
 
-def charts_of(d: Dashboard) -> list[Chart]:
-    """The six charts, funnel first."""
-    return [
-        _funnel(d),
-        _arrivals(d),
-        _trend_invitees(d),
-        _trend_money(d),
-        _daily_volume(d),
-        _ttfd(d),
-    ]
+def charts_of(d: Dashboard, part: Part | None = None) -> list[Chart]:
+    """The six charts (funnel first), or those of one `Part` of them."""
+    of_kpis = [_funnel, _arrivals, _ttfd]
+    of_snapshots = [_trend_invitees, _trend_money, _daily_volume]
+    if part is not None:
+        return [draw(d) for draw in (of_kpis if part == "kpis" else of_snapshots)]
+    return [draw(d) for draw in of_kpis[:2] + of_snapshots + of_kpis[2:]]
 
 
-def _warm_up() -> None:
-    """Import the charting libraries and start vl-convert's engine (seconds, once per
-    process), so that it overlaps reading the history instead of following it."""
-    import vl_convert
-
-    from asset_client.dashboard import charts  # noqa: F401 - imports altair
-
-    vl_convert.vegalite_to_svg(vl_spec={"mark": "point", "data": {"values": []}})
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: reading makes ~a million objects, none in a
+    cycle, and the collector would walk them all again and again (a third of the time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def build_dashboard(
     db: Path, *, zone: tzinfo, zone_name: str, quote: str = "usdt", now: datetime
 ) -> str:
     """The dashboard page of the history at ``db`` (raises `MissingExtraError`,
-    `StoreError`)."""
+    `StoreError`).
+
+    The charts are drawn by a worker process (`draw`), started first: it imports and
+    warms up the charting libraries while this process reads and aggregates."""
     require_extra()
-    warm = threading.Thread(target=_warm_up, name="dashboard-warm-up", daemon=True)
-    warm.start()
-    data = load_history(db, quote=quote)
-    dashboard = aggregate(data, zone=zone, zone_name=zone_name)
-    warm.join()
-    return render_page(dashboard, charts_of(dashboard), generated=now.astimezone(zone))
+    with Drawer() as drawer:
+        with _collector_paused():
+            data = load_history(db, quote=quote)
+            # The snapshots' charts need no KPIs: drawn while those are computed.
+            drawer.draw("snapshots", frame(data, zone=zone, zone_name=zone_name))
+            dashboard = aggregate(data, zone=zone, zone_name=zone_name)
+            del data  # the rows, before the rest is drawn
+        drawer.draw("kpis", dashboard)
+        trend_invitees, trend_money, daily, funnel, arrivals, ttfd = drawer.charts()
+    charts = [funnel, arrivals, trend_invitees, trend_money, daily, ttfd]  # `charts_of` order
+    return render_page(dashboard, charts, generated=now.astimezone(zone))

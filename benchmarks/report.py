@@ -216,9 +216,9 @@ def _walk_section(results: Results, groups: Sequence[_Group]) -> list[str]:
         f"{pages} pages of {size})",
         "",
         f"Sandbox: strict sliding window of {RATE} requests per 1 s per key, every arrival "
-        "counted. This client: default `RateLimit()` (one send every "
-        f"{RateLimit().interval:.3f} s: its 65 ms jitter margin caps the ratio near 0.94 at "
-        "0 ms) and `max_concurrency=8`. Baseline: the API docs' sample style (sequential "
+        "counted. This client: default `RateLimit()` (its margin starts at 65 ms, one send "
+        f"every {RateLimit().interval:.3f} s, and follows the link: down to 15 ms, one send "
+        "every 0.203 s, on a quiet one) and `max_concurrency=8`. Baseline: the API docs' sample style (sequential "
         "pages, fixed 0.2 s sleep between requests, no retry). Ideal = RTT + (pages - 1)/5 s "
         "+ RTT, with "
         f"RTT = injected latency + loopback round trip ({rtt * 1000:.1f} ms measured in this "

@@ -22,6 +22,7 @@ from asset_client.core.query import Quote
 from asset_client.core.retry import MAX_RETRIES
 from asset_client.endpoints import ENDPOINTS
 from asset_client.endpoints.base import PARTNER_LIMITS
+from asset_client.export.connect import Connection
 from asset_client.export.console import FORMATS
 from asset_client.export.files import DEFAULT_FILE_MODE, OutputFormat
 from asset_client.export.run import ExportError
@@ -244,3 +245,16 @@ def server_zone(args: argparse.Namespace) -> tuple[str, tzinfo]:
     """``--server-timezone``: (the name it is recorded under, the zone)."""
     name, zone = args.server_timezone
     return str(name), zone
+
+
+def connection_for(args: argparse.Namespace, zone: tzinfo, *, sandbox: bool) -> Connection:
+    """The connection options of a command (`add_request_options`), checked."""
+    return Connection(
+        sandbox=sandbox,
+        base_url=args.base_url,
+        rate=args.rate,
+        max_retries=args.max_retries,
+        server_timezone=zone,
+        proxy=proxy_for(args),
+        limiter=checked_limiter(args.limiter),
+    )

@@ -16,7 +16,7 @@ import contextlib
 import os
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,11 @@ from asset_client.client.log import redact
 from asset_client.client.stats import WalkStats
 from asset_client.client.version import VERSION
 from asset_client.core.query import AssetQuery, validate_query
+from asset_client.export.connect import Connection
 from asset_client.export.console import Console, plural
 from asset_client.export.progress import Progress, make_progress
 from asset_client.export.run import Credentials, open_client
 from asset_client.export.summary import SUMMARY_VERSION
-from asset_client.limit.limiter import RateLimit
 from asset_client.sandbox import DEMO_API_KEY, DEMO_SECRET_KEY, SandboxConfig, run_sandbox
 from asset_client.store import (
     Series,
@@ -122,19 +122,6 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
 
 
 @frozen(kw_only=True)
-class _Connection:
-    """What `open_client` needs: the server (or the sandbox already running here)."""
-
-    base_url: str
-    sandbox: bool = False  # a sandbox of sync's own is started before, with its day
-    rate: RateLimit | None
-    max_retries: int | None
-    server_timezone: tzinfo
-    proxy: str | None
-    limiter: str | None
-
-
-@frozen(kw_only=True)
 class _Plan:
     """The sync asked for, every value checked."""
 
@@ -142,7 +129,7 @@ class _Plan:
     datasets: tuple[Any, ...]
     query: AssetQuery  #: the assets' quote and window
     zone_name: str
-    connection: _Connection
+    connection: Connection
     credentials: Credentials | None
 
 
@@ -172,14 +159,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
         ) from None
     if not args.wait >= 0:
         raise StoreError(f"--wait must be >= 0 seconds, got {args.wait}", usage=True)
-    connection = _Connection(
-        base_url=args.base_url,
-        rate=args.rate,
-        max_retries=args.max_retries,
-        server_timezone=zone,
-        proxy=options.proxy_for(args),
-        limiter=options.checked_limiter(args.limiter),
-    )
+    connection = options.connection_for(args, zone, sandbox=False)
     return _Plan(
         datasets=tuple(dict.fromkeys(args.dataset or options.DATASETS)),
         query=query,
@@ -244,7 +224,7 @@ async def _sandbox_day(store: SnapshotStore, plan: _Plan) -> int:
 @contextlib.asynccontextmanager
 async def _server(
     args: argparse.Namespace, plan: _Plan, day: int
-) -> AsyncIterator[tuple[_Connection, Credentials, str]]:
+) -> AsyncIterator[tuple[Connection, Credentials, str]]:
     """(connection, credentials, series source): the real server, or a sandbox on ``day``."""
     if not args.sandbox:
         assert plan.credentials is not None

@@ -12,11 +12,9 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import tzinfo
 from decimal import Decimal, InvalidOperation
 
 import attrs
-from attrs import frozen
 
 from asset_client.cli import options, values
 from asset_client.cli.base import Command
@@ -26,7 +24,6 @@ from asset_client.cli.runner import ReadJob, Work, run_job
 from asset_client.core.qualify import amount_text
 from asset_client.export.connect import open_client
 from asset_client.export.console import Console
-from asset_client.limit.limiter import RateLimit
 from asset_client.records import Qualification
 
 __all__ = ["COMMAND", "qualification_json", "qualification_line"]
@@ -64,19 +61,6 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     options.add_request_options(parser)
 
 
-@frozen(kw_only=True)
-class _Connection:
-    """What `open_client` needs, from the command line."""
-
-    sandbox: bool
-    base_url: str
-    rate: RateLimit | None
-    max_retries: int | None
-    server_timezone: tzinfo
-    proxy: str | None
-    limiter: str | None
-
-
 def qualification_line(answer: Qualification) -> str:
     """``10001234 qualified: deposit 250 USDT, volume 12,000 over 30 days`` (or why not)."""
     if not answer.qualified:
@@ -112,15 +96,7 @@ def _work(args: argparse.Namespace) -> Work:
     _, zone = options.server_zone(args)
     options.checked_server(args)
     credentials = credentials_for(args)
-    connection = _Connection(
-        sandbox=args.sandbox,
-        base_url=args.base_url,
-        rate=args.rate,
-        max_retries=args.max_retries,
-        server_timezone=zone,
-        proxy=options.proxy_for(args),
-        limiter=options.checked_limiter(args.limiter),
-    )
+    connection = options.connection_for(args, zone, sandbox=args.sandbox)
     show = qualification_json if args.format == "json" else qualification_line
 
     async def work() -> int:

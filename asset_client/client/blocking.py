@@ -75,7 +75,25 @@ async def _value(make: Callable[[], T]) -> T:
     return make()
 
 
-class SyncWalk(Generic[R], Iterator[R]):
+class _ClosedOnExit:
+    """``with x:`` closes ``x`` at the end, however the block ends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SyncWalk(_ClosedOnExit, Generic[R], Iterator[R]):
     """Every record of one walk, in order (a plain iterator); ``stats`` count this walk.
 
     Close it (``close()`` or ``with``) to stop the pages in flight when leaving early;
@@ -111,17 +129,6 @@ class SyncWalk(Generic[R], Iterator[R]):
         if not self._done:
             self._done = True
             self._runner.run(self._walk.aclose())
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<SyncWalk {self._walk!r}>"
@@ -159,7 +166,7 @@ def _named(call: C, method: Callable[..., Any]) -> C:
     return call
 
 
-class SyncAssetClient:
+class SyncAssetClient(_ClosedOnExit):
     """`AssetClient` without asyncio: the same constructor options and methods, with
     plain return values and plain iterators.
 
@@ -227,17 +234,6 @@ class SyncAssetClient:
             self._loop.run(self._client.close())
         finally:
             self._loop.stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # The methods of `AssetClient`, blocking; their signatures and docs are the async ones'.
     def get_page(

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from asset_client.errors import InvalidParameterError
+from asset_client.core.validators import seconds_at_least_zero
 
 __all__ = ["MAX_CACHED", "Lookups"]
 
@@ -50,17 +49,7 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
 
 def checked_ttl(value: object) -> float:
     """``lookup_cache_ttl``: finite seconds, not negative (0: no cache)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise InvalidParameterError(
-            f"lookup_cache_ttl must be a finite number of seconds >= 0, got {value!r}",
-            field="lookup_cache_ttl",
-        )
-    return float(value)
+    return seconds_at_least_zero("lookup_cache_ttl", value, "a finite number of seconds >= 0")
 
 
 class Lookups:

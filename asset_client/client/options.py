@@ -10,14 +10,13 @@ limiters (a view used after that fails as the client would).
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any, TypeVar
 
 from attrs import evolve
 
 from asset_client.client.requests import RequestLoop
 from asset_client.client.walks import WalkRunner
-from asset_client.errors import InvalidParameterError
+from asset_client.core.validators import seconds_at_least_zero
 
 __all__ = ["UNSET", "checked_max_wait", "view_with"]
 
@@ -38,17 +37,7 @@ def checked_max_wait(value: object) -> float | None:
     """``max_wait``: None (wait as long as it takes) or finite seconds >= 0."""
     if value is None:
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise InvalidParameterError(
-            f"max_wait must be None or a finite number of seconds >= 0, got {value!r}",
-            field="max_wait",
-        )
-    return float(value)
+    return seconds_at_least_zero("max_wait", value, "None or a finite number of seconds >= 0")
 
 
 def view_with(client: C, *, timeout: object, max_retries: object, max_wait: object) -> C:

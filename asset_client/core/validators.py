@@ -12,7 +12,7 @@ from typing import Any
 
 from asset_client.errors import InvalidParameterError
 
-__all__ = ["bounded_int", "bounded_seconds"]
+__all__ = ["bounded_int", "bounded_seconds", "seconds_at_least_zero"]
 
 
 def bounded_seconds(low: float, high: float, *, low_inclusive: bool = True) -> Any:
@@ -48,3 +48,16 @@ def bounded_int(low: int, high: int) -> Any:
             )
 
     return check
+
+
+def seconds_at_least_zero(name: str, value: object, expected: str) -> float:
+    """``value`` as finite seconds >= 0, else `InvalidParameterError`: "``name`` must be
+    ``expected``, got ``value``" (for plain arguments, where no attrs field checks them)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise InvalidParameterError(f"{name} must be {expected}, got {value!r}", field=name)
+    return float(value)

@@ -19,7 +19,7 @@ from asset_client.core.retry import RetryPolicy
 from asset_client.export.errors import ExportError
 from asset_client.limit.limiter import RateLimit
 
-__all__ = ["ConnectionSettings", "Credentials", "open_client"]
+__all__ = ["Connection", "ConnectionSettings", "Credentials", "open_client"]
 
 
 @frozen(kw_only=True)
@@ -46,6 +46,19 @@ class ConnectionSettings(Protocol):
     def proxy(self) -> str | None: ...
     @property
     def limiter(self) -> str | None: ...
+
+
+@frozen(kw_only=True)
+class Connection:
+    """`ConnectionSettings` on their own, for commands whose settings are not an export's."""
+
+    base_url: str
+    sandbox: bool = False
+    rate: RateLimit | None
+    max_retries: int | None
+    server_timezone: tzinfo
+    proxy: str | None
+    limiter: str | None
 
 
 @asynccontextmanager
